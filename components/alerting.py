@@ -1,0 +1,96 @@
+"""The central alerting path: every member forwards failed jobs to one bus; one topic tells people."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.documents.events import (
+    alert_topic_key_policy,
+    alert_topic_policy,
+    central_event_bus_policy,
+    failed_job_event_pattern,
+)
+from components.vault import policy_json
+from stackconfig.model import StackConfig
+
+
+class CentralAlerting(pulumi.ComponentResource):
+    """Event bus open to the organization only, a failed-job rule, and an encrypted SNS topic."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: StackConfig,
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("org-backup:alerting:CentralAlerting", name, None, opts)
+        org = config.organization
+        alerting = config.alerting
+        region = org.primary_region
+        account = org.backup_admin_account_id
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.bus = aws.cloudwatch.EventBus(f"{name}-bus", region=region, name=alerting.event_bus_name, opts=child)
+        aws.cloudwatch.EventBusPolicy(
+            f"{name}-bus-policy",
+            region=region,
+            event_bus_name=self.bus.name,
+            policy=self.bus.arn.apply(
+                lambda arn: policy_json(central_event_bus_policy(event_bus_arn=arn, organization_id=org.id))
+            ),
+            opts=pulumi.ResourceOptions(parent=self.bus, provider=provider),
+        )
+        self.key = aws.kms.Key(
+            f"{name}-topic-key",
+            region=region,
+            description="org-backup: encrypts the backup alert topic",
+            policy=policy_json(alert_topic_key_policy(account_id=account, region=region, partition=org.partition)),
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=child,
+        )
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            region=region,
+            name=alerting.topic_name,
+            kms_master_key_id=self.key.arn,
+            opts=child,
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            region=region,
+            arn=self.topic.arn,
+            policy=self.topic.arn.apply(lambda arn: policy_json(alert_topic_policy(topic_arn=arn, account_id=account))),
+            opts=pulumi.ResourceOptions(parent=self.topic, provider=provider),
+        )
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-failed-jobs",
+            region=region,
+            name="org-backup-failed-jobs",
+            event_bus_name=self.bus.name,
+            description="org-backup: failed, aborted and expired backup, copy and restore jobs from every account",
+            event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-failed-jobs-to-topic",
+            region=region,
+            rule=rule.name,
+            event_bus_name=self.bus.name,
+            arn=self.topic.arn,
+            opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+        )
+        for i, sub in enumerate(alerting.subscriptions):
+            aws.sns.TopicSubscription(
+                f"{name}-subscription-{i}",
+                region=region,
+                topic=self.topic.arn,
+                protocol=sub.protocol,
+                endpoint=sub.endpoint,
+                opts=pulumi.ResourceOptions(parent=self.topic, provider=provider),
+            )
+        self.register_outputs({"topic_arn": self.topic.arn, "bus_arn": self.bus.arn})

@@ -1,0 +1,127 @@
+"""Organization-wide Audit Manager reports, delivered to an encrypted bucket in the admin account."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.audit_framework import audit_framework
+from components.documents.reports import report_bucket_policy
+from components.vault import policy_json
+from policies.backup_rules.limits import COMPLIANCE_REPORT_TEMPLATES
+from stackconfig.model import StackConfig
+
+
+def report_bucket_name(config: StackConfig) -> str:
+    org = config.organization
+    return config.audit.report_bucket_name or f"org-backup-reports-{org.backup_admin_account_id}-{org.primary_region}"
+
+
+class AuditReporting(pulumi.ComponentResource):
+    """Report bucket, the admin account's framework, and one org-wide report plan per template.
+
+    Ordering: the bucket policy names the ``AWSServiceRoleForBackupReports`` role, which AWS creates with
+    the first report plan, so the policy depends on the report plans (aws-backup-rules.md §6.3).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: StackConfig,
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("org-backup:audit:AuditReporting", name, None, opts)
+        org = config.organization
+        audit = config.audit
+        region = org.primary_region
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        bucket_name = report_bucket_name(config)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-bucket",
+            region=region,
+            bucket=bucket_name,
+            force_destroy=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=True),
+        )
+        bucket_child = pulumi.ResourceOptions(parent=self.bucket, provider=provider)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-bucket-public-access",
+            region=region,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=bucket_child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-bucket-encryption",
+            region=region,
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=bucket_child,
+        )
+        aws.s3.BucketVersioning(
+            f"{name}-bucket-versioning",
+            region=region,
+            bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=bucket_child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-bucket-ownership",
+            region=region,
+            bucket=self.bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=bucket_child,
+        )
+        self.framework = audit_framework(
+            f"{name}-framework", audit=audit, region=region, break_glass_role_arns=[], opts=child
+        )
+        report_regions = sorted(set(org.workload_regions) | set(org.dr_regions))
+        self.report_plans: dict[str, aws.backup.ReportPlan] = {}
+        for template in audit.reports:
+            compliance = template in COMPLIANCE_REPORT_TEMPLATES
+            self.report_plans[template] = aws.backup.ReportPlan(
+                f"{name}-{template.lower().replace('_', '-')}",
+                region=region,
+                name=f"org_backup_{template.lower()}",
+                description=f"org-backup: organization-wide {template}",
+                report_delivery_channel=aws.backup.ReportPlanReportDeliveryChannelArgs(
+                    s3_bucket_name=self.bucket.bucket,
+                    s3_key_prefix="reports",
+                    formats=list(audit.formats),
+                ),
+                report_setting=aws.backup.ReportPlanReportSettingArgs(
+                    report_template=template,
+                    accounts=None if compliance else ["ROOT"],
+                    organization_units=None,
+                    regions=report_regions,
+                    framework_arns=[self.framework.arn] if compliance else None,
+                    number_of_frameworks=1 if compliance else None,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.bucket]),
+            )
+        self.bucket_policy = aws.s3.BucketPolicy(
+            f"{name}-bucket-policy",
+            region=region,
+            bucket=self.bucket.id,
+            policy=policy_json(
+                report_bucket_policy(
+                    bucket_name=bucket_name, account_id=org.backup_admin_account_id, partition=org.partition
+                )
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self.bucket, provider=provider, depends_on=list(self.report_plans.values())
+            ),
+        )
+        self.register_outputs({"bucket": self.bucket.bucket})

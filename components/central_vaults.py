@@ -1,0 +1,75 @@
+"""Copy destinations in the central vault account: one locked vault per DR Region."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.documents.kms import central_backup_key_policy
+from components.documents.vault_policy import central_vault_policy
+from components.vault import BACKUP_KEY_TAG, LockedVault
+from stackconfig.model import StackConfig
+
+
+class CentralVaults(pulumi.ComponentResource):
+    """Vaults that accept copies from the organization (or given OU paths) and refuse deletion.
+
+    Each vault has a key of its own in its Region (KMS keys are regional); the key policy admits the
+    organization for AWS Backup use only and denies key deletion to all but the break-glass roles.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: StackConfig,
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("org-backup:central_vaults:CentralVaults", name, None, opts)
+        org = config.organization
+        central = config.vaults.central
+        self.vaults: dict[str, LockedVault] = {}
+        self.air_gapped: dict[str, aws.backup.LogicallyAirGappedVault] = {}
+        tags = {"org-backup:role": "central-copy-destination", "DestinationBackupVault": "true"}
+        for region in org.dr_regions:
+            self.vaults[region] = LockedVault(
+                f"{name}-{region}",
+                vault_name=central.name,
+                region=region,
+                provider=provider,
+                key_policy=central_backup_key_policy(
+                    account_id=org.central_vault_account_id,
+                    region=region,
+                    organization_id=org.id,
+                    organization_paths=central.allowed_organization_paths,
+                    break_glass_role_arns=central.break_glass_role_arns,
+                    partition=org.partition,
+                ),
+                vault_policy=central_vault_policy(
+                    organization_id=org.id,
+                    organization_paths=central.allowed_organization_paths,
+                    break_glass_role_arns=central.break_glass_role_arns,
+                ),
+                lock=central.lock,
+                key_settings=central.key,
+                force_destroy=central.force_destroy,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        lag = central.air_gapped
+        if lag is not None:
+            for region in lag.regions if lag.regions is not None else org.dr_regions:
+                self.air_gapped[region] = aws.backup.LogicallyAirGappedVault(
+                    f"{name}-{region}-air-gapped",
+                    region=region,
+                    name=lag.name,
+                    min_retention_days=lag.min_retention_days,
+                    max_retention_days=lag.max_retention_days,
+                    tags={**tags, BACKUP_KEY_TAG: "false"},
+                    opts=pulumi.ResourceOptions(
+                        parent=self, provider=provider, protect=True, retain_on_delete=True,
+                        custom_timeouts=pulumi.CustomTimeouts(create="15m"),
+                    ),
+                )
+        self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})

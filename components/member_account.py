@@ -1,0 +1,177 @@
+"""Everything one member account needs before the organization's backup policies reach it."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.audit_framework import audit_framework
+from components.documents.events import (
+    event_forwarding_role_policy,
+    event_forwarding_role_trust_policy,
+    failed_job_event_pattern,
+)
+from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
+from components.documents.kms import member_backup_key_policy
+from components.documents.vault_policy import member_vault_policy
+from components.vault import LockedVault, policy_json
+from stackconfig.inventory import MemberAccount as MemberAccountInfo
+from stackconfig.model import StackConfig, schedule_expression
+
+
+def central_event_bus_arn(config: StackConfig) -> str:
+    org = config.organization
+    return (
+        f"arn:{org.partition}:events:{org.primary_region}:{org.backup_admin_account_id}:"
+        f"event-bus/{config.alerting.event_bus_name}"
+    )
+
+
+class MemberAccount(pulumi.ComponentResource):
+    """The backup role the policies name, and per Region a locked vault and failed-job forwarding.
+
+    Vault and role names are the same in every account because the backup policy names them once
+    (``$account`` in the role ARN); if either were missing, jobs would fail at run time.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        account: MemberAccountInfo,
+        config: StackConfig,
+        regions: list[str],
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("org-backup:member_account:MemberAccount", name, None, opts)
+        org = config.organization
+        member = config.vaults.member
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.role = aws.iam.Role(
+            f"{name}-backup-role",
+            name=config.vaults.backup_role_name,
+            description="org-backup: the role AWS Backup assumes for plans from the organization's backup policies",
+            assume_role_policy=policy_json(backup_role_trust_policy()),
+            opts=child,
+        )
+        self.role_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-backup-role-{arn.rsplit('/', 1)[-1]}",
+                role=self.role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self.role, provider=provider),
+            )
+            for arn in backup_role_managed_policy_arns(org.partition)
+        ]
+        bus_arn = central_event_bus_arn(config)
+        self.forwarding_role: aws.iam.Role | None = None
+        if config.alerting.enabled:
+            self.forwarding_role = aws.iam.Role(
+                f"{name}-event-forwarding-role",
+                name="org-backup-event-forwarding",
+                assume_role_policy=policy_json(event_forwarding_role_trust_policy()),
+                inline_policies=[
+                    aws.iam.RoleInlinePolicyArgs(
+                        name="put-events-central-bus",
+                        policy=policy_json(event_forwarding_role_policy(event_bus_arn=bus_arn)),
+                    )
+                ],
+                opts=child,
+            )
+        self.vaults: dict[str, LockedVault] = {}
+        self.frameworks: dict[str, aws.backup.Framework] = {}
+        tags = {"org-backup:role": "member-vault"}
+        for region in regions:
+            prefix = f"{name}-{region}"
+            self.vaults[region] = LockedVault(
+                prefix,
+                vault_name=member.name,
+                region=region,
+                provider=provider,
+                key_policy=member_backup_key_policy(
+                    account_id=account.id,
+                    region=region,
+                    organization_id=org.id,
+                    backup_role_name=config.vaults.backup_role_name,
+                    central_account_id=org.central_vault_account_id,
+                    partition=org.partition,
+                ),
+                vault_policy=member_vault_policy(break_glass_role_arns=member.break_glass_role_arns),
+                lock=member.lock,
+                key_settings=member.key,
+                force_destroy=member.force_destroy,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role]),
+            )
+            if self.forwarding_role is not None:
+                rule = aws.cloudwatch.EventRule(
+                    f"{prefix}-failed-jobs",
+                    region=region,
+                    name="org-backup-failed-jobs",
+                    description="org-backup: forward failed, aborted and expired AWS Backup jobs to the central bus",
+                    event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
+                    opts=child,
+                )
+                aws.cloudwatch.EventTarget(
+                    f"{prefix}-failed-jobs-to-central",
+                    region=region,
+                    rule=rule.name,
+                    arn=bus_arn,
+                    role_arn=self.forwarding_role.arn,
+                    opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+                )
+            if config.audit.enabled and config.audit.frameworks_in_member_accounts:
+                self.frameworks[region] = audit_framework(
+                    f"{prefix}-framework",
+                    audit=config.audit,
+                    region=region,
+                    break_glass_role_arns=list(member.break_glass_role_arns),
+                    opts=child,
+                )
+            rt = config.restore_testing
+            if rt.enabled and account.id in rt.accounts:
+                self._restore_testing(prefix, config, region, provider)
+        self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})
+
+    def _restore_testing(self, prefix: str, config: StackConfig, region: str, provider: aws.Provider) -> None:
+        rt = config.restore_testing
+        vault = self.vaults[region].vault
+        plan = aws.backup.RestoreTestingPlan(
+            f"{prefix}-restore-testing",
+            region=region,
+            name="org_backup_restore_testing",
+            schedule_expression=schedule_expression(rt.schedule),
+            start_window_hours=rt.start_window_hours,
+            recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
+                algorithm=rt.algorithm,
+                include_vaults=[vault.arn],
+                recovery_point_types=list(rt.recovery_point_types),
+                selection_window_days=rt.selection_window_days,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        for sel_name, sel in sorted(rt.selections.items()):
+            aws.backup.RestoreTestingSelection(
+                f"{prefix}-restore-testing-{sel_name}",
+                region=region,
+                name=sel_name,
+                restore_testing_plan_name=plan.name,
+                protected_resource_type=sel.resource_type,
+                protected_resource_arns=list(sel.resource_arns),
+                protected_resource_conditions=(
+                    aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
+                        string_equals=[
+                            aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(key=k, value=v)
+                            for k, v in sorted(sel.conditions.items())
+                        ]
+                    )
+                    if sel.conditions
+                    else None
+                ),
+                iam_role_arn=self.role.arn,
+                validation_window_hours=sel.validation_window_hours,
+                opts=pulumi.ResourceOptions(parent=plan, provider=provider),
+            )

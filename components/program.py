@@ -1,0 +1,125 @@
+"""The program's steps: load and check everything, then build the components, then say what to export.
+
+``__main__.py`` calls these three functions; the offline preview and the tests run the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alerting import CentralAlerting
+from components.audit import AuditReporting
+from components.backup_policies import BackupPolicies
+from components.central_vaults import CentralVaults
+from components.member_account import MemberAccount
+from components.organization import OrganizationSettings
+from components.providers import AccountProviders
+from stackconfig.inventory import InventoryError, OrgTree, inventory_path, load_inventory, tree_from_organizations
+from stackconfig.layout import Layout, build_layout
+from stackconfig.load import ConfigError, config_from_pulumi, format_report
+from stackconfig.model import StackConfig
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: StackConfig
+    layout: Layout
+    providers: AccountProviders
+
+
+def _discover(config: StackConfig, providers: AccountProviders) -> OrgTree:
+    """Ask Organizations (through the management account) for the accounts under each target."""
+    invoke = pulumi.InvokeOptions(provider=providers.get(config.organization.management_account_id))
+
+    def list_children(parent_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        ous = aws.organizations.get_organizational_units(parent_id=parent_id, opts=invoke).children
+        accounts = aws.organizations.get_organizational_unit_child_accounts(parent_id=parent_id, opts=invoke).accounts
+        return (
+            [{"id": ou.id, "name": ou.name} for ou in ous],
+            [{"id": a.id, "name": a.name, "status": a.status} for a in accounts],
+        )
+
+    targets = [ou.id for ou in config.targets.organizational_units] + list(config.targets.accounts)
+    return tree_from_organizations(config.organization.root_id, targets, list_children)
+
+
+def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
+    source = config.accounts.source
+    if source == "listed":
+        return OrgTree.from_listed(config)
+    if source == "discover":
+        return _discover(config, providers)
+    return OrgTree.from_inventory(load_inventory(inventory_path(config, stack, PROJECT_DIR)))
+
+
+def load() -> Loaded:
+    """Every check runs here, before any resource is registered; a mistake ends the run with the report."""
+    try:
+        loaded = config_from_pulumi()
+        providers = AccountProviders(loaded.config.organization)
+        layout = build_layout(loaded.config, org_tree(loaded.config, providers, pulumi.get_stack()))
+    except (ConfigError, InventoryError) as exc:
+        raise pulumi.RunError(format_report(exc.findings)) from None
+    for warning in loaded.warnings:
+        pulumi.log.warn(str(warning))
+    return Loaded(loaded.config, layout, providers)
+
+
+def build(loaded: Loaded) -> dict[str, Any]:
+    """Create the components and return what operators need as stack outputs."""
+    config, layout, providers = loaded.config, loaded.layout, loaded.providers
+    org = config.organization
+    management = providers.get(org.management_account_id)
+    settings = OrganizationSettings(
+        "organization",
+        org=org,
+        provider=management,
+        management_role_arn=providers.role_arn(org.management_account_id),
+    )
+    policy_account = (
+        org.backup_admin_account_id
+        if config.backup_policies.managed_from == "delegated_admin"
+        else org.management_account_id
+    )
+    central = CentralVaults("central", config=config, provider=providers.get(org.central_vault_account_id))
+    members = {
+        account.id: MemberAccount(
+            f"member-{account.id}",
+            account=account,
+            config=config,
+            regions=layout.member_regions,
+            provider=providers.get(account.id),
+        )
+        for account in layout.members
+    }
+    # Policies name the vaults and roles: create them first so no account receives a plan it cannot run.
+    policies = BackupPolicies(
+        "backup-policies",
+        policies=layout.policies,
+        provider=providers.get(policy_account),
+        depends_on=[*settings.ready, central, *members.values()],
+    )
+    admin = providers.get(org.backup_admin_account_id)
+    outputs: dict[str, Any] = {
+        "backup_policy_ids": {name: p.id for name, p in policies.policies.items()},
+        "central_vault_arns": {region: v.vault.arn for region, v in central.vaults.items()},
+        "member_vault_arns": {
+            account_id: {region: v.vault.arn for region, v in m.vaults.items()} for account_id, m in members.items()
+        },
+        "member_accounts": [a.id for a in layout.members],
+    }
+    if config.audit.enabled:
+        audit = AuditReporting("audit", config=config, provider=admin)
+        outputs["report_bucket"] = audit.bucket.bucket
+    if config.alerting.enabled:
+        alerting = CentralAlerting("alerting", config=config, provider=admin)
+        outputs["alert_topic_arn"] = alerting.topic.arn
+        outputs["alert_event_bus_arn"] = alerting.bus.arn
+    return outputs

@@ -1,0 +1,1 @@
+"""The stack configuration: one typed model, its checks, and the member accounts it targets."""

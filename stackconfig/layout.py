@@ -1,0 +1,72 @@
+"""What the program deploys where, computed from the configuration alone (no Pulumi).
+
+The layout is the one place that decides which accounts are members, which backup-policy documents exist
+and where each is attached, so the program, the offline preview and the tests agree by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.documents.backup_policy import BackupPolicyDocument, BackupPolicyError, render_backup_policies
+from policies.backup_rules.findings import Finding
+from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET
+
+from .inventory import MemberAccount, OrgTree, attachment_targets, member_accounts, plan_target_ids
+from .load import ConfigError
+from .model import StackConfig
+
+
+@dataclass(frozen=True)
+class AttachedPolicy:
+    document: BackupPolicyDocument
+    attach_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    members: list[MemberAccount]
+    member_regions: list[str]
+    central_regions: list[str]
+    policies: list[AttachedPolicy]
+
+
+def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
+    """Members, Regions and attached policy documents; ``ConfigError`` when a policy cannot be placed."""
+    targets_by_plan = {name: plan_target_ids(config, name) for name in sorted(config.plans)}
+    try:
+        documents = render_backup_policies(config, targets_by_plan)
+    except BackupPolicyError as exc:
+        raise ConfigError([Finding(exc.path, exc.value, exc.rule, exc.message)]) from None
+    policies: list[AttachedPolicy] = []
+    per_target: dict[str, int] = dict(config.backup_policies.policies_attached_elsewhere)
+    findings: list[Finding] = []
+    for document in documents:
+        attach_to: list[str] = []
+        for target in document.target_ids:
+            attach_to.extend(attachment_targets(config, tree, target))
+        attach_to = sorted(dict.fromkeys(attach_to))
+        for target in attach_to:
+            per_target[target] = per_target.get(target, 0) + 1
+        if not attach_to:
+            findings.append(
+                Finding(f"plans.{document.plan_names[0]}.targets", list(document.target_ids), "policy-unattached",
+                        "every target of this plan is excluded: its backup policy would protect nothing")
+            )
+        policies.append(AttachedPolicy(document, tuple(attach_to)))
+    for target, count in sorted(per_target.items()):
+        if count > MAX_BACKUP_POLICIES_PER_TARGET:
+            findings.append(
+                Finding("backup_policies", target, "policies-per-target",
+                        f"{count} backup policies would be attached to {target}; AWS allows "
+                        f"{MAX_BACKUP_POLICIES_PER_TARGET}")
+            )
+    if findings:
+        raise ConfigError(findings)
+    members = member_accounts(config, tree)
+    return Layout(
+        members=members,
+        member_regions=list(config.organization.workload_regions),
+        central_regions=list(config.organization.dr_regions),
+        policies=policies,
+    )

@@ -1,0 +1,329 @@
+"""The typed model of a stack file's ``org-backup:*`` configuration.
+
+Structure only: every model forbids unknown keys and parses types. Rules that relate one value to another
+(lifecycle arithmetic, lock bounds, references between sections) live in ``checks.py`` so that every mistake
+is reported at once with its config path, not just the first one pydantic meets.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")]
+OrganizationId = Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
+RootId = Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
+OuId = Annotated[str, StringConstraints(pattern=r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")]
+RoleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+=,.@-]+$", max_length=64)]
+RoleArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$", max_length=600)
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Days = Annotated[int, Field(ge=-1)]
+Minutes = Annotated[int, Field(ge=0)]
+
+LockMode = Literal["governance", "compliance"]
+CopyDestination = Literal["central", "member"]
+RestoreResourceType = Literal[
+    "Aurora", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "RDS", "S3"
+]
+
+
+class Model(BaseModel):
+    """Base for every config section: unknown keys are mistakes, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Organization(Model):
+    """Who is who in the organization, and where things run."""
+
+    id: OrganizationId
+    root_id: RootId
+    management_account_id: AccountId
+    backup_admin_account_id: AccountId
+    central_vault_account_id: AccountId
+    member_role_name: RoleName = "OrganizationAccountAccessRole"
+    management_role_name: RoleName | None = None
+    enable_mpa: bool = False
+    workload_regions: list[RegionCode] = Field(min_length=1)
+    dr_regions: list[RegionCode] = Field(min_length=1)
+    home_region: RegionCode | None = None
+    partition: Literal["aws", "aws-us-gov", "aws-cn"] = "aws"
+
+    @property
+    def primary_region(self) -> str:
+        """Where account-level resources without a Region of their own (alerting, reports) are created."""
+        return self.home_region or self.workload_regions[0]
+
+
+class OrganizationalUnit(Model):
+    """A targeted OU; ``name`` is the label plans use in their ``targets``."""
+
+    name: Name
+    id: OuId
+
+
+class Targets(Model):
+    """Which OUs and accounts receive backups, minus exclusions (exclusions win)."""
+
+    organizational_units: list[OrganizationalUnit] = Field(default_factory=list)
+    accounts: list[AccountId] = Field(default_factory=list)
+    exclude_organizational_units: list[OuId] = Field(default_factory=list)
+    exclude_accounts: list[AccountId] = Field(default_factory=list)
+
+
+class ListedAccount(Model):
+    id: AccountId
+    name: Name
+    parent_id: OuId | RootId
+    status: Literal["ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED"] = "ACTIVE"
+
+
+class Accounts(Model):
+    """How member accounts are known: listed here, read from the inventory file, or discovered at deploy.
+
+    ``discover`` asks Organizations at deploy time for the accounts under each targeted OU; without AWS
+    access (the offline preview) the same answer comes from the inventory file.
+    """
+
+    source: Literal["inventory", "listed", "discover"] = "inventory"
+    inventory_file: str = "inventory/{stack}.yaml"
+    listed: list[ListedAccount] = Field(default_factory=list)
+
+
+class VaultLock(Model):
+    """AWS Backup Vault Lock. ``compliance`` becomes immutable ``changeable_for_days`` after creation."""
+
+    mode: LockMode
+    min_retention_days: int
+    max_retention_days: int
+    changeable_for_days: int | None = None
+
+
+class KeySettings(Model):
+    deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 30
+    rotation_period_days: Annotated[int, Field(ge=90, le=2560)] = 365
+
+
+class MemberVault(Model):
+    name: Name = "org-backup"
+    lock: VaultLock | None
+    break_glass_role_arns: list[RoleArn] = Field(default_factory=list)
+    force_destroy: bool = False
+    key: KeySettings = KeySettings()
+
+
+class AirGappedVault(Model):
+    """Optional logically air-gapped vault in the central account (always compliance-locked by AWS)."""
+
+    name: Name = "org-backup-air-gapped"
+    min_retention_days: int
+    max_retention_days: int
+    regions: list[RegionCode] | None = None
+
+
+class CentralVault(Model):
+    name: Name = "org-backup-central"
+    lock: VaultLock | None
+    allowed_organization_paths: list[Annotated[str, StringConstraints(min_length=3)]] = Field(
+        default_factory=list
+    )
+    break_glass_role_arns: list[RoleArn] = Field(default_factory=list)
+    force_destroy: bool = False
+    key: KeySettings = KeySettings()
+    air_gapped: AirGappedVault | None = None
+
+
+class Vaults(Model):
+    member: MemberVault
+    central: CentralVault
+    backup_role_name: RoleName = "OrgBackupServiceRole"
+
+
+class CopyAction(Model):
+    """A copy of each recovery point, by default to the central vault of a DR Region."""
+
+    region: RegionCode
+    destination: CopyDestination = "central"
+    retention_days: Days | None = None
+    cold_storage_after_days: Days | None = None
+
+
+SCHEDULE_PRESETS = {
+    "hourly": "cron(0 * ? * * *)",
+    "daily": "cron(0 5 ? * * *)",
+    "weekly": "cron(0 5 ? * SUN *)",
+    "monthly": "cron(0 5 1 * ? *)",
+}
+
+
+def schedule_expression(schedule: str) -> str:
+    """A preset name (hourly, daily, weekly, monthly; UTC) or a raw ``cron(...)`` expression."""
+    return SCHEDULE_PRESETS.get(schedule, schedule)
+
+
+class Rule(Model):
+    """One backup rule; ``schedule`` is a preset name or a cron expression."""
+
+    schedule: Name
+    start_window_minutes: Minutes | None = 60
+    completion_window_minutes: Minutes | None = None
+    retention_days: Days | None
+    cold_storage_after_days: Days | None = None
+    archive: bool = False
+    continuous: bool = False
+    copies: list[CopyAction] = Field(default_factory=list)
+    recovery_point_tags: dict[str, str] = Field(default_factory=dict)
+
+
+class TagSelection(Model):
+    key: Name
+    values: list[Name] = Field(min_length=1)
+
+
+class Conditions(Model):
+    """Resource-selection conditions: condition key (e.g. ``aws:ResourceTag/backup``) to value; ANDed."""
+
+    string_equals: dict[str, str] = Field(default_factory=dict)
+    string_not_equals: dict[str, str] = Field(default_factory=dict)
+    string_like: dict[str, str] = Field(default_factory=dict)
+    string_not_like: dict[str, str] = Field(default_factory=dict)
+
+    def count(self) -> int:
+        return sum(len(v) for v in (self.string_equals, self.string_not_equals, self.string_like,
+                                     self.string_not_like))
+
+
+class ResourceSelection(Model):
+    resource_types: list[Name] = Field(min_length=1)
+    not_resource_types: list[Name] = Field(default_factory=list)
+    conditions: Conditions = Conditions()
+
+
+class Selections(Model):
+    """Exactly one of ``tags`` and ``resources`` (the Organizations backup-policy rule)."""
+
+    tags: dict[str, TagSelection] = Field(default_factory=dict)
+    resources: dict[str, ResourceSelection] = Field(default_factory=dict)
+
+
+class AdvancedSettings(Model):
+    windows_vss: bool | None = None
+    s3_backup_acls: bool | None = None
+    s3_backup_object_tags: bool | None = None
+
+
+class Plan(Model):
+    targets: list[Name] | None = None
+    regions: list[RegionCode] | None = None
+    rules: dict[str, Rule] = Field(min_length=1)
+    selections: Selections
+    advanced: AdvancedSettings | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    lock_against_child_policies: bool | None = None
+
+
+class BackupPolicySettings(Model):
+    name_prefix: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_.-]{1,64}$")] = "org-backup"
+    managed_from: Literal["delegated_admin", "management"] = "delegated_admin"
+    lock_against_child_policies: bool = True
+    policies_attached_elsewhere: dict[str, int] = Field(default_factory=dict)
+
+
+class Control(Model):
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+
+def default_controls() -> dict[str, Control]:
+    return {
+        "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN": Control(),
+        "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK": Control(
+            parameters={
+                "requiredFrequencyUnit": "days",
+                "requiredFrequencyValue": "1",
+                "requiredRetentionDays": "35",
+            }
+        ),
+        "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED": Control(),
+        "BACKUP_RECOVERY_POINT_ENCRYPTED": Control(),
+        "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK": Control(parameters={"requiredRetentionDays": "35"}),
+        "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION": Control(),
+        "BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT": Control(),
+        "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK": Control(),
+        "BACKUP_LAST_RECOVERY_POINT_CREATED": Control(
+            parameters={"recoveryPointAgeUnit": "days", "recoveryPointAgeValue": "1"}
+        ),
+    }
+
+
+class Audit(Model):
+    enabled: bool = True
+    framework_name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,255}$")] = (
+        "org_backup_controls"
+    )
+    frameworks_in_member_accounts: bool = True
+    controls: dict[str, Control] = Field(default_factory=default_controls)
+    report_bucket_name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = (
+        None
+    )
+    reports: list[Name] = Field(
+        default_factory=lambda: [
+            "BACKUP_JOB_REPORT",
+            "COPY_JOB_REPORT",
+            "RESTORE_JOB_REPORT",
+            "CONTROL_COMPLIANCE_REPORT",
+            "RESOURCE_COMPLIANCE_REPORT",
+        ]
+    )
+    formats: list[Literal["CSV", "JSON"]] = Field(default_factory=lambda: ["CSV"])
+
+
+class Subscription(Model):
+    protocol: Literal["email", "email-json", "https", "sqs", "lambda", "sms"]
+    endpoint: Annotated[str, StringConstraints(min_length=3)]
+
+
+class Alerting(Model):
+    enabled: bool = True
+    event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=256)] = "org-backup-alerts"
+    topic_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=256)] = "org-backup-alerts"
+    subscriptions: list[Subscription] = Field(default_factory=list)
+
+
+class RestoreSelection(Model):
+    resource_type: RestoreResourceType
+    resource_arns: list[str] = Field(default_factory=lambda: ["*"])
+    conditions: dict[str, str] = Field(default_factory=dict)
+    validation_window_hours: int = 1
+
+
+class RestoreTesting(Model):
+    enabled: bool = False
+    schedule: Name = "weekly"
+    start_window_hours: int = 24
+    selection_window_days: int = 7
+    algorithm: Literal["LATEST_WITHIN_WINDOW", "RANDOM_WITHIN_WINDOW"] = "LATEST_WITHIN_WINDOW"
+    recovery_point_types: list[Literal["SNAPSHOT", "CONTINUOUS"]] = Field(default_factory=lambda: ["SNAPSHOT"])
+    accounts: list[AccountId] = Field(default_factory=list)
+    selections: dict[str, RestoreSelection] = Field(default_factory=dict)
+
+
+class StackConfig(Model):
+    """The whole configuration of one stack, after every check passed."""
+
+    organization: Organization
+    targets: Targets
+    accounts: Accounts = Accounts()
+    vaults: Vaults
+    plans: dict[str, Plan] = Field(min_length=1)
+    backup_policies: BackupPolicySettings = BackupPolicySettings()
+    audit: Audit = Audit()
+    alerting: Alerting = Alerting()
+    restore_testing: RestoreTesting = RestoreTesting()
+
+
+SECTION_TYPES: dict[str, object] = {name: field.annotation for name, field in StackConfig.model_fields.items()}
+REQUIRED_SECTIONS = frozenset(name for name, field in StackConfig.model_fields.items() if field.is_required())
