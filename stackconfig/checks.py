@@ -309,8 +309,10 @@ def _check_rule(
     out: list[Finding] = []
     expression = schedule_expression(rule.schedule)
     out += schedule.check_schedule_expression(join(path, "schedule"), expression)
-    out += lifecycle.check_windows(path, start_minutes=rule.start_window_minutes,
-                                   completion_minutes=rule.completion_window_minutes)
+    out += _rename(
+        lifecycle.check_windows(path, start_minutes=rule.start_window_minutes,
+                                completion_minutes=rule.completion_window_minutes)
+    )
     out += _rename(
         lifecycle.check_lifecycle(path, cold_after_days=rule.cold_storage_after_days,
                                   delete_after_days=rule.retention_days, continuous=rule.continuous)

@@ -7,6 +7,7 @@ name the config path, the value and the rule; nothing is registered before the l
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Mapping
@@ -96,11 +97,55 @@ def parse_sections(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Finding
             if name in REQUIRED_SECTIONS:
                 findings.append(Finding(name, None, "required", f"'{PROJECT}:{name}' is required"))
             continue
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         try:
-            parsed[name] = TypeAdapter(annotation).validate_python(raw[name])
+            parsed[name] = adapter.validate_python(raw[name])
         except ValidationError as exc:
             findings.extend(_pydantic_findings(name, annotation, exc))
+            salvaged = _salvage(adapter, raw[name], exc)
+            if salvaged is not None:
+                parsed[name] = salvaged
     return parsed, findings
+
+
+MAX_SALVAGE_PASSES = 8
+
+
+def _salvage(adapter: TypeAdapter[Any], value: Any, exc: ValidationError) -> Any:
+    """Drop what failed (and, for a missing key, the entry that lacks it) until the rest parses.
+
+    The semantic checks then still run on everything that was well-formed, so one typo does not hide a
+    lifecycle mistake three plans further down. Findings under a dropped path are filtered out later.
+    """
+    data = copy.deepcopy(value)
+    for _ in range(MAX_SALVAGE_PASSES):
+        for err in exc.errors(include_url=False):
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union[")))]
+            if err["type"] == "missing":
+                loc = loc[:-1]
+            if len(loc) >= 2 and err["type"] != "extra_forbidden" and err["type"] != "missing":
+                loc = loc[:-1] if isinstance(loc[-1], int) else loc
+            _delete(data, loc)
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as again:
+            exc = again
+    return None
+
+
+def _delete(data: Any, loc: list[Any]) -> None:
+    if not loc:
+        return
+    parent = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(parent, dict):
+        parent.pop(loc[-1], None)
+    elif isinstance(parent, list) and isinstance(loc[-1], int) and 0 <= loc[-1] < len(parent):
+        parent.pop(loc[-1])
 
 
 @dataclass(frozen=True)
@@ -116,7 +161,8 @@ def load_config(raw: Mapping[str, Any]) -> LoadedConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError([Finding("config", type(raw).__name__, "type", "the configuration must be a mapping")])
     parsed, findings = parse_sections(raw)
-    findings.extend(check_config(parsed))
+    broken = tuple(f.path for f in findings)
+    findings.extend(f for f in check_config(parsed) if not f.path.startswith(broken) or not broken)
     if errors(findings):
         raise ConfigError(findings)
     return LoadedConfig(StackConfig(**parsed), [f for f in findings if f.severity == "warning"])

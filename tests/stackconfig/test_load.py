@@ -1,0 +1,207 @@
+"""Every configuration rule: a mistake in the prod stack, and the exact finding it produces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from stackconfig.load import ConfigError, format_report, load_config
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: str, value: Any) -> Mutation:
+    def mutate(raw: dict[str, Any]) -> None:
+        node: Any = raw
+        parts = path.split("/")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return mutate
+
+
+def _delete(path: str) -> Mutation:
+    def mutate(raw: dict[str, Any]) -> None:
+        node: Any = raw
+        parts = path.split("/")
+        for part in parts[:-1]:
+            node = node[part]
+        del node[parts[-1]]
+
+    return mutate
+
+
+WEEKLY = "plans/weekly/rules/weekly"
+DAILY = "plans/daily/rules/daily"
+DB = "plans/critical-databases/rules"
+
+# (mutation, expected path, expected rule, a fragment of the message)
+CASES: list[tuple[str, Mutation, str, str, str]] = [
+    ("cold+90", _set(f"{WEEKLY}/retention_days", 100), "plans.weekly.rules.weekly.retention_days",
+     "cold-storage-plus-90", "retention_days 100 must be >= cold_storage_after_days 30 + 90"),
+    ("retention max", _set(f"{DAILY}/retention_days", 36501), "plans.daily.rules.daily.retention_days",
+     "retention-range", "must be between 1 and 36500"),
+    ("continuous <= 35", _set(f"{DB}/continuous/retention_days", 36),
+     "plans.critical-databases.rules.continuous.retention_days", "continuous-retention", "35-day maximum"),
+    ("start window", _set(f"{DAILY}/start_window_minutes", 30),
+     "plans.daily.rules.daily.start_window_minutes", "start-window-min", "must be >= 60"),
+    ("five-field cron", _set(f"{DAILY}/schedule", "cron(0 5 * * *)"), "plans.daily.rules.daily.schedule",
+     "schedule-syntax", "6-field"),
+    ("unknown preset", _set(f"{DAILY}/schedule", "nightly"), "plans.daily.rules.daily.schedule",
+     "schedule-syntax", ""),
+    ("lock grace < 3", _set("vaults/central/lock/changeable_for_days", 2),
+     "vaults.central.lock.changeable_for_days", "lock-changeable-range", "between 3 and 36500"),
+    ("lock max > 36500", _set("vaults/member/lock/max_retention_days", 40000),
+     "vaults.member.lock.max_retention_days", "lock-max-range", "between 1 and 36500"),
+    ("lock max <= min", _set("vaults/member/lock/max_retention_days", 7),
+     "vaults.member.lock.max_retention_days", "lock-max-above-min", "greater than min_retention_days 7"),
+    ("compliance without grace", _delete("vaults/central/lock/changeable_for_days"),
+     "vaults.central.lock.changeable_for_days", "compliance-needs-grace", "mode compliance needs"),
+    ("governance with grace", _set("vaults/member/lock/changeable_for_days", 3),
+     "vaults.member.lock.changeable_for_days", "governance-no-grace", "set mode: compliance"),
+    ("rule below member lock", _set(f"{DB}/hourly/retention_days", 3),
+     "plans.critical-databases.rules.hourly.retention_days", "retention-within-lock",
+     "below min_retention_days 7 of the locked vault vaults.member"),
+    ("copy above central lock", _set(f"{DAILY}/copies/0/retention_days", 500),
+     "plans.daily.rules.daily.copies[0].retention_days", "retention-within-lock",
+     "above max_retention_days 400 of the locked vault vaults.central"),
+    ("copy to a non-DR Region", _set(f"{DAILY}/copies/0/region", "eu-west-1"),
+     "plans.daily.rules.daily.copies[0].region", "copy-region-dr", "dr_regions"),
+    ("RDS cross-account and cross-Region", _set("plans/daily/selections/resources/tagged-daily/not_resource_types", []),
+     "plans.daily.rules.daily.copies[0]", "rds-cross-account-and-region", "cannot be copied cross-account and"),
+    ("vault name pattern", _set("vaults/member/name", "my vault!"), "vaults.member.name", "vault-name",
+     "must match"),
+    ("rule name pattern", _set("plans/weekly/rules", {"week ly": {"schedule": "weekly", "retention_days": 35}}),
+     "plans.weekly.rules.week ly", "rule-name", "must match"),
+    ("plan name pattern", lambda raw: raw["plans"].update({"bad plan": raw["plans"]["weekly"]}),
+     "plans.bad plan", "plan-name", "must match"),
+    ("case collision", lambda raw: raw["plans"].update({"Weekly": raw["plans"]["weekly"]}),
+     "plans", "duplicate-name", "collide once AWS lower-cases"),
+    ("unknown key", _set(f"{DAILY}/retension_days", 3), "plans.daily.rules.daily.retension_days",
+     "unknown-key", "did you mean 'retention_days'"),
+    ("unknown section", lambda raw: raw.update({"plan": {}}), "plan", "unknown-key", "did you mean 'plans'"),
+    ("missing section", _delete("vaults"), "vaults", "required", "'org-backup:vaults' is required"),
+    ("wrong type", _set(f"{DAILY}/retention_days", "a month"), "plans.daily.rules.daily.retention_days",
+     "type:int_parsing", "valid integer"),
+    ("bad Region", _set("organization/dr_regions", ["us-weest"]), "organization.dr_regions[0]",
+     "type:string_pattern_mismatch", "us-weest"),
+    ("admin is management", _set("organization/backup_admin_account_id", "111111111111"),
+     "organization.backup_admin_account_id", "delegated-admin-not-management", "must be a member account"),
+    ("duplicate Region", _set("organization/workload_regions", ["us-east-1", "us-east-1"]),
+     "organization.workload_regions", "duplicate", "appears 2 times"),
+    ("plan Region outside workload", _set("plans/weekly/regions", ["ap-south-1"]), "plans.weekly.regions[0]",
+     "plan-region", "not one of organization.workload_regions"),
+    ("unknown plan target", _set("plans/weekly/targets", ["prd"]), "plans.weekly.targets[0]", "plan-target",
+     "not a targeted OU"),
+    ("both selection kinds", _set("plans/weekly/selections/resources",
+                                  {"all": {"resource_types": ["*"]}}),
+     "plans.weekly.selections", "selection-kind", "exactly one of"),
+    ("unsupported resource type", _set("plans/daily/selections/resources/tagged-daily/resource_types",
+                                       ["arn:aws:lambda:*:*:function/*"]),
+     "plans.daily.selections.resources.tagged-daily.resource_types[0]", "resource-type", "not a resource type"),
+    ("too many copies", _set(f"{DAILY}/copies", [{"region": "us-west-2", "retention_days": 90 + i}
+                                                 for i in range(6)]),
+     "plans.daily.rules.daily.copies", "copies-per-rule", "at most 5"),
+    ("too many rules", _set("plans/weekly/rules", {f"r{i}": {"schedule": "weekly", "retention_days": 35}
+                                                   for i in range(11)}),
+     "plans.weekly.rules", "rules-per-plan", "at most 10 rules"),
+    ("central vault is Default", _set("vaults/central/name", "Default"), "vaults.central.name",
+     "copy-not-default-vault", "Default vault"),
+    ("same vault names", _set("vaults/central/name", "org-backup"), "vaults.central.name", "vault-names-differ",
+     "name of its own"),
+    ("too many break-glass roles", _set("vaults/member/break_glass_role_arns",
+                                        [f"arn:aws:iam::111111111111:role/r{i}" for i in range(6)]),
+     "vaults.member.break_glass_role_arns", "break-glass-max", "at most 5"),
+    ("targeted and excluded", _set("targets/exclude_organizational_units", ["ou-ab12-11111111"]),
+     "targets.organizational_units[0].id", "target-excluded", "both targeted and excluded"),
+    ("archive without cold", _set(f"{DAILY}/archive", True), "plans.daily.rules.daily.archive",
+     "archive-needs-cold", "cold_storage_after_days"),
+    ("unknown control", _set("audit/controls", {"BACKUP_FOO": {}}), "audit.controls.BACKUP_FOO",
+     "audit-control", "unknown Audit Manager control"),
+    ("unknown control parameter", _set("audit/controls", {"BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK":
+                                                          {"parameters": {"retentionDays": "35"}}}),
+     "audit.controls.BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK.parameters.retentionDays",
+     "audit-parameter", "no parameter 'retentionDays'"),
+    ("unknown report template", _set("audit/reports", ["BACKUP_REPORT"]), "audit.reports[0]",
+     "report-template", "unknown report template"),
+    ("JSON reports", _set("audit/formats", ["CSV", "JSON"]), "audit.formats", "report-format", "CSV only"),
+    ("email endpoint", _set("alerting/subscriptions", [{"protocol": "email", "endpoint": "oncall"}]),
+     "alerting.subscriptions[0].endpoint", "alert-endpoint", "email address"),
+    ("restore start window", _set("restore_testing/start_window_hours", 200),
+     "restore_testing.start_window_hours", "restore-start-window", "between 1 and 168"),
+    ("air-gapped min < 7", _set("vaults/central/air_gapped", {"min_retention_days": 3, "max_retention_days": 30}),
+     "vaults.central.air_gapped.min_retention_days", "lag-min-retention", ">= 7"),
+    ("air-gapped Region", _set("vaults/central/air_gapped", {"min_retention_days": 7, "max_retention_days": 30,
+                                                           "regions": ["ca-west-1"]}),
+     "vaults.central.air_gapped.regions", "lag-region", "not available in ca-west-1"),
+    ("copy into itself", _set(f"{DAILY}/copies", [{"region": "us-east-1", "destination": "member",
+                                                  "retention_days": 35}]),
+     "plans.daily.rules.daily.copies[0].region", "copy-to-itself", "into itself"),
+]
+
+
+@pytest.mark.parametrize(("mutation", "path", "rule", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_rule_reports_path_rule_and_message(prod_raw, rejected, mutation, path, rule, message):
+    mutation(prod_raw)
+    error = rejected(prod_raw)
+    matches = [f for f in error.findings if f.path == path and f.rule == rule]
+    assert matches, f"no {rule} at {path}; got: {[str(f) for f in error.findings]}"
+    assert message in matches[0].message
+    assert matches[0].severity == "error"
+
+
+def test_prod_and_staging_are_valid_without_warnings(prod_raw):
+    assert load_config(prod_raw).warnings == []
+
+
+def test_all_mistakes_are_reported_at_once(prod_raw, rejected):
+    for _, mutation, *_ in (CASES[0], CASES[2], CASES[6], CASES[19], CASES[23]):
+        mutation(prod_raw)
+    error = rejected(prod_raw)
+    rules = {f.rule for f in error.findings}
+    assert {"cold-storage-plus-90", "continuous-retention", "lock-changeable-range", "unknown-key",
+            "type:string_pattern_mismatch"} <= rules
+
+
+def test_report_is_readable_and_has_no_traceback(prod_raw, rejected):
+    _set(f"{WEEKLY}/retention_days", 100)(prod_raw)
+    report = format_report(rejected(prod_raw).findings)
+    assert report.startswith("org-backup: the configuration has 1 error(s)")
+    assert "plans.weekly.rules.weekly.retention_days: retention_days 100 must be >= cold_storage_after_days 30 + 90" in report
+    assert "Traceback" not in report
+
+
+@pytest.mark.parametrize(
+    ("mutation", "rule"),
+    [
+        (_set("vaults/member/lock", None), "vault-unlocked"),
+        (_set("vaults/member/force_destroy", True), "force-destroy"),
+        (_set(f"{DAILY}/completion_window_minutes", 60), "completion-after-start"),
+        (_set(f"{DAILY}/retention_days", None), "retention-forever"),
+        (_set("alerting/subscriptions", []), "alert-no-subscriber"),
+        (_set("plans/daily/selections", {"tags": {"daily": {"key": "backup", "values": ["daily"]}}}),
+         "rds-cross-account-and-region"),
+    ],
+)
+def test_unconfirmed_or_risky_settings_are_warnings(prod_raw, mutation, rule):
+    mutation(prod_raw)
+    try:
+        loaded = load_config(prod_raw)
+    except ConfigError as exc:
+        warnings = [f for f in exc.findings if f.severity == "warning"]
+    else:
+        warnings = loaded.warnings
+    assert rule in {w.rule for w in warnings}
+
+
+def test_not_a_mapping_is_reported():
+    with pytest.raises(ConfigError) as info:
+        load_config([])  # type: ignore[arg-type]
+    assert info.value.findings[0].rule == "type"
