@@ -19,8 +19,10 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The policy pack runs with only policies/ on its path, so it is type-checked from there too.
 typecheck: venv
 	$(BIN)/mypy .
+	cd policies && ../$(BIN)/mypy --config-file ../pyproject.toml --exclude '^$$' .
 
 test: lint typecheck
 	$(BIN)/pytest -n 2

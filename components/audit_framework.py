@@ -19,7 +19,8 @@ def framework_controls(audit: Audit, break_glass_role_arns: list[str]) -> list[a
             aws.backup.FrameworkControlArgs(
                 name=name,
                 input_parameters=[
-                    aws.backup.FrameworkControlInputParameterArgs(name=k, value=v) for k, v in sorted(parameters.items())
+                    aws.backup.FrameworkControlInputParameterArgs(name=k, value=v)
+                    for k, v in sorted(parameters.items())
                 ]
                 or None,
             )

@@ -32,6 +32,7 @@ class CentralVaults(pulumi.ComponentResource):
         self.vaults: dict[str, LockedVault] = {}
         self.air_gapped: dict[str, aws.backup.LogicallyAirGappedVault] = {}
         tags = {"org-backup:role": "central-copy-destination", "DestinationBackupVault": "true"}
+        admins = org.vault_admin_role_arns(org.central_vault_account_id, central.break_glass_role_names)
         for region in org.dr_regions:
             self.vaults[region] = LockedVault(
                 f"{name}-{region}",
@@ -43,13 +44,13 @@ class CentralVaults(pulumi.ComponentResource):
                     region=region,
                     organization_id=org.id,
                     organization_paths=central.allowed_organization_paths,
-                    break_glass_role_arns=central.break_glass_role_arns,
+                    break_glass_role_arns=admins,
                     partition=org.partition,
                 ),
                 vault_policy=central_vault_policy(
                     organization_id=org.id,
                     organization_paths=central.allowed_organization_paths,
-                    break_glass_role_arns=central.break_glass_role_arns,
+                    break_glass_role_arns=admins,
                 ),
                 lock=central.lock,
                 key_settings=central.key,
@@ -68,7 +69,10 @@ class CentralVaults(pulumi.ComponentResource):
                     max_retention_days=lag.max_retention_days,
                     tags={**tags, BACKUP_KEY_TAG: "false"},
                     opts=pulumi.ResourceOptions(
-                        parent=self, provider=provider, protect=True, retain_on_delete=True,
+                        parent=self,
+                        provider=provider,
+                        protect=True,
+                        retain_on_delete=True,
                         custom_timeouts=pulumi.CustomTimeouts(create="15m"),
                     ),
                 )

@@ -84,6 +84,7 @@ class MemberAccount(pulumi.ComponentResource):
         self.vaults: dict[str, LockedVault] = {}
         self.frameworks: dict[str, aws.backup.Framework] = {}
         tags = {"org-backup:role": "member-vault"}
+        admins = org.vault_admin_role_arns(account.id, member.break_glass_role_names)
         for region in regions:
             prefix = f"{name}-{region}"
             self.vaults[region] = LockedVault(
@@ -99,7 +100,9 @@ class MemberAccount(pulumi.ComponentResource):
                     central_account_id=org.central_vault_account_id,
                     partition=org.partition,
                 ),
-                vault_policy=member_vault_policy(break_glass_role_arns=member.break_glass_role_arns),
+                vault_policy=member_vault_policy(
+                    break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id]
+                ),
                 lock=member.lock,
                 key_settings=member.key,
                 force_destroy=member.force_destroy,
@@ -128,7 +131,7 @@ class MemberAccount(pulumi.ComponentResource):
                     f"{prefix}-framework",
                     audit=config.audit,
                     region=region,
-                    break_glass_role_arns=list(member.break_glass_role_arns),
+                    break_glass_role_arns=admins,
                     opts=child,
                 )
             rt = config.restore_testing

@@ -19,7 +19,13 @@ from components.central_vaults import CentralVaults
 from components.member_account import MemberAccount
 from components.organization import OrganizationSettings
 from components.providers import AccountProviders
-from stackconfig.inventory import InventoryError, OrgTree, inventory_path, load_inventory, tree_from_organizations
+from stackconfig.inventory import (
+    InventoryError,
+    OrgTree,
+    inventory_path,
+    load_inventory,
+    tree_from_organizations,
+)
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import ConfigError, config_from_pulumi, format_report
 from stackconfig.model import StackConfig
@@ -81,7 +87,7 @@ def build(loaded: Loaded) -> dict[str, Any]:
         "organization",
         org=org,
         provider=management,
-        management_role_arn=providers.role_arn(org.management_account_id),
+        management_role_arn=org.deploy_role_arn(org.management_account_id),
     )
     policy_account = (
         org.backup_admin_account_id

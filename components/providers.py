@@ -15,17 +15,9 @@ class AccountProviders:
         self._org = org
         self._providers: dict[str, aws.Provider] = {}
 
-    def role_arn(self, account_id: str) -> str | None:
-        org = self._org
-        if account_id == org.management_account_id:
-            if org.management_role_name is None:
-                return None
-            return f"arn:{org.partition}:iam::{account_id}:role/{org.management_role_name}"
-        return f"arn:{org.partition}:iam::{account_id}:role/{org.member_role_name}"
-
     def get(self, account_id: str) -> aws.Provider:
         if account_id not in self._providers:
-            role_arn = self.role_arn(account_id)
+            role_arn = self._org.deploy_role_arn(account_id)
             self._providers[account_id] = aws.Provider(
                 f"account-{account_id}",
                 region=self._org.primary_region,
@@ -37,7 +29,9 @@ class AccountProviders:
             )
         return self._providers[account_id]
 
-    def opts(self, account_id: str, *, parent: pulumi.Resource | None = None, **kwargs: object) -> pulumi.ResourceOptions:
+    def opts(
+        self, account_id: str, *, parent: pulumi.Resource | None = None, **kwargs: object
+    ) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(provider=self.get(account_id), parent=parent, **kwargs)  # type: ignore[arg-type]
 
     @property

@@ -55,7 +55,12 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
         out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id")
         if parsed["accounts"].source == "listed" and not parsed["accounts"].listed:
             out.append(
-                Finding("accounts.listed", [], "accounts-listed-empty", "source 'listed' needs at least one account")
+                Finding(
+                    "accounts.listed",
+                    [],
+                    "accounts-listed-empty",
+                    "source 'listed' needs at least one account",
+                )
             )
     return out
 
@@ -63,9 +68,7 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
 def _duplicates(path: str, values: Iterable[str], what: str) -> list[Finding]:
     counts = Counter(values)
     return [
-        Finding(path, value, "duplicate", f"{what} {value!r} appears {n} times")
-        for value, n in counts.items()
-        if n > 1
+        Finding(path, value, "duplicate", f"{what} {value!r} appears {n} times") for value, n in counts.items() if n > 1
     ]
 
 
@@ -93,8 +96,12 @@ def check_organization(org: Organization) -> list[Finding]:
         )
     if org.partition == "aws" and any(r.startswith(("us-gov-", "cn-")) for r in org.workload_regions + org.dr_regions):
         out.append(
-            Finding("organization.partition", org.partition, "partition-region",
-                    "GovCloud and China Regions need partition aws-us-gov or aws-cn")
+            Finding(
+                "organization.partition",
+                org.partition,
+                "partition-region",
+                "GovCloud and China Regions need partition aws-us-gov or aws-cn",
+            )
         )
     return out
 
@@ -106,14 +113,22 @@ def check_targets(targets: Targets) -> list[Finding]:
     for i, ou in enumerate(targets.organizational_units):
         if ou.id in targets.exclude_organizational_units:
             out.append(
-                Finding(join("targets.organizational_units", i, "id"), ou.id, "target-excluded",
-                        f"OU {ou.id} is both targeted and excluded")
+                Finding(
+                    join("targets.organizational_units", i, "id"),
+                    ou.id,
+                    "target-excluded",
+                    f"OU {ou.id} is both targeted and excluded",
+                )
             )
     for i, account in enumerate(targets.accounts):
         if account in targets.exclude_accounts:
             out.append(
-                Finding(join("targets.accounts", i), account, "target-excluded",
-                        f"account {account} is both targeted and excluded")
+                Finding(
+                    join("targets.accounts", i),
+                    account,
+                    "target-excluded",
+                    f"account {account} is both targeted and excluded",
+                )
             )
     if not targets.organizational_units and not targets.accounts:
         out.append(Finding("targets", None, "targets-empty", "target at least one OU or account"))
@@ -129,14 +144,21 @@ def _check_lock(path: str, lock: VaultLock) -> list[Finding]:
     )
     if lock.mode == "compliance" and lock.changeable_for_days is None:
         out.append(
-            Finding(join(path, "changeable_for_days"), None, "compliance-needs-grace",
-                    "mode compliance needs changeable_for_days (>= 3): the grace period before the lock "
-                    "becomes immutable")
+            Finding(
+                join(path, "changeable_for_days"),
+                None,
+                "compliance-needs-grace",
+                "mode compliance needs changeable_for_days (>= 3): the grace period before the lock becomes immutable",
+            )
         )
     if lock.mode == "governance" and lock.changeable_for_days is not None:
         out.append(
-            Finding(join(path, "changeable_for_days"), lock.changeable_for_days, "governance-no-grace",
-                    "changeable_for_days makes the lock compliance mode; set mode: compliance or remove it")
+            Finding(
+                join(path, "changeable_for_days"),
+                lock.changeable_for_days,
+                "governance-no-grace",
+                "changeable_for_days makes the lock compliance mode; set mode: compliance or remove it",
+            )
         )
     return out
 
@@ -147,13 +169,21 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
         out += _check_vault(where, vault)
     if vaults.member.name == vaults.central.name:
         out.append(
-            Finding("vaults.central.name", vaults.central.name, "vault-names-differ",
-                    "the central vault needs a name of its own: the central account may also be a member")
+            Finding(
+                "vaults.central.name",
+                vaults.central.name,
+                "vault-names-differ",
+                "the central vault needs a name of its own: the central account may also be a member",
+            )
         )
     if vaults.central.name == "Default":
         out.append(
-            Finding("vaults.central.name", "Default", "copy-not-default-vault",
-                    "the Default vault cannot receive cross-account copies (its key cannot be shared)")
+            Finding(
+                "vaults.central.name",
+                "Default",
+                "copy-not-default-vault",
+                "the Default vault cannot receive cross-account copies (its key cannot be shared)",
+            )
         )
     lag = vaults.central.air_gapped
     if lag is not None:
@@ -167,13 +197,21 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
         for region in regions:
             if region in limits.LAG_UNSUPPORTED_REGIONS:
                 out.append(
-                    Finding("vaults.central.air_gapped.regions", region, "lag-region",
-                            f"logically air-gapped vaults are not available in {region}")
+                    Finding(
+                        "vaults.central.air_gapped.regions",
+                        region,
+                        "lag-region",
+                        f"logically air-gapped vaults are not available in {region}",
+                    )
                 )
             if org is not None and region not in org.dr_regions:
                 out.append(
-                    Finding("vaults.central.air_gapped.regions", region, "lag-region-dr",
-                            f"{region} is not one of organization.dr_regions")
+                    Finding(
+                        "vaults.central.air_gapped.regions",
+                        region,
+                        "lag-region-dr",
+                        f"{region} is not one of organization.dr_regions",
+                    )
                 )
     return out
 
@@ -188,24 +226,37 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
     out = _vault_name(join(where, "name"), vault.name)
     if vault.lock is None:
         out.append(
-            Finding(join(where, "lock"), None, "vault-unlocked",
-                    "the vault has no Vault Lock: recovery points can be deleted by an account administrator",
-                    "warning")
+            Finding(
+                join(where, "lock"),
+                None,
+                "vault-unlocked",
+                "the vault has no Vault Lock: recovery points can be deleted by an account administrator",
+                "warning",
+            )
         )
     else:
         out += _check_lock(join(where, "lock"), vault.lock)
     if vault.force_destroy:
         out.append(
-            Finding(join(where, "force_destroy"), True, "force-destroy",
-                    "force_destroy lets `pulumi destroy` delete every recovery point in the vault", "warning")
+            Finding(
+                join(where, "force_destroy"),
+                True,
+                "force-destroy",
+                "force_destroy lets `pulumi destroy` delete every recovery point in the vault",
+                "warning",
+            )
         )
-    if len(vault.break_glass_role_arns) > limits.MAX_PRINCIPAL_ARN_LIST:
+    if len(vault.break_glass_role_names) > limits.MAX_PRINCIPAL_ARN_LIST - 1:
         out.append(
-            Finding(join(where, "break_glass_role_arns"), len(vault.break_glass_role_arns), "break-glass-max",
-                    f"at most {limits.MAX_PRINCIPAL_ARN_LIST} break-glass roles (the Audit Manager "
-                    "principalArnList limit)")
+            Finding(
+                join(where, "break_glass_role_names"),
+                len(vault.break_glass_role_names),
+                "break-glass-max",
+                f"at most {limits.MAX_PRINCIPAL_ARN_LIST - 1} break-glass roles: with the deploying role they "
+                f"fill the {limits.MAX_PRINCIPAL_ARN_LIST} ARNs of the Audit Manager principalArnList",
+            )
         )
-    out += _duplicates(join(where, "break_glass_role_arns"), vault.break_glass_role_arns, "role")
+    out += _duplicates(join(where, "break_glass_role_names"), vault.break_glass_role_names, "role")
     return out
 
 
@@ -248,8 +299,12 @@ def _check_plan(
         for i, region in enumerate(plan.regions):
             if region not in org.workload_regions:
                 out.append(
-                    Finding(join(path, "regions", i), region, "plan-region",
-                            f"{region} is not one of organization.workload_regions, where member vaults are made")
+                    Finding(
+                        join(path, "regions", i),
+                        region,
+                        "plan-region",
+                        f"{region} is not one of organization.workload_regions, where member vaults are made",
+                    )
                 )
     if targets is not None and plan.targets is not None:
         known = {ou.name for ou in targets.organizational_units} | {ou.id for ou in targets.organizational_units}
@@ -259,19 +314,35 @@ def _check_plan(
         for i, label in enumerate(plan.targets):
             if label not in known:
                 out.append(
-                    Finding(join(path, "targets", i), label, "plan-target",
-                            f"{label!r} is not a targeted OU name or id, nor an account in targets.accounts")
+                    Finding(
+                        join(path, "targets", i),
+                        label,
+                        "plan-target",
+                        f"{label!r} is not a targeted OU name or id, nor an account in targets.accounts",
+                    )
                 )
     if len(plan.rules) > limits.MAX_RULES_PER_PLAN:
-        out.append(Finding(join(path, "rules"), len(plan.rules), "rules-per-plan",
-                           f"at most {limits.MAX_RULES_PER_PLAN} rules per plan"))
+        out.append(
+            Finding(
+                join(path, "rules"),
+                len(plan.rules),
+                "rules-per-plan",
+                f"at most {limits.MAX_RULES_PER_PLAN} rules per plan",
+            )
+        )
     out += _case_collisions(join(path, "rules"), plan.rules)
     may_hold_rds = _may_select_rds(plan)
     for rule_name, rule in plan.rules.items():
         rule_path = join(path, "rules", rule_name)
         if not limits.RULE_NAME_RE.match(rule_name):
-            out.append(Finding(rule_path, rule_name, "rule-name",
-                               f"rule name {rule_name!r} must match {limits.RULE_NAME_RE.pattern}"))
+            out.append(
+                Finding(
+                    rule_path,
+                    rule_name,
+                    "rule-name",
+                    f"rule name {rule_name!r} must match {limits.RULE_NAME_RE.pattern}",
+                )
+            )
         out += _check_rule(rule_path, rule, regions, org, vaults, may_hold_rds)
     out += _check_selections(join(path, "selections"), plan)
     for key in plan.tags:
@@ -284,17 +355,14 @@ def _may_select_rds(plan: Plan) -> bool | None:
     """True: RDS/Aurora explicitly selected; None: unknown (tag selection); False: excluded."""
     if plan.selections.tags:
         return None
-    for selection in plan.selections.resources.values():
-        if _resource_selection_has_rds(selection):
-            return True
-    return False
+    return any(_resource_selection_has_rds(selection) for selection in plan.selections.resources.values())
 
 
 def _resource_selection_has_rds(selection: ResourceSelection) -> bool:
     types = set(selection.resource_types)
     excluded = set(selection.not_resource_types)
     if "*" in types:
-        return not limits.RDS_AURORA_RESOURCE_TYPES <= excluded
+        return not excluded >= limits.RDS_AURORA_RESOURCE_TYPES
     return bool(types & limits.RDS_AURORA_RESOURCE_TYPES)
 
 
@@ -310,25 +378,55 @@ def _check_rule(
     expression = schedule_expression(rule.schedule)
     out += schedule.check_schedule_expression(join(path, "schedule"), expression)
     out += _rename(
-        lifecycle.check_windows(path, start_minutes=rule.start_window_minutes,
-                                completion_minutes=rule.completion_window_minutes)
+        lifecycle.check_windows(
+            path, start_minutes=rule.start_window_minutes, completion_minutes=rule.completion_window_minutes
+        )
     )
     out += _rename(
-        lifecycle.check_lifecycle(path, cold_after_days=rule.cold_storage_after_days,
-                                  delete_after_days=rule.retention_days, continuous=rule.continuous)
+        lifecycle.check_lifecycle(
+            path,
+            cold_after_days=rule.cold_storage_after_days,
+            delete_after_days=rule.retention_days,
+            continuous=rule.continuous,
+        )
     )
     if rule.retention_days is None:
-        out.append(Finding(join(path, "retention_days"), None, "retention-forever",
-                           "recovery points without retention_days are kept forever", "warning"))
+        out.append(
+            Finding(
+                join(path, "retention_days"),
+                None,
+                "retention-forever",
+                "recovery points without retention_days are kept forever",
+                "warning",
+            )
+        )
     if rule.archive and rule.cold_storage_after_days is None:
-        out.append(Finding(join(path, "archive"), True, "archive-needs-cold",
-                           "archive opt-in only applies with cold_storage_after_days"))
+        out.append(
+            Finding(
+                join(path, "archive"),
+                True,
+                "archive-needs-cold",
+                "archive opt-in only applies with cold_storage_after_days",
+            )
+        )
     if len(rule.recovery_point_tags) > limits.MAX_RECOVERY_POINT_TAGS:
-        out.append(Finding(join(path, "recovery_point_tags"), len(rule.recovery_point_tags), "recovery-point-tags",
-                           f"at most {limits.MAX_RECOVERY_POINT_TAGS} recovery point tags"))
+        out.append(
+            Finding(
+                join(path, "recovery_point_tags"),
+                len(rule.recovery_point_tags),
+                "recovery-point-tags",
+                f"at most {limits.MAX_RECOVERY_POINT_TAGS} recovery point tags",
+            )
+        )
     if len(rule.copies) > limits.MAX_COPY_ACTIONS_PER_RULE:
-        out.append(Finding(join(path, "copies"), len(rule.copies), "copies-per-rule",
-                           f"at most {limits.MAX_COPY_ACTIONS_PER_RULE} copy actions per rule"))
+        out.append(
+            Finding(
+                join(path, "copies"),
+                len(rule.copies),
+                "copies-per-rule",
+                f"at most {limits.MAX_COPY_ACTIONS_PER_RULE} copy actions per rule",
+            )
+        )
     out += _duplicates(join(path, "copies"), [f"{c.destination}:{c.region}" for c in rule.copies], "copy destination")
     if vaults is not None:
         out += _rename(
@@ -343,8 +441,9 @@ def _check_rule(
     for i, copy in enumerate(rule.copies):
         copy_path = join(path, "copies", i)
         out += _rename(
-            lifecycle.check_lifecycle(copy_path, cold_after_days=copy.cold_storage_after_days,
-                                      delete_after_days=copy.retention_days)
+            lifecycle.check_lifecycle(
+                copy_path, cold_after_days=copy.cold_storage_after_days, delete_after_days=copy.retention_days
+            )
         )
         lock = _lock_of(vaults, copy.destination)
         if lock is not None and vaults is not None:
@@ -359,27 +458,58 @@ def _check_rule(
                 )
             )
         if org is not None and copy.destination == "central" and copy.region not in org.dr_regions:
-            out.append(Finding(join(copy_path, "region"), copy.region, "copy-region-dr",
-                               f"central vaults exist only in organization.dr_regions {org.dr_regions}"))
+            out.append(
+                Finding(
+                    join(copy_path, "region"),
+                    copy.region,
+                    "copy-region-dr",
+                    f"central vaults exist only in organization.dr_regions {org.dr_regions}",
+                )
+            )
         if copy.destination == "member" and copy.region in regions:
-            out.append(Finding(join(copy_path, "region"), copy.region, "copy-to-itself",
-                               f"the plan also runs in {copy.region}: a copy to the member vault there would "
-                               "copy the vault into itself"))
+            out.append(
+                Finding(
+                    join(copy_path, "region"),
+                    copy.region,
+                    "copy-to-itself",
+                    f"the plan also runs in {copy.region}: a copy to the member vault there would "
+                    "copy the vault into itself",
+                )
+            )
         if copy.destination == "member" and org is not None and copy.region not in org.workload_regions:
-            out.append(Finding(join(copy_path, "region"), copy.region, "copy-region-member",
-                               "member vaults exist only in organization.workload_regions"))
+            out.append(
+                Finding(
+                    join(copy_path, "region"),
+                    copy.region,
+                    "copy-region-member",
+                    "member vaults exist only in organization.workload_regions",
+                )
+            )
         cross_region = any(r != copy.region for r in regions)
         if copy.destination == "central" and cross_region:
             if may_hold_rds is True:
-                out.append(Finding(copy_path, copy.region, "rds-cross-account-and-region",
-                                   "RDS/Aurora cannot be copied cross-account and cross-Region in one step: "
-                                   "exclude them from this selection, or copy them to the central vault in "
-                                   "their own Region"))
+                out.append(
+                    Finding(
+                        copy_path,
+                        copy.region,
+                        "rds-cross-account-and-region",
+                        "RDS/Aurora cannot be copied cross-account and cross-Region in one step: "
+                        "exclude them from this selection, or copy them to the central vault in "
+                        "their own Region",
+                    )
+                )
             elif may_hold_rds is None:
-                out.append(Finding(copy_path, copy.region, "rds-cross-account-and-region",
-                                   "a tag selection may include RDS/Aurora, whose copies cannot be both "
-                                   "cross-account and cross-Region; prefer a resources selection that "
-                                   "excludes them", "warning"))
+                out.append(
+                    Finding(
+                        copy_path,
+                        copy.region,
+                        "rds-cross-account-and-region",
+                        "a tag selection may include RDS/Aurora, whose copies cannot be both "
+                        "cross-account and cross-Region; prefer a resources selection that "
+                        "excludes them",
+                        "warning",
+                    )
+                )
     return out
 
 
@@ -405,29 +535,59 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
     out: list[Finding] = []
     selections = plan.selections
     if bool(selections.tags) == bool(selections.resources):
-        out.append(Finding(path, None, "selection-kind",
-                           "give exactly one of selections.tags and selections.resources (an Organizations "
-                           "backup policy allows one kind per plan)"))
+        out.append(
+            Finding(
+                path,
+                None,
+                "selection-kind",
+                "give exactly one of selections.tags and selections.resources (an Organizations "
+                "backup policy allows one kind per plan)",
+            )
+        )
     if len(selections.tags) > limits.MAX_TAG_SELECTIONS_PER_PLAN:
-        out.append(Finding(join(path, "tags"), len(selections.tags), "tag-selections-per-plan",
-                           f"at most {limits.MAX_TAG_SELECTIONS_PER_PLAN} tag selections per plan"))
+        out.append(
+            Finding(
+                join(path, "tags"),
+                len(selections.tags),
+                "tag-selections-per-plan",
+                f"at most {limits.MAX_TAG_SELECTIONS_PER_PLAN} tag selections per plan",
+            )
+        )
     out += _case_collisions(join(path, "tags"), selections.tags)
     out += _case_collisions(join(path, "resources"), selections.resources)
     for name in [*selections.tags, *selections.resources]:
         if not limits.RULE_NAME_RE.match(name):
-            out.append(Finding(join(path, name), name, "selection-name",
-                               f"selection name {name!r} must match {limits.RULE_NAME_RE.pattern}"))
+            out.append(
+                Finding(
+                    join(path, name),
+                    name,
+                    "selection-name",
+                    f"selection name {name!r} must match {limits.RULE_NAME_RE.pattern}",
+                )
+            )
     for name, selection in selections.resources.items():
         sel_path = join(path, "resources", name)
         for field_name in ("resource_types", "not_resource_types"):
             for i, value in enumerate(getattr(selection, field_name)):
                 if value not in limits.SUPPORTED_RESOURCE_TYPES:
-                    out.append(Finding(join(sel_path, field_name, i), value, "resource-type",
-                                       f"{value!r} is not a resource type backup policies support"))
+                    out.append(
+                        Finding(
+                            join(sel_path, field_name, i),
+                            value,
+                            "resource-type",
+                            f"{value!r} is not a resource type backup policies support",
+                        )
+                    )
         count = selection.conditions.count()
         if count > limits.MAX_CONDITIONS_PER_SELECTION:
-            out.append(Finding(join(sel_path, "conditions"), count, "conditions-per-selection",
-                               f"at most {limits.MAX_CONDITIONS_PER_SELECTION} conditions per selection"))
+            out.append(
+                Finding(
+                    join(sel_path, "conditions"),
+                    count,
+                    "conditions-per-selection",
+                    f"at most {limits.MAX_CONDITIONS_PER_SELECTION} conditions per selection",
+                )
+            )
     return out
 
 
@@ -441,37 +601,86 @@ def check_audit(audit: Audit) -> list[Finding]:
             continue
         for parameter, value in control.parameters.items():
             if parameter not in allowed:
-                out.append(Finding(join(path, "parameters", parameter), parameter, "audit-parameter",
-                                   f"{name} has no parameter {parameter!r} (known: {sorted(allowed)})"))
+                out.append(
+                    Finding(
+                        join(path, "parameters", parameter),
+                        parameter,
+                        "audit-parameter",
+                        f"{name} has no parameter {parameter!r} (known: {sorted(allowed)})",
+                    )
+                )
             elif parameter in ("principalArnList", "crossAccountList") and len(value.split(",")) > 5:
-                out.append(Finding(join(path, "parameters", parameter), value, "audit-list-max",
-                                   f"{parameter} takes at most 5 entries"))
+                out.append(
+                    Finding(
+                        join(path, "parameters", parameter),
+                        value,
+                        "audit-list-max",
+                        f"{parameter} takes at most 5 entries",
+                    )
+                )
     if len(audit.controls) > limits.MAX_CONTROLS_PER_ACCOUNT_REGION:
-        out.append(Finding("audit.controls", len(audit.controls), "audit-controls-max",
-                           f"at most {limits.MAX_CONTROLS_PER_ACCOUNT_REGION} controls per account and Region"))
+        out.append(
+            Finding(
+                "audit.controls",
+                len(audit.controls),
+                "audit-controls-max",
+                f"at most {limits.MAX_CONTROLS_PER_ACCOUNT_REGION} controls per account and Region",
+            )
+        )
     for i, template in enumerate(audit.reports):
         if template not in limits.REPORT_TEMPLATES:
-            out.append(Finding(join("audit.reports", i), template, "report-template",
-                               f"unknown report template (known: {sorted(limits.REPORT_TEMPLATES)})"))
+            out.append(
+                Finding(
+                    join("audit.reports", i),
+                    template,
+                    "report-template",
+                    f"unknown report template (known: {sorted(limits.REPORT_TEMPLATES)})",
+                )
+            )
     out += _duplicates("audit.reports", audit.reports, "report template")
     if audit.formats != ["CSV"]:
-        out.append(Finding("audit.formats", audit.formats, "report-format",
-                           "organization-wide and cross-Region reports are CSV only"))
+        out.append(
+            Finding(
+                "audit.formats",
+                audit.formats,
+                "report-format",
+                "organization-wide and cross-Region reports are CSV only",
+            )
+        )
     return out
 
 
 def check_alerting(alerting: Alerting) -> list[Finding]:
     out: list[Finding] = []
     if alerting.enabled and not alerting.subscriptions:
-        out.append(Finding("alerting.subscriptions", [], "alert-no-subscriber",
-                           "failed-job alerts reach nobody without a subscription", "warning"))
+        out.append(
+            Finding(
+                "alerting.subscriptions",
+                [],
+                "alert-no-subscriber",
+                "failed-job alerts reach nobody without a subscription",
+                "warning",
+            )
+        )
     for i, sub in enumerate(alerting.subscriptions):
         if sub.protocol.startswith("email") and "@" not in sub.endpoint:
-            out.append(Finding(join("alerting.subscriptions", i, "endpoint"), sub.endpoint, "alert-endpoint",
-                               "an email subscription needs an email address"))
+            out.append(
+                Finding(
+                    join("alerting.subscriptions", i, "endpoint"),
+                    sub.endpoint,
+                    "alert-endpoint",
+                    "an email subscription needs an email address",
+                )
+            )
         if sub.protocol == "https" and not sub.endpoint.startswith("https://"):
-            out.append(Finding(join("alerting.subscriptions", i, "endpoint"), sub.endpoint, "alert-endpoint",
-                               "an https subscription needs an https:// URL"))
+            out.append(
+                Finding(
+                    join("alerting.subscriptions", i, "endpoint"),
+                    sub.endpoint,
+                    "alert-endpoint",
+                    "an https subscription needs an https:// URL",
+                )
+            )
     return out
 
 
@@ -481,29 +690,71 @@ def check_restore_testing(rt: RestoreTesting) -> list[Finding]:
         return out
     lo, hi = limits.RESTORE_START_WINDOW_HOURS
     if not lo <= rt.start_window_hours <= hi:
-        out.append(Finding("restore_testing.start_window_hours", rt.start_window_hours, "restore-start-window",
-                           f"must be between {lo} and {hi} hours"))
+        out.append(
+            Finding(
+                "restore_testing.start_window_hours",
+                rt.start_window_hours,
+                "restore-start-window",
+                f"must be between {lo} and {hi} hours",
+            )
+        )
     lo, hi = limits.RESTORE_SELECTION_WINDOW_DAYS
     if not lo <= rt.selection_window_days <= hi:
-        out.append(Finding("restore_testing.selection_window_days", rt.selection_window_days,
-                           "restore-selection-window", f"must be between {lo} and {hi} days"))
+        out.append(
+            Finding(
+                "restore_testing.selection_window_days",
+                rt.selection_window_days,
+                "restore-selection-window",
+                f"must be between {lo} and {hi} days",
+            )
+        )
     out += schedule.check_schedule_expression("restore_testing.schedule", schedule_expression(rt.schedule))
     if not rt.selections:
-        out.append(Finding("restore_testing.selections", {}, "restore-selections",
-                           "restore testing needs at least one selection"))
+        out.append(
+            Finding(
+                "restore_testing.selections",
+                {},
+                "restore-selections",
+                "restore testing needs at least one selection",
+            )
+        )
     lo, hi = limits.RESTORE_VALIDATION_WINDOW_HOURS
     for name, sel in rt.selections.items():
         path = join("restore_testing.selections", name)
         if "*" in sel.resource_arns and len(sel.resource_arns) > 1:
-            out.append(Finding(join(path, "resource_arns"), sel.resource_arns, "restore-arns",
-                               "use either ['*'] with conditions or specific ARNs, not both"))
+            out.append(
+                Finding(
+                    join(path, "resource_arns"),
+                    sel.resource_arns,
+                    "restore-arns",
+                    "use either ['*'] with conditions or specific ARNs, not both",
+                )
+            )
         if len(sel.resource_arns) > 30:
-            out.append(Finding(join(path, "resource_arns"), len(sel.resource_arns), "restore-arns",
-                               "at most 30 protected resource ARNs"))
+            out.append(
+                Finding(
+                    join(path, "resource_arns"),
+                    len(sel.resource_arns),
+                    "restore-arns",
+                    "at most 30 protected resource ARNs",
+                )
+            )
         if not lo <= sel.validation_window_hours <= hi:
-            out.append(Finding(join(path, "validation_window_hours"), sel.validation_window_hours,
-                               "restore-validation-window", f"must be between {lo} and {hi} hours"))
+            out.append(
+                Finding(
+                    join(path, "validation_window_hours"),
+                    sel.validation_window_hours,
+                    "restore-validation-window",
+                    f"must be between {lo} and {hi} hours",
+                )
+            )
         if len(name) > 50 or not name.replace("_", "").isalnum():
-            out.append(Finding(path, name, "restore-selection-name",
-                               "selection names are letters, digits and underscores, at most 50"))
+            out.append(
+                Finding(
+                    path,
+                    name,
+                    "restore-selection-name",
+                    "selection names are letters, digits and underscores, at most 50",
+                )
+            )
     return out

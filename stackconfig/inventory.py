@@ -116,9 +116,7 @@ class OrgTree:
             root_id=inventory.root_id,
             ou_parent={ou.id: ou.parent_id for ou in inventory.organizational_units},
             ou_names={ou.id: ou.name for ou in inventory.organizational_units},
-            accounts={
-                a.id: Account(a.id, a.name, a.parent_id, a.status) for a in inventory.accounts
-            },
+            accounts={a.id: Account(a.id, a.name, a.parent_id, a.status) for a in inventory.accounts},
         )
 
     @classmethod
@@ -186,7 +184,7 @@ def attachment_targets(config: StackConfig, tree: OrgTree, target_id: str) -> li
     out: list[str] = []
     for ou in child_ous:
         out.extend(attachment_targets(config, tree, ou))
-    out.extend(a for a in child_accounts if a not in excluded)
+    out.extend(a for a in child_accounts if a not in excluded and tree.accounts[a].status == "ACTIVE")
     return out
 
 
@@ -208,18 +206,14 @@ def member_accounts(config: StackConfig, tree: OrgTree) -> list[MemberAccount]:
         if account.status != "ACTIVE" or _excluded(config, tree, account.id):
             continue
         plans = tuple(
-            name
-            for name, targets in targets_by_plan.items()
-            if any(tree.is_under(account.id, t) for t in targets)
+            name for name, targets in targets_by_plan.items() if any(tree.is_under(account.id, t) for t in targets)
         )
         if plans:
             out.append(MemberAccount(account.id, account.name, account.parent_id, plans))
     return out
 
 
-def tree_from_organizations(
-    root_id: str, target_ids: Iterable[str], list_children: Any
-) -> OrgTree:
+def tree_from_organizations(root_id: str, target_ids: Iterable[str], list_children: Any) -> OrgTree:
     """Build the tree by walking Organizations from each target (used by ``accounts.source: discover``).
 
     ``list_children(parent_id)`` returns ``(ou_rows, account_rows)`` as mappings with ``id``, ``name`` and,
@@ -239,8 +233,9 @@ def tree_from_organizations(
             tree.ou_names[ou["id"]] = ou.get("name", ou["id"])
             pending.append(ou["id"])
         for acc in account_rows:
-            tree.accounts[acc["id"]] = Account(acc["id"], acc.get("name", acc["id"]), parent,
-                                               str(acc.get("status", "ACTIVE")))
+            tree.accounts[acc["id"]] = Account(
+                acc["id"], acc.get("name", acc["id"]), parent, str(acc.get("status", "ACTIVE"))
+            )
     return tree
 
 

@@ -50,16 +50,24 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
             per_target[target] = per_target.get(target, 0) + 1
         if not attach_to:
             findings.append(
-                Finding(f"plans.{document.plan_names[0]}.targets", list(document.target_ids), "policy-unattached",
-                        "every target of this plan is excluded: its backup policy would protect nothing")
+                Finding(
+                    f"plans.{document.plan_names[0]}.targets",
+                    list(document.target_ids),
+                    "policy-unattached",
+                    "every target of this plan is excluded: its backup policy would protect nothing",
+                )
             )
         policies.append(AttachedPolicy(document, tuple(attach_to)))
     for target, count in sorted(per_target.items()):
         if count > MAX_BACKUP_POLICIES_PER_TARGET:
             findings.append(
-                Finding("backup_policies", target, "policies-per-target",
-                        f"{count} backup policies would be attached to {target}; AWS allows "
-                        f"{MAX_BACKUP_POLICIES_PER_TARGET}")
+                Finding(
+                    "backup_policies",
+                    target,
+                    "policies-per-target",
+                    f"{count} backup policies would be attached to {target}; AWS allows "
+                    f"{MAX_BACKUP_POLICIES_PER_TARGET}",
+                )
             )
     if findings:
         raise ConfigError(findings)

@@ -7,7 +7,7 @@ is reported at once with its config path, not just the first one pydantic meets.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -26,9 +26,9 @@ Minutes = Annotated[int, Field(ge=0)]
 
 LockMode = Literal["governance", "compliance"]
 CopyDestination = Literal["central", "member"]
-RestoreResourceType = Literal[
-    "Aurora", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "RDS", "S3"
-]
+ReportFormat = Literal["CSV", "JSON"]
+RecoveryPointType = Literal["SNAPSHOT", "CONTINUOUS"]
+RestoreResourceType = Literal["Aurora", "DocumentDB", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "Neptune", "RDS", "S3"]
 
 
 class Model(BaseModel):
@@ -52,6 +52,21 @@ class Organization(Model):
     dr_regions: list[RegionCode] = Field(min_length=1)
     home_region: RegionCode | None = None
     partition: Literal["aws", "aws-us-gov", "aws-cn"] = "aws"
+
+    def deploy_role_arn(self, account_id: str) -> str | None:
+        """The role the program assumes in ``account_id`` (None: the caller's own management credentials)."""
+        if account_id == self.management_account_id:
+            if self.management_role_name is None:
+                return None
+            return f"arn:{self.partition}:iam::{account_id}:role/{self.management_role_name}"
+        return f"arn:{self.partition}:iam::{account_id}:role/{self.member_role_name}"
+
+    def vault_admin_role_arns(self, account_id: str, break_glass_role_names: list[str]) -> list[str]:
+        """Who may still change a vault, its key or its access policy in ``account_id``: the deploying role
+        (or ``pulumi up`` could never update them again) and the break-glass roles of that account."""
+        deploy = self.deploy_role_arn(account_id)
+        names = [f"arn:{self.partition}:iam::{account_id}:role/{n}" for n in break_glass_role_names]
+        return list(dict.fromkeys(([deploy] if deploy else []) + names))
 
     @property
     def primary_region(self) -> str:
@@ -111,7 +126,7 @@ class KeySettings(Model):
 class MemberVault(Model):
     name: Name = "org-backup"
     lock: VaultLock | None
-    break_glass_role_arns: list[RoleArn] = Field(default_factory=list)
+    break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False
     key: KeySettings = KeySettings()
 
@@ -128,10 +143,8 @@ class AirGappedVault(Model):
 class CentralVault(Model):
     name: Name = "org-backup-central"
     lock: VaultLock | None
-    allowed_organization_paths: list[Annotated[str, StringConstraints(min_length=3)]] = Field(
-        default_factory=list
-    )
-    break_glass_role_arns: list[RoleArn] = Field(default_factory=list)
+    allowed_organization_paths: list[Annotated[str, StringConstraints(min_length=3)]] = Field(default_factory=list)
+    break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False
     key: KeySettings = KeySettings()
     air_gapped: AirGappedVault | None = None
@@ -193,8 +206,7 @@ class Conditions(Model):
     string_not_like: dict[str, str] = Field(default_factory=dict)
 
     def count(self) -> int:
-        return sum(len(v) for v in (self.string_equals, self.string_not_equals, self.string_like,
-                                     self.string_not_like))
+        return sum(len(v) for v in (self.string_equals, self.string_not_equals, self.string_like, self.string_not_like))
 
 
 class ResourceSelection(Model):
@@ -261,14 +273,10 @@ def default_controls() -> dict[str, Control]:
 
 class Audit(Model):
     enabled: bool = True
-    framework_name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,255}$")] = (
-        "org_backup_controls"
-    )
+    framework_name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,255}$")] = "org_backup_controls"
     frameworks_in_member_accounts: bool = True
     controls: dict[str, Control] = Field(default_factory=default_controls)
-    report_bucket_name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = (
-        None
-    )
+    report_bucket_name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
     reports: list[Name] = Field(
         default_factory=lambda: [
             "BACKUP_JOB_REPORT",
@@ -278,7 +286,7 @@ class Audit(Model):
             "RESOURCE_COMPLIANCE_REPORT",
         ]
     )
-    formats: list[Literal["CSV", "JSON"]] = Field(default_factory=lambda: ["CSV"])
+    formats: list[ReportFormat] = Field(default_factory=lambda: list[ReportFormat](["CSV"]))
 
 
 class Subscription(Model):
@@ -288,7 +296,9 @@ class Subscription(Model):
 
 class Alerting(Model):
     enabled: bool = True
-    event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=256)] = "org-backup-alerts"
+    event_bus_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=256)] = (
+        "org-backup-alerts"
+    )
     topic_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=256)] = "org-backup-alerts"
     subscriptions: list[Subscription] = Field(default_factory=list)
 
@@ -306,7 +316,7 @@ class RestoreTesting(Model):
     start_window_hours: int = 24
     selection_window_days: int = 7
     algorithm: Literal["LATEST_WITHIN_WINDOW", "RANDOM_WITHIN_WINDOW"] = "LATEST_WITHIN_WINDOW"
-    recovery_point_types: list[Literal["SNAPSHOT", "CONTINUOUS"]] = Field(default_factory=lambda: ["SNAPSHOT"])
+    recovery_point_types: list[RecoveryPointType] = Field(default_factory=lambda: list[RecoveryPointType](["SNAPSHOT"]))
     accounts: list[AccountId] = Field(default_factory=list)
     selections: dict[str, RestoreSelection] = Field(default_factory=dict)
 
@@ -325,5 +335,5 @@ class StackConfig(Model):
     restore_testing: RestoreTesting = RestoreTesting()
 
 
-SECTION_TYPES: dict[str, object] = {name: field.annotation for name, field in StackConfig.model_fields.items()}
+SECTION_TYPES: dict[str, Any] = {name: field.annotation for name, field in StackConfig.model_fields.items()}
 REQUIRED_SECTIONS = frozenset(name for name, field in StackConfig.model_fields.items() if field.is_required())

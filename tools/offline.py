@@ -96,13 +96,23 @@ class _OrganizationAnswers:
             return {"id": parent, "parentId": parent, "children": children}
         if token == "aws:organizations/getOrganizationalUnitChildAccounts:getOrganizationalUnitChildAccounts":
             rows = [
-                {"id": a["id"], "name": a["name"], "status": a.get("status", "ACTIVE"), "arn": "", "email": ""}
+                {
+                    "id": a["id"],
+                    "name": a["name"],
+                    "status": a.get("status", "ACTIVE"),
+                    "arn": "",
+                    "email": "",
+                }
                 for a in accounts
                 if a.get("parent_id") == parent
             ]
             return {"id": parent, "parentId": parent, "accounts": rows}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": "000000000000", "arn": "arn:aws:iam::000000000000:user/offline", "userId": "offline"}
+            return {
+                "accountId": "000000000000",
+                "arn": "arn:aws:iam::000000000000:user/offline",
+                "userId": "offline",
+            }
         return {}
 
 
@@ -113,9 +123,7 @@ def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account
     if type_token == "aws:kms/key:Key":
         key_id = f"mock-key-{abs(hash((account, region, name))) % 10**12:012d}"
         out.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{account}:key/{key_id}")
-    elif type_token == "aws:backup/vault:Vault":
-        out["arn"] = f"arn:aws:backup:{region}:{account}:backup-vault:{resource_name}"
-    elif type_token == "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault":
+    elif type_token in {"aws:backup/vault:Vault", "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"}:
         out["arn"] = f"arn:aws:backup:{region}:{account}:backup-vault:{resource_name}"
     elif type_token == "aws:iam/role:Role":
         out["arn"] = f"arn:aws:iam::{account}:role/{resource_name}"
@@ -131,7 +139,9 @@ def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account
     elif type_token == "aws:organizations/policy:Policy":
         out["arn"] = f"arn:aws:organizations::{account}:policy/backup_policy/p-{abs(hash(name)) % 10**8:08d}"
     else:
-        out.setdefault("arn", f"arn:aws:mock:{region}:{account}:{type_token.split(':')[-1].lower()}/{resource_name}")
+        out.setdefault(
+            "arn", f"arn:aws:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"
+        )
     return out
 
 
@@ -169,7 +179,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
         if not provider_ref:
             return None, None
         with self.lock:
-            return self.providers.get(provider_ref.split("::")[0] if "::" in provider_ref else provider_ref, (None, None))
+            if provider_ref in self.providers:
+                return self.providers[provider_ref]
+            return self.providers.get(provider_ref.rsplit("::", 1)[0], (None, None))
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         if request.type == "pulumi:pulumi:Stack":
@@ -193,7 +205,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
             parent_urn=request.parent or None,
             provider_urn=provider_urn,
             custom=bool(request.custom),
-            inputs=_plain(inputs),
+            inputs=_plain({k: v for k, v in inputs.items() if k != "__provider"}),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             ignore_changes=list(request.ignoreChanges),
@@ -264,7 +276,7 @@ def run_program(
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
 
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    @pulumi.runtime.test
     def _run() -> Any:
         runpy.run_path(str(project_dir), run_name="__main__")
         root = pulumi.runtime.settings.get_root_resource()

@@ -30,10 +30,7 @@ def join(path: str, *parts: str | int) -> str:
     """Extend a dotted config/document path; integers become list indexes."""
     out = path
     for part in parts:
-        if isinstance(part, int):
-            out = f"{out}[{part}]"
-        else:
-            out = f"{out}.{part}" if out else part
+        out = f"{out}[{part}]" if isinstance(part, int) else f"{out}.{part}" if out else part
     return out
 
 

@@ -35,17 +35,19 @@ def check_lifecycle(
     out: list[Finding] = []
     delete_path = join(path, "delete_after_days")
     cold_path = join(path, "move_to_cold_storage_after_days")
-    if delete_after_days is not None and delete_after_days != KEEP_FOREVER:
-        if not MIN_RETENTION_DAYS <= delete_after_days <= MAX_RETENTION_DAYS:
-            out.append(
-                Finding(
-                    delete_path,
-                    delete_after_days,
-                    "retention-range",
-                    f"delete_after_days {delete_after_days} must be between {MIN_RETENTION_DAYS} and "
-                    f"{MAX_RETENTION_DAYS}",
-                )
+    if (
+        delete_after_days is not None
+        and delete_after_days != KEEP_FOREVER
+        and not MIN_RETENTION_DAYS <= delete_after_days <= MAX_RETENTION_DAYS
+    ):
+        out.append(
+            Finding(
+                delete_path,
+                delete_after_days,
+                "retention-range",
+                f"delete_after_days {delete_after_days} must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS}",
             )
+        )
     if cold_after_days is not None and cold_after_days != KEEP_FOREVER:
         if not MIN_RETENTION_DAYS <= cold_after_days <= MAX_RETENTION_DAYS:
             out.append(
@@ -144,9 +146,7 @@ def check_windows(path: str, *, start_minutes: int | None, completion_minutes: i
                 "complete_backup_window_minutes must be positive",
             )
         )
-    elif (
-        start_minutes is not None and completion_minutes is not None and completion_minutes <= start_minutes
-    ):
+    elif start_minutes is not None and completion_minutes is not None and completion_minutes <= start_minutes:
         out.append(
             Finding(
                 join(path, "complete_backup_window_minutes"),
@@ -205,18 +205,13 @@ def check_lock(
                 f"{LOCK_MAX_RETENTION_CEILING}",
             )
         )
-    if (
-        min_retention_days is not None
-        and max_retention_days is not None
-        and max_retention_days <= min_retention_days
-    ):
+    if min_retention_days is not None and max_retention_days is not None and max_retention_days <= min_retention_days:
         out.append(
             Finding(
                 join(path, "max_retention_days"),
                 max_retention_days,
                 "lock-max-above-min",
-                f"max_retention_days {max_retention_days} must be greater than min_retention_days "
-                f"{min_retention_days}",
+                f"max_retention_days {max_retention_days} must be greater than min_retention_days {min_retention_days}",
             )
         )
     return out

@@ -1,0 +1,148 @@
+"""Failed-job alerting: the EventBridge pattern, the central bus, the forwarding role and the SNS topic.
+
+Path: a rule in every member account and Region matches failed AWS Backup jobs and forwards them (with the
+forwarding role) to the central event bus in the backup administrator account, whose rule publishes to an
+encrypted SNS topic.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from components.documents.iam import (
+    ANY_PRINCIPAL,
+    Document,
+    account_root_arn,
+    aws_principal,
+    merge_conditions,
+    organization_conditions,
+    policy_document,
+    require_account_id,
+    require_partition,
+    service_endpoint,
+    service_principal,
+    statement,
+)
+from components.documents.kms import key_administration_statement
+
+EVENTS_SERVICE_PRINCIPAL = "events.amazonaws.com"
+
+# Detail types and terminal failure states as AWS Backup emits them (AWS Backup developer guide, "Monitoring
+# AWS Backup events using Amazon EventBridge"). Backup and copy job events carry ``detail.state``; restore job
+# events carry ``detail.status`` instead. Copy jobs never end ABORTED/EXPIRED and restore jobs never EXPIRED:
+# listing the three states for every type is harmless and keeps the pattern short.
+FAILED_JOB_DETAIL_TYPES = ("Backup Job State Change", "Copy Job State Change", "Restore Job State Change")
+FAILED_JOB_STATES = ("ABORTED", "EXPIRED", "FAILED")
+
+_ARN_PREFIX = r"arn:aws(-[a-z]+)*:{service}:[a-z]{{2}}(-[a-z]+)+-\d{{1,2}}:\d{{12}}:"
+_EVENT_BUS_ARN = re.compile(_ARN_PREFIX.format(service="events") + r"event-bus/[\w.\-/]{1,256}", re.ASCII)
+_TOPIC_ARN = re.compile(_ARN_PREFIX.format(service="sns") + r"[\w-]{1,256}(\.fifo)?", re.ASCII)
+
+
+def _require_arn(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"{what}: {value!r} is not a valid ARN")
+    return value
+
+
+def failed_job_event_pattern() -> dict[str, Any]:
+    """EventBridge pattern: AWS Backup backup, copy and restore jobs that ended FAILED, ABORTED or EXPIRED."""
+    states = list(FAILED_JOB_STATES)
+    return {
+        "source": ["aws.backup"],
+        "detail-type": list(FAILED_JOB_DETAIL_TYPES),
+        "detail": {"$or": [{"state": states}, {"status": list(states)}]},
+    }
+
+
+def central_event_bus_policy(*, event_bus_arn: str, organization_id: str) -> Document:
+    """Central bus resource policy: the organization's principals may put events on it, nothing else."""
+    return policy_document(
+        statement(
+            sid="AllowPutEventsFromOrganization",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=["events:PutEvents"],
+            resources=[_require_arn(_EVENT_BUS_ARN, event_bus_arn, "event_bus_arn")],
+            conditions=organization_conditions(organization_id),
+        )
+    )
+
+
+def event_forwarding_role_trust_policy() -> Document:
+    """Trust policy of the member-account role EventBridge assumes to forward events to the central bus."""
+    return policy_document(
+        statement(
+            sid="AllowEventBridgeAssumeRole",
+            effect="Allow",
+            principal=service_principal(EVENTS_SERVICE_PRINCIPAL),
+            actions=["sts:AssumeRole"],
+        )
+    )
+
+
+def event_forwarding_role_policy(*, event_bus_arn: str) -> Document:
+    """Identity policy of the forwarding role: PutEvents on the central bus and nowhere else."""
+    return policy_document(
+        statement(
+            sid="AllowPutEventsOnCentralBus",
+            effect="Allow",
+            actions=["events:PutEvents"],
+            resources=[_require_arn(_EVENT_BUS_ARN, event_bus_arn, "event_bus_arn")],
+        )
+    )
+
+
+def alert_topic_policy(*, topic_arn: str, account_id: str) -> Document:
+    """Topic policy of the alert topic: EventBridge may publish, for rules of ``account_id`` only.
+
+    The account's own principals need no statement here: same-account access follows their IAM policies.
+    """
+    return policy_document(
+        statement(
+            sid="AllowEventBridgePublish",
+            effect="Allow",
+            principal=service_principal(EVENTS_SERVICE_PRINCIPAL),
+            actions=["sns:Publish"],
+            resources=[_require_arn(_TOPIC_ARN, topic_arn, "topic_arn")],
+            conditions={"StringEquals": {"aws:SourceAccount": require_account_id(account_id)}},
+        )
+    )
+
+
+def alert_topic_key_policy(*, account_id: str, region: str, partition: str = "aws") -> Document:
+    """Key policy of the KMS key that encrypts the alert topic.
+
+    - administration for the account root, explicit actions (no ``kms:*``);
+    - EventBridge (the publisher) may generate and decrypt data keys, for ``account_id`` only
+      (``aws:SourceAccount``);
+    - principals of the account may do the same through SNS in this Region only (``kms:ViaService``), which is
+      what publishing a test alert or reading the topic's messages requires; their IAM policies decide who.
+    """
+    p = require_partition(partition)
+    account = require_account_id(account_id)
+    root = aws_principal([account_root_arn(account, p)])
+    data_key_actions = ["kms:Decrypt", "kms:GenerateDataKey"]
+    return policy_document(
+        key_administration_statement(account_id=account, partition=p),
+        statement(
+            sid="AllowEventBridgeToUseKey",
+            effect="Allow",
+            principal=service_principal(EVENTS_SERVICE_PRINCIPAL),
+            actions=data_key_actions,
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ),
+        statement(
+            sid="AllowAccountUseViaSns",
+            effect="Allow",
+            principal=root,
+            actions=data_key_actions,
+            resources=["*"],
+            conditions=merge_conditions(
+                {"StringEquals": {"kms:ViaService": service_endpoint("sns", region, p)}},
+                {"StringEquals": {"kms:CallerAccount": account}},
+            ),
+        ),
+    )

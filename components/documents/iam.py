@@ -1,0 +1,338 @@
+"""IAM policy building blocks, the AWS Backup service role and the Organizations delegation policy.
+
+Pure functions, no Pulumi import: the components pass plain values (inside ``Output.apply`` when needed) and
+serialise the returned ``dict`` with ``json.dumps(doc, separators=(",", ":"), sort_keys=True)``.
+
+The helpers at the top are shared by the other modules of this package. :func:`policy_document` runs the
+policy pack's own least-privilege reader (``policies/backup_rules/iam.py``, the one home of those rules,
+PRODUCT.md §5) on every document and refuses to return one with any finding, so whatever the inputs a
+builder never produces a wildcard ``Allow`` action, an ``Allow`` to ``Principal: "*"`` without an
+``aws:PrincipalOrgID``/``aws:PrincipalOrgPaths`` condition, a non-regional ``kms:ViaService``, a
+``NotPrincipal`` or a non-alphanumeric or duplicate ``Sid``. :func:`statement` cannot express
+``NotPrincipal``/``NotAction``/``NotResource`` at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from policies.backup_rules.iam import check_policy_document
+
+POLICY_VERSION = "2012-10-17"
+BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
+ANY_PRINCIPAL = "*"
+
+Document = dict[str, Any]
+Statement = dict[str, Any]
+Principal = str | dict[str, str | list[str]]
+Conditions = dict[str, dict[str, str | list[str]]]
+
+_ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
+_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}", re.ASCII)
+_ROOT_ID = re.compile(r"r-[0-9a-z]{4,32}", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
+_PARTITION = re.compile(r"aws(-[a-z]+)*", re.ASCII)
+_ROLE_NAME = re.compile(r"([\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+_ROLE_PATH_AND_NAME = r"([\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
+_ROLE_PATH_AND_NAME_WILDCARD = r"([\w+=,.@*?-]+/)*[\w+=,.@*?-]{1,64}"
+_ORGANIZATION_PATH = re.compile(r"o-[a-z0-9]{10,32}(/[\w*?-]+)*/?", re.ASCII)
+# Partitions whose service endpoints are not under amazonaws.com (kms:ViaService uses the endpoint name).
+_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
+
+
+def _require(pattern: re.Pattern[str], value: object, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"{what}: {value!r} is not valid (expected {pattern.pattern})")
+    return value
+
+
+def require_account_id(value: object, what: str = "account_id") -> str:
+    """A 12-digit AWS account id, so that a typo cannot widen or break a principal."""
+    return _require(_ACCOUNT_ID, value, what)
+
+
+def require_organization_id(value: object, what: str = "organization_id") -> str:
+    """An Organizations id (``o-`` + 10-32 characters): every org condition hangs on it."""
+    return _require(_ORGANIZATION_ID, value, what)
+
+
+def require_root_id(value: object, what: str = "root_id") -> str:
+    """An Organizations root id (``r-…``)."""
+    return _require(_ROOT_ID, value, what)
+
+
+def require_region(value: object, what: str = "region") -> str:
+    """A Region code such as ``eu-west-1``: ``kms:ViaService`` values are regional."""
+    return _require(_REGION, value, what)
+
+
+def require_partition(value: object, what: str = "partition") -> str:
+    """An ARN partition (``aws``, ``aws-us-gov``, ``aws-cn``…)."""
+    return _require(_PARTITION, value, what)
+
+
+def require_role_name(value: object, what: str = "role_name") -> str:
+    """An IAM role name, optionally preceded by its path (``path/Name``)."""
+    return _require(_ROLE_NAME, value, what)
+
+
+def require_role_arns(
+    arns: Iterable[str], *, partition: str | None, what: str, allow_wildcards: bool = False
+) -> list[str]:
+    """IAM role ARNs (of ``partition``, or any partition if None) with a concrete account id, de-duplicated
+    and sorted.
+
+    Sorting makes the document independent of the caller's order (stable diffs). Wildcards are only allowed
+    where the ARN is used in an ``ArnNotLike`` exemption, never in an explicit principal.
+    """
+    if isinstance(arns, str):
+        raise ValueError(f"{what}: expected a list of role ARNs, got the string {arns!r}")
+    name = _ROLE_PATH_AND_NAME_WILDCARD if allow_wildcards else _ROLE_PATH_AND_NAME
+    part = _PARTITION.pattern if partition is None else re.escape(require_partition(partition))
+    pattern = re.compile(rf"arn:{part}:iam::\d{{12}}:role/{name}", re.ASCII)
+    return sorted({_require(pattern, arn, what) for arn in arns})
+
+
+def require_organization_paths(paths: Iterable[str], *, organization_id: str) -> list[str]:
+    """``aws:PrincipalOrgPaths`` values, each inside ``organization_id`` (never another organization)."""
+    if isinstance(paths, str):
+        raise ValueError(f"organization_paths: expected a list of paths, got the string {paths!r}")
+    out = set()
+    for path in paths:
+        _require(_ORGANIZATION_PATH, path, "organization_paths")
+        if path.split("/", 1)[0] != organization_id:
+            raise ValueError(f"organization_paths: {path!r} is not inside organization {organization_id}")
+        out.add(path)
+    return sorted(out)
+
+
+def account_root_arn(account_id: str, partition: str = "aws") -> str:
+    """The account principal (``arn:aws:iam::<id>:root``): delegates to the account's IAM policies."""
+    return f"arn:{require_partition(partition)}:iam::{require_account_id(account_id)}:root"
+
+
+def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The ARN of a role (name may carry a path) in ``account_id``."""
+    return (
+        f"arn:{require_partition(partition)}:iam::{require_account_id(account_id)}:role/{require_role_name(role_name)}"
+    )
+
+
+def backup_service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
+    """``AWSServiceRoleForBackup``, the role AWS Backup itself uses in every account."""
+    return role_arn(account_id, "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup", partition)
+
+
+def service_endpoint(service: str, region: str, partition: str = "aws") -> str:
+    """The regional endpoint name ``kms:ViaService`` compares with (``backup.eu-west-1.amazonaws.com``)."""
+    suffix = _DNS_SUFFIX.get(require_partition(partition), "amazonaws.com")
+    return f"{service}.{require_region(region)}.{suffix}"
+
+
+def one_or_many(values: Sequence[str]) -> str | list[str]:
+    """A single value as a string, several as a list: the way AWS writes (and returns) policies."""
+    if not values:
+        raise ValueError("a policy element needs at least one value")
+    return values[0] if len(values) == 1 else list(values)
+
+
+def aws_principal(arns: Sequence[str]) -> dict[str, str | list[str]]:
+    """An ``{"AWS": …}`` principal for explicit ARNs (never the ``*`` wildcard)."""
+    if any("*" in arn or "?" in arn for arn in arns):
+        raise ValueError(f"explicit principals cannot contain wildcards: {list(arns)}")
+    return {"AWS": one_or_many(sorted(set(arns)))}
+
+
+def service_principal(service: str) -> dict[str, str | list[str]]:
+    """A ``{"Service": …}`` principal such as ``backup.amazonaws.com``."""
+    return {"Service": service}
+
+
+def organization_conditions(organization_id: str, organization_paths: Sequence[str] = ()) -> Conditions:
+    """Restrict a statement to principals of the organization, and to the given OU paths if any.
+
+    ``aws:PrincipalOrgID`` is always present; with paths, ``ForAnyValue:StringLike aws:PrincipalOrgPaths``
+    narrows it further (the paths are validated to lie inside the same organization).
+    """
+    org = require_organization_id(organization_id)
+    out: Conditions = {"StringEquals": {"aws:PrincipalOrgID": org}}
+    paths = require_organization_paths(organization_paths, organization_id=org)
+    if paths:
+        out["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": paths}
+    return out
+
+
+def merge_conditions(*blocks: Mapping[str, Mapping[str, str | list[str]]]) -> Conditions:
+    """Merge condition blocks operator by operator; a key given twice is a programming error."""
+    out: Conditions = {}
+    for block in blocks:
+        for operator, keys in block.items():
+            target = out.setdefault(operator, {})
+            for key, value in keys.items():
+                if key in target:
+                    raise ValueError(f"condition {operator} {key} given twice")
+                target[key] = value
+    return out
+
+
+def statement(
+    *,
+    sid: str,
+    effect: Literal["Allow", "Deny"],
+    actions: Sequence[str],
+    principal: Principal | None = None,
+    resources: Sequence[str] | None = None,
+    conditions: Mapping[str, Mapping[str, str | list[str]]] | None = None,
+) -> Statement:
+    """One policy statement; actions sorted and de-duplicated, resources de-duplicated in order.
+
+    ``principal`` is omitted for identity policies; ``resources`` is omitted for trust policies. The rules
+    are checked on the whole document by :func:`policy_document`; every statement gets an explicit Sid.
+    """
+    if not sid:
+        raise ValueError("every generated statement needs an explicit Sid")
+    out: Statement = {"Sid": sid, "Effect": effect}
+    if principal is not None:
+        out["Principal"] = principal
+    out["Action"] = one_or_many(sorted(set(actions)))
+    if resources is not None:
+        out["Resource"] = one_or_many(list(dict.fromkeys(resources)))
+    if conditions:
+        out["Condition"] = {operator: dict(keys) for operator, keys in conditions.items()}
+    return out
+
+
+def policy_document(*statements: Statement) -> Document:
+    """A ``2012-10-17`` policy document, refused (``ValueError``) if the policy pack finds anything in it.
+
+    Warnings count too: generated documents are held to the strict form (e.g. alphanumeric Sids).
+    """
+    document: Document = {"Version": POLICY_VERSION, "Statement": list(statements)}
+    findings = check_policy_document(document)
+    if findings:
+        raise ValueError("generated policy breaks the policy rules: " + "; ".join(str(f) for f in findings))
+    return document
+
+
+# --- AWS Backup service role -------------------------------------------------------------------------------
+
+_BACKUP_MANAGED_POLICIES = (
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+    "AWSBackupServiceRolePolicyForS3Backup",
+    "AWSBackupServiceRolePolicyForS3Restore",
+)
+
+
+def backup_role_trust_policy() -> Document:
+    """Trust policy of the backup service role named in the backup policies: only AWS Backup assumes it."""
+    return policy_document(
+        statement(
+            sid="AllowBackupServiceAssumeRole",
+            effect="Allow",
+            principal=service_principal(BACKUP_SERVICE_PRINCIPAL),
+            actions=["sts:AssumeRole"],
+        )
+    )
+
+
+def backup_role_managed_policy_arns(partition: str = "aws") -> list[str]:
+    """The four AWS managed policies the backup role needs: backup and restore, plus the S3-specific pair
+    (S3 backups fail without them)."""
+    p = require_partition(partition)
+    return [f"arn:{p}:iam::aws:policy/{name}" for name in _BACKUP_MANAGED_POLICIES]
+
+
+# --- Organizations delegation policy (aws-backup-rules.md §5) ---------------------------------------------
+
+BACKUP_POLICY_TYPE = "BACKUP_POLICY"
+
+_DELEGATED_READ_ACTIONS = (
+    "organizations:DescribeAccount",
+    "organizations:DescribeEffectivePolicy",
+    "organizations:DescribeOrganization",
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:DescribePolicy",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListChildren",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListParents",
+    "organizations:ListPolicies",
+    "organizations:ListPoliciesForTarget",
+    "organizations:ListRoots",
+    "organizations:ListTagsForResource",
+    "organizations:ListTargetsForPolicy",
+)
+
+_DELEGATED_MANAGE_ACTIONS = (
+    "organizations:AttachPolicy",
+    "organizations:CreatePolicy",
+    "organizations:DeletePolicy",
+    "organizations:DetachPolicy",
+    "organizations:UpdatePolicy",
+)
+
+_DELEGATED_TAG_ACTIONS = ("organizations:TagResource", "organizations:UntagResource")
+
+
+def organizations_delegation_policy(
+    *,
+    management_account_id: str,
+    organization_id: str,
+    root_id: str,
+    delegate_account_id: str,
+    partition: str = "aws",
+) -> Document:
+    """The Organizations resource-based policy that lets the delegated administrator manage backup policies.
+
+    Modelled on the AWS example (aws-backup-rules.md §5): read-only Describe/List on ``*``, and
+    Create/Update/Delete/Attach/Detach limited to the root, OUs, accounts and ``backup_policy`` policies of
+    this organization, both with ``organizations:PolicyType = BACKUP_POLICY`` (``IfExists`` because
+    Update/Delete requests carry no policy type: for them the ``backup_policy/*`` resource is the limit).
+    Tagging is allowed on backup policies only (CreatePolicy with tags needs it). Enable/DisablePolicyType
+    are deliberately not delegated: enabling the policy type stays with the management account.
+    """
+    p = require_partition(partition)
+    management = require_account_id(management_account_id, "management_account_id")
+    delegate = require_account_id(delegate_account_id, "delegate_account_id")
+    if management == delegate:
+        raise ValueError("delegate_account_id: the management account cannot be a delegated administrator")
+    org = require_organization_id(organization_id)
+    root = require_root_id(root_id)
+    prefix = f"arn:{p}:organizations::{management}"
+    policy_arns = f"{prefix}:policy/{org}/backup_policy/*"
+    only_backup_policies = {"StringLikeIfExists": {"organizations:PolicyType": BACKUP_POLICY_TYPE}}
+    principal = aws_principal([account_root_arn(delegate, p)])
+    return policy_document(
+        statement(
+            sid="AllowDescribeAndListForBackupPolicies",
+            effect="Allow",
+            principal=principal,
+            actions=_DELEGATED_READ_ACTIONS,
+            resources=["*"],
+            conditions=only_backup_policies,
+        ),
+        statement(
+            sid="AllowManageBackupPolicies",
+            effect="Allow",
+            principal=principal,
+            actions=_DELEGATED_MANAGE_ACTIONS,
+            resources=[
+                f"{prefix}:root/{org}/{root}",
+                f"{prefix}:ou/{org}/*",
+                f"{prefix}:account/{org}/*",
+                policy_arns,
+            ],
+            conditions=only_backup_policies,
+        ),
+        statement(
+            sid="AllowTagBackupPolicies",
+            effect="Allow",
+            principal=principal,
+            actions=_DELEGATED_TAG_ACTIONS,
+            resources=[policy_arns],
+        ),
+    )

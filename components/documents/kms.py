@@ -1,0 +1,269 @@
+"""KMS key policies for the backup vault keys (aws-backup-rules.md §4.3).
+
+Two keys per account and Region:
+
+- the **member** key encrypts the member vault. AWS Backup in the account uses it (through the backup role
+  and ``AWSServiceRoleForBackup``), and so does AWS Backup in the central account when it copies a recovery
+  point back for a restore;
+- the **central** key encrypts a copy-destination vault. Every account of the organization (or of the chosen
+  OU paths) must be able to re-encrypt copies with it, and nobody but the break-glass roles may disable it,
+  schedule its deletion or change its policy.
+
+Neither policy gives ``kms:*`` to the account root (as the AWS default policy and every corpus example do):
+the root gets an explicit list of administrative actions, which keeps the key manageable and the policy
+lockout-safe (``kms:PutKeyPolicy`` stays allowed) without letting every IAM principal of the account decrypt.
+All use is bound to AWS Backup with the *regional* ``kms:ViaService`` value (corpus kms-policy/03 shows the
+non-regional ``backup.amazonaws.com`` form, which never matches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from components.documents.iam import (
+    ANY_PRINCIPAL,
+    Document,
+    Statement,
+    account_root_arn,
+    aws_principal,
+    backup_service_linked_role_arn,
+    merge_conditions,
+    organization_conditions,
+    policy_document,
+    require_account_id,
+    require_organization_id,
+    require_partition,
+    require_role_arns,
+    role_arn,
+    service_endpoint,
+    statement,
+)
+
+# The AWS "key administrators" set (Create*, Describe*, Enable*, List*, Put*, Update*, Revoke*, Disable*,
+# Get*, Delete*, tagging, deletion scheduling, on-demand rotation), spelled out and limited to the actions
+# that act on a key. Left out on purpose: CreateGrant (a grant is a way to use the key), CreateKey, ListKeys,
+# ListAliases and the custom-key-store actions (not key actions), and the imported-key-material actions
+# (the keys are AWS_KMS-origin).
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+)
+
+# What AWS Backup needs to create, copy and restore encrypted recovery points.
+BACKUP_KEY_USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+
+# Grants let the services behind AWS Backup (EBS, RDS…) use the key for the resources they create.
+BACKUP_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+
+# Denied on the central keys to everyone but the break-glass roles.
+CENTRAL_KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+
+_GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def key_administration_statement(
+    *, account_id: str, admin_role_arns: Sequence[str] = (), partition: str = "aws"
+) -> Statement:
+    """Administration (not use) of the key for the account root and any extra admin roles.
+
+    The account root keeps ``kms:PutKeyPolicy``, so the key stays manageable through IAM (lockout-safe).
+    """
+    p = require_partition(partition)
+    admins = require_role_arns(admin_role_arns, partition=p, what="admin_role_arns")
+    return statement(
+        sid="AllowKeyAdministration",
+        effect="Allow",
+        principal=aws_principal([account_root_arn(account_id, p), *admins]),
+        actions=KEY_ADMIN_ACTIONS,
+        resources=["*"],
+    )
+
+
+def member_backup_key_policy(
+    *,
+    account_id: str,
+    region: str,
+    organization_id: str,
+    backup_role_name: str,
+    central_account_id: str,
+    admin_role_arns: Sequence[str] = (),
+    partition: str = "aws",
+) -> Document:
+    """Key policy of a member account's vault key in ``region``.
+
+    - administration for the account root (+ ``admin_role_arns``), explicit actions;
+    - use and grants for the account's backup role and ``AWSServiceRoleForBackup``, only via AWS Backup in
+      this Region. These roles are matched with ``aws:PrincipalArn`` under ``Principal: "*"`` (plus the
+      organization condition) rather than named as principals: KMS rejects a policy naming a role that does
+      not exist yet, and the service-linked role only appears once AWS Backup first runs in the account;
+    - use and grants for the central account via AWS Backup, so that a copy from the central vault back into
+      this vault (the restore path) can be encrypted with this key. The central account's IAM policies decide
+      which of its roles may do so.
+    """
+    p = require_partition(partition)
+    account = require_account_id(account_id)
+    central = require_account_id(central_account_id, "central_account_id")
+    org = require_organization_id(organization_id)
+    via_backup = {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, p)}}
+    backup_roles = sorted([role_arn(account, backup_role_name, p), backup_service_linked_role_arn(account, p)])
+    own_backup = merge_conditions(
+        organization_conditions(org), via_backup, {"ArnEquals": {"aws:PrincipalArn": backup_roles}}
+    )
+    statements = [
+        key_administration_statement(account_id=account, admin_role_arns=admin_role_arns, partition=p),
+        statement(
+            sid="AllowAccountBackupRolesToUseKey",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=BACKUP_KEY_USE_ACTIONS,
+            resources=["*"],
+            conditions=own_backup,
+        ),
+        statement(
+            sid="AllowAccountBackupRolesToCreateGrants",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=BACKUP_GRANT_ACTIONS,
+            resources=["*"],
+            conditions=merge_conditions(own_backup, _GRANT_FOR_AWS_RESOURCE),
+        ),
+    ]
+    if central != account:
+        central_root = aws_principal([account_root_arn(central, p)])
+        statements += [
+            statement(
+                sid="AllowCentralAccountBackupToUseKey",
+                effect="Allow",
+                principal=central_root,
+                actions=BACKUP_KEY_USE_ACTIONS,
+                resources=["*"],
+                conditions=via_backup,
+            ),
+            statement(
+                sid="AllowCentralAccountBackupToCreateGrants",
+                effect="Allow",
+                principal=central_root,
+                actions=BACKUP_GRANT_ACTIONS,
+                resources=["*"],
+                conditions=merge_conditions(via_backup, _GRANT_FOR_AWS_RESOURCE),
+            ),
+        ]
+    return policy_document(*statements)
+
+
+def central_backup_key_policy(
+    *,
+    account_id: str,
+    region: str,
+    organization_id: str,
+    organization_paths: Sequence[str] = (),
+    break_glass_role_arns: Sequence[str],
+    admin_role_arns: Sequence[str] = (),
+    partition: str = "aws",
+) -> Document:
+    """Key policy of a central (copy-destination) vault key in ``region``.
+
+    - administration for the account root (+ ``admin_role_arns``), explicit actions;
+    - use and grants via AWS Backup in this Region for any principal of the organization
+      (``aws:PrincipalOrgID``), narrowed to ``organization_paths`` when given. With paths, the central account
+      itself may sit outside them, so its own AWS Backup use (copy-back, same-account jobs) gets a statement;
+    - a Deny of DisableKey / PutKeyPolicy / ScheduleKeyDeletion for every principal whose ARN is not one of
+      ``break_glass_role_arns`` (``ArnNotLike aws:PrincipalArn``). The account root user is *not* exempt.
+
+    Lockout safety: the break-glass roles must be roles of this account (they act through the root
+    delegation and their own IAM policy). KMS refuses a policy that would stop its *caller* from calling
+    PutKeyPolicy again, so the role that deploys this policy must be one of the break-glass roles, or later
+    updates fail.
+    """
+    p = require_partition(partition)
+    account = require_account_id(account_id)
+    org = require_organization_id(organization_id)
+    break_glass = require_role_arns(
+        break_glass_role_arns, partition=p, what="break_glass_role_arns", allow_wildcards=True
+    )
+    if not break_glass:
+        raise ValueError("break_glass_role_arns: at least one role must be able to administer the key")
+    foreign = [arn for arn in break_glass if arn.split(":")[4] != account]
+    if foreign:
+        raise ValueError(f"break_glass_role_arns: {foreign} are not roles of the key's account {account}")
+    via_backup = {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, p)}}
+    org_backup = merge_conditions(organization_conditions(org, organization_paths), via_backup)
+    statements = [
+        key_administration_statement(account_id=account, admin_role_arns=admin_role_arns, partition=p),
+        statement(
+            sid="AllowOrganizationBackupToUseKey",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=BACKUP_KEY_USE_ACTIONS,
+            resources=["*"],
+            conditions=org_backup,
+        ),
+        statement(
+            sid="AllowOrganizationBackupToCreateGrants",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=BACKUP_GRANT_ACTIONS,
+            resources=["*"],
+            conditions=merge_conditions(org_backup, _GRANT_FOR_AWS_RESOURCE),
+        ),
+    ]
+    if organization_paths:
+        own_root = aws_principal([account_root_arn(account, p)])
+        statements += [
+            statement(
+                sid="AllowAccountBackupToUseKey",
+                effect="Allow",
+                principal=own_root,
+                actions=BACKUP_KEY_USE_ACTIONS,
+                resources=["*"],
+                conditions=via_backup,
+            ),
+            statement(
+                sid="AllowAccountBackupToCreateGrants",
+                effect="Allow",
+                principal=own_root,
+                actions=BACKUP_GRANT_ACTIONS,
+                resources=["*"],
+                conditions=merge_conditions(via_backup, _GRANT_FOR_AWS_RESOURCE),
+            ),
+        ]
+    statements.append(
+        statement(
+            sid="DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=CENTRAL_KEY_PROTECTED_ACTIONS,
+            resources=["*"],
+            conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
+        )
+    )
+    return policy_document(*statements)

@@ -1,0 +1,139 @@
+"""Backup vault access policies (aws-backup-rules.md §4.2, §6.2).
+
+Every vault (member and central) denies the actions that delete or weaken recovery points, or loosen the
+vault itself, to every principal except a short list of break-glass roles. The Deny uses a wildcard
+``Principal`` and ``Resource`` and lists DeleteRecoveryPoint, UpdateRecoveryPointLifecycle and
+PutBackupVaultAccessPolicy, which is what the ``BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED`` control (and
+the AWS Config rule behind it) looks for; its ``principalArnList`` takes at most 5 ARNs, hence the limit on
+break-glass roles.
+
+The central vault also allows ``backup:CopyIntoBackupVault`` from the organization (or the chosen OU paths):
+the only cross-account action a vault policy can grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from components.documents.iam import (
+    ANY_PRINCIPAL,
+    Document,
+    Statement,
+    account_root_arn,
+    aws_principal,
+    organization_conditions,
+    policy_document,
+    require_account_id,
+    require_role_arns,
+    statement,
+)
+from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST
+
+MAX_BREAK_GLASS_ROLES = MAX_PRINCIPAL_ARN_LIST
+
+_PROTECTED_ACTIONS = (
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DeleteRecoveryPoint",
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:PutBackupVaultLockConfiguration",
+    "backup:UpdateRecoveryPointLifecycle",
+)
+
+
+def protected_actions() -> list[str]:
+    """The vault and recovery-point mutations a vault access policy denies (sorted; a fresh list each call).
+
+    Deleting or disassociating (for continuous backups, deleting) a recovery point, shortening its lifecycle,
+    and removing or replacing the vault, its access policy or its Vault Lock.
+    """
+    return list(_PROTECTED_ACTIONS)
+
+
+def _break_glass(break_glass_role_arns: Sequence[str]) -> list[str]:
+    arns = require_role_arns(break_glass_role_arns, partition=None, what="break_glass_role_arns", allow_wildcards=True)
+    if not arns:
+        # With nobody exempt, not even a break-glass role could ever change or remove the policy again.
+        raise ValueError("break_glass_role_arns: at least one break-glass role is required")
+    partitions = sorted({arn.split(":")[1] for arn in arns})
+    if len(partitions) > 1:
+        raise ValueError(f"break_glass_role_arns: roles from several partitions {partitions}")
+    if len(arns) > MAX_BREAK_GLASS_ROLES:
+        raise ValueError(
+            f"break_glass_role_arns: {len(arns)} roles given, at most {MAX_BREAK_GLASS_ROLES} "
+            "(the Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED principalArnList "
+            "takes at most 5 ARNs and must list the same roles)"
+        )
+    return arns
+
+
+def _deny_protected_actions(break_glass: list[str]) -> Statement:
+    return statement(
+        sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
+        effect="Deny",
+        principal=ANY_PRINCIPAL,
+        actions=_PROTECTED_ACTIONS,
+        resources=["*"],
+        conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
+    )
+
+
+def member_vault_policy(
+    *, break_glass_role_arns: Sequence[str], copy_source_account_ids: Sequence[str] = ()
+) -> Document:
+    """Access policy of a member vault: deny the protected actions to all but the break-glass roles (1 to 5).
+
+    ``copy_source_account_ids`` (typically the central vault account) may copy recovery points *into* this
+    vault: restores are never cross-account, so restoring a central copy means copying it back here first,
+    and a cross-account copy needs the destination vault to allow ``backup:CopyIntoBackupVault``. Their IAM
+    policies decide which of their roles may do so. The partition of their ARNs is the break-glass roles'.
+
+    The role that deploys this policy must be a break-glass role, or it cannot update the policy later.
+    """
+    break_glass = _break_glass(break_glass_role_arns)
+    if isinstance(copy_source_account_ids, str):
+        raise ValueError("copy_source_account_ids: expected a list of account ids")
+    sources = sorted({require_account_id(a, "copy_source_account_ids") for a in copy_source_account_ids})
+    partition = break_glass[0].split(":")[1]
+    statements = []
+    if sources:
+        statements.append(
+            statement(
+                sid="AllowCopyIntoVaultFromCopySourceAccounts",
+                effect="Allow",
+                principal=aws_principal([account_root_arn(a, partition) for a in sources]),
+                actions=["backup:CopyIntoBackupVault"],
+                resources=["*"],
+            )
+        )
+    statements.append(_deny_protected_actions(break_glass))
+    return policy_document(*statements)
+
+
+def central_vault_policy(
+    *,
+    organization_id: str,
+    organization_paths: Sequence[str] = (),
+    break_glass_role_arns: Sequence[str],
+) -> Document:
+    """Access policy of a central (copy-destination) vault.
+
+    Allows ``backup:CopyIntoBackupVault`` to principals of the organization (``aws:PrincipalOrgID``), narrowed
+    to ``organization_paths`` when given (``ForAnyValue:StringLike aws:PrincipalOrgPaths``), and denies the
+    protected actions like a member vault.
+    """
+    break_glass = _break_glass(break_glass_role_arns)
+    return policy_document(
+        statement(
+            sid="AllowCopyIntoVaultFromOrganization",
+            effect="Allow",
+            principal=ANY_PRINCIPAL,
+            actions=["backup:CopyIntoBackupVault"],
+            resources=["*"],
+            conditions=organization_conditions(organization_id, organization_paths),
+        ),
+        _deny_protected_actions(break_glass),
+    )
