@@ -1,0 +1,387 @@
+"""Organizations ``BACKUP_POLICY`` documents rendered from the stack configuration.
+
+Pure (no Pulumi import) so that the documents are unit- and property-tested directly; the component only
+attaches what this module renders. Syntax and limits: shared/reference/aws-backup-rules.md §1.
+
+Choices worth knowing:
+
+- every leaf sits under ``@@assign`` and every scalar is a string, as in every AWS example (§1.3);
+- ``-1`` (keep forever / never move to cold) leaves the lifecycle key out, which means the same to AWS
+  Backup and is valid syntax whatever Organizations thinks of negative numbers;
+- tag identifiers (``recovery_point_tags``, ``backup_plan_tags``) are the lower-cased tag key and condition
+  identifiers the lower-cased last segment of the condition key, because AWS lower-cases identifiers in the
+  effective policy; case-insensitive clashes get a ``_2``, ``_3`` ... suffix in sorted key order;
+- plans with the same set of targets share documents, packed greedily in sorted name order, so that adding
+  a plan never renames the policies of another target set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
+from policies.backup_rules.findings import Finding, join
+from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET, MAX_BACKUP_POLICY_CHARS
+from stackconfig.model import (
+    AdvancedSettings,
+    CopyAction,
+    Plan,
+    Rule,
+    Selections,
+    StackConfig,
+    schedule_expression,
+)
+
+__all__ = [
+    "ASSIGN",
+    "CHILD_OPERATORS",
+    "POLICY_NAME_RE",
+    "BackupPolicyDocument",
+    "BackupPolicyError",
+    "backup_role_arn",
+    "copy_destination_arn",
+    "group_key",
+    "render_backup_policies",
+    "render_document",
+    "render_plan",
+]
+
+Node = dict[str, Any]
+
+ASSIGN = "@@assign"
+CHILD_OPERATORS = "@@operators_allowed_for_child_policies"
+LOCKED = ("@@none",)
+KEEP_FOREVER = -1
+POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
+GROUP_KEY_CHARS = 8
+MAX_IDENTIFIER_CHARS = 50
+_UNSAFE_IDENTIFIER_CHARS = re.compile(r"[^a-z0-9_.-]+")
+
+
+class BackupPolicyError(Exception):
+    """A configuration that cannot become valid backup policies, located like a config finding."""
+
+    def __init__(self, path: str, value: Any, rule: str, message: str) -> None:
+        super().__init__(f"{path}: {message} [{rule}]")
+        self.path = path
+        self.value = value
+        self.rule = rule
+        self.message = message
+
+    def finding(self) -> Finding:
+        """The same mistake in the shape every other config check reports in."""
+        return Finding(self.path, self.value, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class BackupPolicyDocument:
+    """One Organizations policy: its name, the plans it holds, where it is attached, and its JSON."""
+
+    name: str
+    plan_names: tuple[str, ...]
+    target_ids: tuple[str, ...]
+    content: str
+
+    @property
+    def size(self) -> int:
+        """Characters, the unit of the 10,000 limit (§1.8)."""
+        return len(self.content)
+
+
+def backup_role_arn(config: StackConfig) -> str:
+    """The service role every member account has; ``$account`` lets one policy serve all of them."""
+    partition = config.organization.partition
+    return f"arn:{partition}:iam::{ACCOUNT_PLACEHOLDER}:role/{config.vaults.backup_role_name}"
+
+
+def copy_destination_arn(config: StackConfig, copy: CopyAction) -> str:
+    """The vault a copy lands in: the central account's literal id, or ``$account`` for the member's own."""
+    if copy.destination == "central":
+        account, vault = config.organization.central_vault_account_id, config.vaults.central.name
+    else:
+        account, vault = ACCOUNT_PLACEHOLDER, config.vaults.member.name
+    return str(VaultArn(config.organization.partition, copy.region, account, vault))
+
+
+def render_plan(config: StackConfig, plan_name: str) -> Node:
+    """The ``plans.<plan_name>`` node of a backup policy."""
+    path = join("plans", plan_name)
+    plan = config.plans.get(plan_name)
+    if plan is None:
+        raise BackupPolicyError("plans", plan_name, "unknown-plan", f"no plan named {plan_name!r}")
+    regions = config.organization.workload_regions if plan.regions is None else plan.regions
+    if not regions:
+        raise BackupPolicyError(join(path, "regions"), regions, "plan-regions", "a plan needs at least one Region")
+    node: Node = {
+        "regions": _assign(regions),
+        "rules": {name: _rule(config, join(path, "rules", name), rule) for name, rule in plan.rules.items()},
+        "selections": _selections(config, join(path, "selections"), plan.selections),
+    }
+    if plan.advanced is not None and (advanced := _advanced(plan.advanced)):
+        node["advanced_backup_settings"] = advanced
+    if plan.tags:
+        node["backup_plan_tags"] = _tags(plan.tags)
+    return _locked(node) if _is_locked(config, plan) else node
+
+
+def render_document(plans: Mapping[str, Node]) -> str:
+    """Minified, key-sorted JSON: the same plans always give the same bytes, and no space is wasted."""
+    return json.dumps({"plans": dict(plans)}, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def group_key(target_ids: Iterable[str]) -> str:
+    """A short name for a set of targets that depends on nothing else, so policy names stay put."""
+    canonical = ",".join(sorted(set(target_ids)))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:GROUP_KEY_CHARS]
+
+
+def render_backup_policies(
+    config: StackConfig, targets_by_plan: Mapping[str, Sequence[str]]
+) -> list[BackupPolicyDocument]:
+    """Every plan of the config in as few policies as fit, one set of policies per distinct target set.
+
+    ``targets_by_plan`` maps each plan name to the root, OU and account ids its policy is attached to.
+    Raises ``BackupPolicyError`` when a plan cannot fit in one policy or a target would carry more policies
+    than Organizations allows.
+    """
+    unknown = sorted(set(targets_by_plan) - set(config.plans))
+    if unknown:
+        raise BackupPolicyError("plans", unknown[0], "unknown-plan", f"targets given for unknown plan {unknown[0]!r}")
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in sorted(config.plans):
+        targets = tuple(sorted(set(targets_by_plan.get(name, ()))))
+        if not targets:
+            raise BackupPolicyError(
+                join("plans", name, "targets"),
+                [],
+                "plan-without-target",
+                f"plan {name!r} reaches no root, OU or account, so its backup policy would protect nothing",
+            )
+        groups.setdefault(targets, []).append(name)
+
+    keys: dict[str, tuple[str, ...]] = {}
+    documents: list[tuple[str, int, BackupPolicyDocument]] = []
+    for targets, names in groups.items():
+        key = group_key(targets)
+        if keys.setdefault(key, targets) != targets:
+            raise BackupPolicyError(
+                "plans",
+                key,
+                "policy-name-clash",
+                f"target sets {keys[key]} and {targets} share the key {key}",
+            )
+        for n, (plan_names, content) in enumerate(_pack(config, names), start=1):
+            name = f"{config.backup_policies.name_prefix}-{key}-{n}"
+            if not POLICY_NAME_RE.match(name):
+                raise BackupPolicyError(
+                    "backup_policies.name_prefix",
+                    config.backup_policies.name_prefix,
+                    "policy-name",
+                    f"policy name {name!r} must match {POLICY_NAME_RE.pattern}",
+                )
+            documents.append((key, n, BackupPolicyDocument(name, plan_names, targets, content)))
+    documents.sort(key=lambda item: (item[0], item[1]))
+    rendered = [document for _, _, document in documents]
+    _check_policies_per_target(config, rendered)
+    return rendered
+
+
+def _pack(config: StackConfig, names: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
+    """Greedy first-fit in the given order: deterministic, and a plan only ever joins the last document."""
+    chunks: list[tuple[tuple[str, ...], str]] = []
+    current: dict[str, Node] = {}
+    current_content = ""
+    for name in names:
+        node = render_plan(config, name)
+        alone = render_document({name: node})
+        if len(alone) > MAX_BACKUP_POLICY_CHARS:
+            raise BackupPolicyError(
+                join("plans", name),
+                len(alone),
+                "backup-policy-size",
+                f"plan {name!r} alone renders {len(alone)} characters, over the {MAX_BACKUP_POLICY_CHARS}-"
+                "character backup policy limit: split its rules into several plans, or drop copies or tags",
+            )
+        if current:
+            candidate = render_document({**current, name: node})
+            if len(candidate) <= MAX_BACKUP_POLICY_CHARS:
+                current[name] = node
+                current_content = candidate
+                continue
+            chunks.append((tuple(current), current_content))
+        current = {name: node}
+        current_content = alone
+    if current:
+        chunks.append((tuple(current), current_content))
+    return chunks
+
+
+def _check_policies_per_target(config: StackConfig, documents: Sequence[BackupPolicyDocument]) -> None:
+    """Organizations refuses an attachment beyond the per-target limit, so fail before deploying any."""
+    plans_by_target: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for document in documents:
+        for target in document.target_ids:
+            counts[target] = counts.get(target, 0) + 1
+            plans_by_target.setdefault(target, []).extend(document.plan_names)
+    elsewhere = config.backup_policies.policies_attached_elsewhere
+    for target in sorted(counts):
+        total = counts[target] + elsewhere.get(target, 0)
+        if total > MAX_BACKUP_POLICIES_PER_TARGET:
+            raise BackupPolicyError(
+                "plans",
+                total,
+                "backup-policies-per-target",
+                f"{target} would have {total} backup policies attached directly ({counts[target]} for "
+                f"plans {sorted(plans_by_target[target])} + {elsewhere.get(target, 0)} attached elsewhere), "
+                f"over the limit of {MAX_BACKUP_POLICIES_PER_TARGET}: give these plans the same targets so "
+                "they share policies, or attach them higher up",
+            )
+
+
+def _is_locked(config: StackConfig, plan: Plan) -> bool:
+    if plan.lock_against_child_policies is not None:
+        return plan.lock_against_child_policies
+    return config.backup_policies.lock_against_child_policies
+
+
+def _locked(node: Node) -> Node:
+    """AWS example 3: ``@@none`` on every object node, so no child policy can change any part of the plan."""
+    out: Node = {key: _locked(value) if isinstance(value, dict) else value for key, value in node.items()}
+    out[CHILD_OPERATORS] = list(LOCKED)
+    return out
+
+
+def _assign(value: str | int | Sequence[str]) -> Node:
+    """Scalars become strings (booleans ``"true"``/``"false"``); lists keep first-seen order, once each."""
+    if isinstance(value, bool):
+        return {ASSIGN: "true" if value else "false"}
+    if isinstance(value, int | str):
+        return {ASSIGN: str(value)}
+    return {ASSIGN: [str(item) for item in dict.fromkeys(value)]}
+
+
+def _rule(config: StackConfig, path: str, rule: Rule) -> Node:
+    node: Node = {
+        "schedule_expression": _assign(schedule_expression(rule.schedule)),
+        "target_backup_vault_name": _assign(config.vaults.member.name),
+    }
+    if rule.start_window_minutes is not None:
+        node["start_backup_window_minutes"] = _assign(rule.start_window_minutes)
+    if rule.completion_window_minutes is not None:
+        node["complete_backup_window_minutes"] = _assign(rule.completion_window_minutes)
+    if rule.continuous:
+        node["enable_continuous_backup"] = _assign(True)
+    if lifecycle := _lifecycle(rule.cold_storage_after_days, rule.retention_days, rule.archive):
+        node["lifecycle"] = lifecycle
+    copies: Node = {}
+    for i, copy in enumerate(rule.copies):
+        arn = copy_destination_arn(config, copy)
+        if arn in copies:
+            raise BackupPolicyError(
+                join(path, "copies", i),
+                copy.region,
+                "duplicate",
+                f"a second copy to {arn}: a rule has one copy action per destination vault",
+            )
+        action: Node = {"target_backup_vault_arn": _assign(arn)}
+        if copy_lifecycle := _lifecycle(copy.cold_storage_after_days, copy.retention_days, None):
+            action["lifecycle"] = copy_lifecycle
+        copies[arn] = action
+    if copies:
+        node["copy_actions"] = copies
+    if rule.recovery_point_tags:
+        node["recovery_point_tags"] = _tags(rule.recovery_point_tags)
+    return node
+
+
+def _lifecycle(cold_after_days: int | None, delete_after_days: int | None, archive: bool | None) -> Node:
+    node: Node = {}
+    if cold_after_days is not None and cold_after_days != KEEP_FOREVER:
+        node["move_to_cold_storage_after_days"] = _assign(cold_after_days)
+    if delete_after_days is not None and delete_after_days != KEEP_FOREVER:
+        node["delete_after_days"] = _assign(delete_after_days)
+    if archive is not None and (archive or "move_to_cold_storage_after_days" in node):
+        node["opt_in_to_archive_for_supported_resources"] = _assign(archive)
+    return node
+
+
+def _selections(config: StackConfig, path: str, selections: Selections) -> Node:
+    if bool(selections.tags) == bool(selections.resources):
+        raise BackupPolicyError(
+            path, None, "selection-kind", "give exactly one of selections.tags and selections.resources"
+        )
+    role = _assign(backup_role_arn(config))
+    if selections.tags:
+        return {
+            "tags": {
+                name: {"iam_role_arn": role, "tag_key": _assign(tag.key), "tag_value": _assign(tag.values)}
+                for name, tag in selections.tags.items()
+            }
+        }
+    resources: Node = {}
+    for name, selection in selections.resources.items():
+        entry: Node = {"iam_role_arn": role, "resource_types": _assign(selection.resource_types)}
+        if selection.not_resource_types:
+            entry["not_resource_types"] = _assign(selection.not_resource_types)
+        if conditions := _conditions(selection.conditions.model_dump()):
+            entry["conditions"] = conditions
+        resources[name] = entry
+    return {"resources": resources}
+
+
+def _conditions(by_operator: Mapping[str, Mapping[str, str]]) -> Node:
+    out: Node = {}
+    for operator, entries in by_operator.items():
+        if not entries:
+            continue
+        ids = _identifiers(entries, lambda key: re.split(r"[/:]", key)[-1], "condition")
+        out[operator] = {
+            ids[key]: {"condition_key": _assign(key), "condition_value": _assign(value)}
+            for key, value in entries.items()
+        }
+    return out
+
+
+def _tags(tags: Mapping[str, str]) -> Node:
+    ids = _identifiers(tags, lambda key: key, "tag")
+    return {ids[key]: {"tag_key": _assign(key), "tag_value": _assign(value)} for key, value in tags.items()}
+
+
+def _advanced(advanced: AdvancedSettings) -> Node:
+    out: Node = {}
+    if advanced.windows_vss is not None:
+        out["ec2"] = {"windows_vss": _assign(_enabled(advanced.windows_vss))}
+    s3: Node = {}
+    if advanced.s3_backup_acls is not None:
+        s3["backup_acls"] = _assign(_enabled(advanced.s3_backup_acls))
+    if advanced.s3_backup_object_tags is not None:
+        s3["backup_object_tags"] = _assign(_enabled(advanced.s3_backup_object_tags))
+    if s3:
+        out["s3"] = s3
+    return out
+
+
+def _enabled(flag: bool) -> str:
+    return "enabled" if flag else "disabled"
+
+
+def _identifiers(keys: Iterable[str], stem: Callable[[str], str], fallback: str) -> dict[str, str]:
+    """Lower-cased, sanitised identifiers, unique even after AWS lower-cases them; sorted for stability."""
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    for key in sorted(set(keys)):
+        base = _UNSAFE_IDENTIFIER_CHARS.sub("_", stem(key).lower()).strip("_") or fallback
+        candidate, n = base[:MAX_IDENTIFIER_CHARS], 1
+        while candidate in used:
+            n += 1
+            suffix = f"_{n}"
+            candidate = f"{base[: MAX_IDENTIFIER_CHARS - len(suffix)]}{suffix}"
+        used.add(candidate)
+        out[key] = candidate
+    return out

@@ -1,0 +1,436 @@
+"""Least-privilege checks for IAM-style JSON policies around AWS Backup.
+
+One reader serves every resource policy the stack writes (KMS key policies, vault access policies, trust
+policies, bucket/topic/event-bus policies, the Organizations resource policy), so each rule is written once.
+All functions accept the JSON text or the parsed mapping and never raise; an unusable document yields a
+``policy-json`` finding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .findings import Finding, join
+from .limits import MAX_PRINCIPAL_ARN_LIST
+
+COPY_INTO_VAULT = "backup:CopyIntoBackupVault"
+DELETION_ACTIONS = (
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:PutBackupVaultAccessPolicy",
+)
+EFFECTS = ("Allow", "Deny")
+
+_ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+_SCOPING_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+_EXEMPTION_OPERATORS = frozenset({"arnnotlike", "arnnotequals", "stringnotlike"})
+_PRINCIPAL_ARN_KEY = "aws:principalarn"
+_VIA_SERVICE_KEY = "kms:viaservice"
+_SID_RE = re.compile(r"^[A-Za-z0-9]*$")
+_VIA_SERVICE_RE = re.compile(r"^[a-z0-9-]+\.(?:\*|[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.amazonaws\.com(?:\.cn)?$")
+_VAULT_RESOURCE_RE = re.compile(r"^arn:aws(?:-[a-z]+)*:backup:[^:]*:[^:]*:backup-vault:.+$")
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """One condition key under one operator, with the operator split into its parts."""
+
+    operator: str
+    key: str
+    base: str
+    set_operator: str
+    if_exists: bool
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Statement:
+    path: str
+    effect: Any
+    principal: Any
+    has_not_principal: bool
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: tuple[_Condition, ...]
+    sid: Any
+
+    def covers(self, action: str) -> bool:
+        """Whether the statement's Action (or the complement of its NotAction) includes ``action``."""
+        if self.actions:
+            return any(_action_matches(pattern, action) for pattern in self.actions)
+        if self.not_actions:
+            return not any(_action_matches(pattern, action) for pattern in self.not_actions)
+        return False
+
+
+@dataclass(frozen=True)
+class _Policy:
+    statements: tuple[_Statement, ...]
+    findings: tuple[Finding, ...]
+    usable: bool
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(item for item in _as_list(value) if isinstance(item, str))
+
+
+def _read_policy(doc: object, path: str) -> _Policy:
+    """Parse once into statements; structural problems become ``policy-json`` findings, never exceptions."""
+    document: Any = doc
+    if isinstance(doc, str):
+        try:
+            document = json.loads(doc)
+        except (ValueError, RecursionError) as exc:
+            return _Policy((), (Finding(path, None, "policy-json", f"the policy is not valid JSON: {exc}"),), False)
+    if not isinstance(document, Mapping):
+        return _Policy((), (Finding(path, None, "policy-json", "a policy document must be a JSON object"),), False)
+    raw_statements = document.get("Statement")
+    if isinstance(raw_statements, Mapping):
+        entries = [(join(path, "Statement"), raw_statements)]
+    elif isinstance(raw_statements, list):
+        entries = [(join(path, "Statement", index), entry) for index, entry in enumerate(raw_statements)]
+    else:
+        finding = Finding(
+            join(path, "Statement"), raw_statements, "policy-json", "Statement must be an object or a list"
+        )
+        return _Policy((), (finding,), False)
+    statements: list[_Statement] = []
+    findings: list[Finding] = []
+    for statement_path, entry in entries:
+        if isinstance(entry, Mapping):
+            statements.append(_read_statement(entry, statement_path))
+        else:
+            findings.append(Finding(statement_path, entry, "policy-json", "each statement must be a JSON object"))
+    return _Policy(tuple(statements), tuple(findings), True)
+
+
+def _read_statement(entry: Mapping[str, Any], path: str) -> _Statement:
+    return _Statement(
+        path=path,
+        effect=entry.get("Effect"),
+        principal=entry.get("Principal"),
+        has_not_principal="NotPrincipal" in entry,
+        actions=_strings(entry.get("Action")),
+        not_actions=_strings(entry.get("NotAction")),
+        resources=_strings(entry.get("Resource")),
+        conditions=_read_conditions(entry.get("Condition")),
+        sid=entry.get("Sid"),
+    )
+
+
+def _read_conditions(block: Any) -> tuple[_Condition, ...]:
+    """Flatten ``{operator: {key: value}}``, splitting off ``ForAnyValue:`` prefixes and ``IfExists``."""
+    if not isinstance(block, Mapping):
+        return ()
+    out: list[_Condition] = []
+    for operator, keys in block.items():
+        if not isinstance(operator, str) or not isinstance(keys, Mapping):
+            continue
+        set_operator, _, base = operator.lower().rpartition(":")
+        if_exists = base.endswith("ifexists")
+        base = base.removesuffix("ifexists")
+        out.extend(
+            _Condition(operator, key.lower(), base, set_operator, if_exists, tuple(_as_list(value)))
+            for key, value in keys.items()
+            if isinstance(key, str)
+        )
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _action_pattern(pattern: str) -> re.Pattern[str]:
+    body = "".join(".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
+    return re.compile(f"^{body}$", re.IGNORECASE)
+
+
+def _action_matches(pattern: str, action: str) -> bool:
+    """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards."""
+    return bool(_action_pattern(pattern).match(action))
+
+
+def _principal_values(principal: Any) -> list[Any]:
+    if isinstance(principal, Mapping):
+        return [value for values in principal.values() for value in _as_list(values)]
+    return _as_list(principal)
+
+
+def _is_everyone(principal: Any) -> bool:
+    """``"*"`` or ``{"AWS": "*"}`` (or a list holding ``"*"``): any principal at all."""
+    if principal == "*":
+        return True
+    return isinstance(principal, Mapping) and "*" in _as_list(principal.get("AWS"))
+
+
+def _names_explicit_principals(principal: Any) -> bool:
+    """Account, role or service principals written out, none of them a wildcard."""
+    if not isinstance(principal, Mapping):
+        return False
+    values = _principal_values(principal)
+    return bool(values) and all(isinstance(value, str) and value and "*" not in value for value in values)
+
+
+def _org_scoped(statement: _Statement) -> bool:
+    """A positive aws:PrincipalOrgID/OrgPaths match that cannot pass when the key is missing.
+
+    ``...IfExists`` and ``ForAllValues:`` both evaluate to true when the request carries no such key (a
+    principal outside any organization), and a bare ``*`` value matches every organization.
+    """
+    return any(
+        condition.key in _ORG_KEYS
+        and condition.base in _SCOPING_OPERATORS
+        and condition.set_operator != "forallvalues"
+        and not condition.if_exists
+        and bool(condition.values)
+        and all(isinstance(value, str) and value.strip() not in ("", "*") for value in condition.values)
+        for condition in statement.conditions
+    )
+
+
+# --------------------------------------------------------------------------- per-statement rules
+
+
+def _check_effect(statement: _Statement) -> list[Finding]:
+    if statement.effect in EFFECTS:
+        return []
+    return [Finding(join(statement.path, "Effect"), statement.effect, "effect-value", "Effect must be Allow or Deny")]
+
+
+def _check_not_principal(statement: _Statement) -> list[Finding]:
+    if not statement.has_not_principal:
+        return []
+    return [
+        Finding(
+            join(statement.path, "NotPrincipal"),
+            None,
+            "no-not-principal",
+            "NotPrincipal is hard to reason about; name the principals, or condition on aws:PrincipalArn",
+        )
+    ]
+
+
+def _check_not_action(statement: _Statement) -> list[Finding]:
+    if statement.effect != "Allow" or not statement.not_actions:
+        return []
+    return [
+        Finding(
+            join(statement.path, "NotAction"),
+            list(statement.not_actions),
+            "no-allow-not-action",
+            "Allow with NotAction grants every other action, including future ones; list the actions",
+        )
+    ]
+
+
+def _check_wildcard_actions(statement: _Statement) -> list[Finding]:
+    if statement.effect != "Allow":
+        return []
+    wildcards = [action for action in statement.actions if "*" in action]
+    if not wildcards:
+        return []
+    return [
+        Finding(
+            join(statement.path, "Action"),
+            wildcards,
+            "no-wildcard-action",
+            f"Allow with wildcard actions {', '.join(wildcards)}: generated policies list actions explicitly",
+        )
+    ]
+
+
+def _check_wildcard_principal(statement: _Statement) -> list[Finding]:
+    if statement.effect != "Allow" or not _is_everyone(statement.principal) or _org_scoped(statement):
+        return []
+    return [
+        Finding(
+            join(statement.path, "Principal"),
+            statement.principal,
+            "wildcard-principal-org-condition",
+            "Allow for Principal * needs a StringEquals/StringLike condition on aws:PrincipalOrgID or "
+            "aws:PrincipalOrgPaths (not IfExists, not ForAllValues, not '*')",
+        )
+    ]
+
+
+def _check_via_service(statement: _Statement) -> list[Finding]:
+    out: list[Finding] = []
+    for condition in statement.conditions:
+        if condition.key != _VIA_SERVICE_KEY:
+            continue
+        path = join(statement.path, "Condition", condition.operator)
+        for value in condition.values:
+            if not isinstance(value, str) or not _VIA_SERVICE_RE.match(value):
+                out.append(
+                    Finding(
+                        path,
+                        value,
+                        "kms-via-service-form",
+                        f"kms:ViaService {value!r} never matches: values are regional, "
+                        "<service>.<region>.amazonaws.com, or backup.*.amazonaws.com with StringLike",
+                    )
+                )
+            elif "*" in value and "like" not in condition.base:
+                out.append(
+                    Finding(
+                        path,
+                        value,
+                        "kms-via-service-form",
+                        f"{condition.operator} compares {value!r} literally; use StringLike for a '*' Region",
+                    )
+                )
+    return out
+
+
+def _check_sids(statements: tuple[_Statement, ...]) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for statement in statements:
+        sid = statement.sid
+        if sid is None:
+            continue
+        path = join(statement.path, "Sid")
+        if not isinstance(sid, str):
+            out.append(Finding(path, sid, "sid-format", "Sid must be a string"))
+            continue
+        if not _SID_RE.match(sid):
+            out.append(
+                Finding(
+                    path,
+                    sid,
+                    "sid-format",
+                    f"Sid {sid!r} is not alphanumeric as the IAM grammar asks "
+                    "(resource policies outside IAM appear to accept it)",
+                    "warning",
+                )
+            )
+        if sid and sid in seen:
+            out.append(Finding(path, sid, "duplicate-sid", f"Sid {sid!r} is used by more than one statement"))
+        seen.add(sid)
+    return out
+
+
+_STATEMENT_RULES = (
+    _check_effect,
+    _check_not_principal,
+    _check_not_action,
+    _check_wildcard_actions,
+    _check_wildcard_principal,
+    _check_via_service,
+)
+
+
+def check_policy_document(doc: str | Mapping[str, Any], *, path: str = "policy") -> list[Finding]:
+    """Least-privilege findings for any IAM-style policy (key, vault, trust, bucket, topic, bus, org)."""
+    policy = _read_policy(doc, path)
+    out = list(policy.findings)
+    for statement in policy.statements:
+        for rule in _STATEMENT_RULES:
+            out += rule(statement)
+    out += _check_sids(policy.statements)
+    return out
+
+
+# --------------------------------------------------------------------------- vault access policies
+
+
+def _targets_vault(statement: _Statement) -> bool:
+    return any(resource == "*" or _VAULT_RESOURCE_RE.match(resource) for resource in statement.resources)
+
+
+def _exempt_principals(statement: _Statement) -> list[str] | None:
+    """The ARNs a deny statement spares; None when another condition narrows it (it then proves nothing)."""
+    exempt: list[str] = []
+    for condition in statement.conditions:
+        if condition.key != _PRINCIPAL_ARN_KEY or condition.base not in _EXEMPTION_OPERATORS:
+            return None
+        if condition.set_operator:
+            return None
+        exempt += [str(value) for value in condition.values if str(value) not in exempt]
+    return exempt
+
+
+def vault_policy_denies_deletion(
+    doc: str | Mapping[str, Any], *, path: str = "policy", max_exempt: int = MAX_PRINCIPAL_ARN_LIST
+) -> list[Finding]:
+    """Recovery points survive a compromised admin only if the vault policy denies deletion to everyone.
+
+    Mirrors the Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, whose
+    ``principalArnList`` allows at most five exempt principals.
+    """
+    policy = _read_policy(doc, path)
+    if not policy.usable:
+        return list(policy.findings)
+    out: list[Finding] = []
+    covered: set[str] = set()
+    for statement in policy.statements:
+        if statement.effect != "Deny" or not _is_everyone(statement.principal) or not _targets_vault(statement):
+            continue
+        exempt = _exempt_principals(statement)
+        if exempt is None:
+            continue
+        if len(exempt) > max_exempt:
+            out.append(
+                Finding(
+                    join(statement.path, "Condition"),
+                    exempt,
+                    "vault-denies-deletion",
+                    f"{len(exempt)} principals are exempt from the deletion deny; at most {max_exempt}",
+                )
+            )
+        covered.update(action for action in DELETION_ACTIONS if statement.covers(action))
+    missing = [action for action in DELETION_ACTIONS if action not in covered]
+    if missing:
+        out.insert(
+            0,
+            Finding(
+                path,
+                missing,
+                "vault-denies-deletion",
+                f"no Deny for Principal * on the vault covers {', '.join(missing)}; exempt principals only "
+                f"through ArnNotLike on aws:PrincipalArn (at most {max_exempt})",
+            ),
+        )
+    return out
+
+
+def vault_policy_copy_into_scoped(doc: str | Mapping[str, Any], *, path: str = "policy") -> list[Finding]:
+    """A destination vault must take copies only from named principals or from inside the organization."""
+    policy = _read_policy(doc, path)
+    if not policy.usable:
+        return list(policy.findings)
+    return [
+        Finding(
+            join(statement.path, "Principal"),
+            statement.principal,
+            "copy-into-scoped",
+            f"{COPY_INTO_VAULT} is allowed to unnamed principals without an aws:PrincipalOrgID or "
+            "aws:PrincipalOrgPaths condition: any AWS account could copy into this vault",
+        )
+        for statement in policy.statements
+        if statement.effect == "Allow"
+        and statement.covers(COPY_INTO_VAULT)
+        and not _org_scoped(statement)
+        and not _names_explicit_principals(statement.principal)
+    ]
+
+
+def allows_copy_into(doc: str | Mapping[str, Any]) -> bool:
+    """Whether some Allow statement grants ``backup:CopyIntoBackupVault`` (cross-account copies need one)."""
+    return any(
+        statement.effect == "Allow" and statement.covers(COPY_INTO_VAULT)
+        for statement in _read_policy(doc, "policy").statements
+    )

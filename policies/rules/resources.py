@@ -1,0 +1,199 @@
+"""A plain view of one resource, with its account and Region, and the stack-wide index built once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+
+from .adapter import UNKNOWN, is_unknown, json_value, plain
+
+VAULT = "aws:backup/vault:Vault"
+AIR_GAPPED_VAULT = "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"
+VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
+VAULT_NOTIFICATIONS = "aws:backup/vaultNotifications:VaultNotifications"
+PLAN = "aws:backup/plan:Plan"
+SELECTION = "aws:backup/selection:Selection"
+FRAMEWORK = "aws:backup/framework:Framework"
+REPORT_PLAN = "aws:backup/reportPlan:ReportPlan"
+GLOBAL_SETTINGS = "aws:backup/globalSettings:GlobalSettings"
+RESTORE_TESTING_PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+ORG_POLICY = "aws:organizations/policy:Policy"
+ORG_POLICY_ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
+ORGANIZATION = "aws:organizations/organization:Organization"
+DELEGATED_ADMIN = "aws:organizations/delegatedAdministrator:DelegatedAdministrator"
+SERVICE_ACCESS = "aws:organizations/awsServiceAccess:AwsServiceAccess"
+ORG_RESOURCE_POLICY = "aws:organizations/resourcePolicy:ResourcePolicy"
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+SNS_TOPIC = "aws:sns/topic:Topic"
+SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
+EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
+STACK_SET = "aws:cloudformation/stackSet:StackSet"
+PROVIDER = "pulumi:providers:aws"
+BACKUP_POLICIES_COMPONENT = "org-backup:backup_policies:BackupPolicies"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a rule needs to know about one resource, as plain values (unknowns are ``UNKNOWN``)."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    account: str | None = None
+    region: str | None = None
+    parent_urn: str | None = None
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.props.get(key, default)
+
+
+def provider_account_region(provider_props: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    """The account a provider may touch (``allowedAccountIds`` or the assumed role) and its Region."""
+    if not provider_props:
+        return None, None
+    account: str | None = None
+    allowed = json_value(provider_props.get("allowedAccountIds"))
+    if isinstance(allowed, list) and allowed and isinstance(allowed[0], str):
+        account = allowed[0]
+    if account is None:
+        roles = json_value(provider_props.get("assumeRoles"))
+        if isinstance(roles, list) and roles and isinstance(roles[0], Mapping):
+            arn = roles[0].get("roleArn")
+            if isinstance(arn, str) and arn.count(":") >= 5:
+                account = arn.split(":")[4] or None
+    region = provider_props.get("region")
+    return account, region if isinstance(region, str) else None
+
+
+def _location(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
+    account, region = provider_account_region(provider_props)
+    own_region = props.get("region")
+    if isinstance(own_region, str):
+        region = own_region
+    return account, region
+
+
+def from_resource_args(args: ResourceValidationArgs) -> Resource:
+    props = plain(args.props)
+    provider_props = plain(args.provider.props) if args.provider is not None else None
+    account, region = _location(props, provider_props)
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=props,
+        protect=bool(args.opts.protect),
+        ignore_changes=tuple(args.opts.ignore_changes or ()),
+        account=account,
+        region=region,
+        parent_urn=args.opts.parent,
+    )
+
+
+def from_policy_resource(resource: PolicyResource) -> Resource:
+    props = plain(resource.props)
+    provider_props = plain(resource.provider.props) if resource.provider is not None else None
+    account, region = _location(props, provider_props)
+    return Resource(
+        type=resource.resource_type,
+        name=resource.name,
+        urn=resource.urn,
+        props=props,
+        protect=bool(resource.opts.protect),
+        ignore_changes=tuple(resource.opts.ignore_changes or ()),
+        account=account,
+        region=region,
+        parent_urn=resource.parent.urn if resource.parent is not None else resource.opts.parent,
+        dependencies=tuple(d.urn for d in resource.dependencies),
+        property_dependencies={k: tuple(d.urn for d in v) for k, v in resource.property_dependencies.items()},
+    )
+
+
+class StackIndex:
+    """Every resource of the stack indexed once, so stack rules stay O(resources) (no pairwise scans)."""
+
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.resources = list(resources)
+        self.by_urn = {r.urn: r for r in self.resources}
+        self.by_type: dict[str, list[Resource]] = defaultdict(list)
+        for r in self.resources:
+            self.by_type[r.type].append(r)
+        self.vaults: dict[tuple[str | None, str | None, str], Resource] = {}
+        for r in self.of_type(VAULT, AIR_GAPPED_VAULT):
+            name = r.get("name")
+            if isinstance(name, str):
+                self.vaults[(r.account, r.region, name)] = r
+        self.locks: dict[tuple[str | None, str | None, str], Resource] = {}
+        for r in self.of_type(VAULT_LOCK):
+            name = self.vault_name_of(r)
+            if isinstance(name, str):
+                self.locks[(r.account, r.region, name)] = r
+        self.roles: dict[tuple[str | None, str], Resource] = {}
+        for r in self.of_type(IAM_ROLE):
+            name = r.get("name")
+            if isinstance(name, str):
+                self.roles[(r.account, name)] = r
+        self.role_policy_arns: dict[tuple[str | None, str], set[str]] = defaultdict(set)
+        for r in self.of_type(IAM_ROLE_POLICY_ATTACHMENT):
+            role, arn = r.get("role"), r.get("policyArn")
+            if isinstance(role, str) and isinstance(arn, str):
+                self.role_policy_arns[(r.account, role)].add(arn)
+        for r in self.of_type(IAM_ROLE):
+            arns = r.get("managedPolicyArns")
+            name = r.get("name")
+            if isinstance(arns, list) and isinstance(name, str):
+                self.role_policy_arns[(r.account, name)].update(a for a in arns if isinstance(a, str))
+
+    def of_type(self, *types: str) -> list[Resource]:
+        out: list[Resource] = []
+        for t in types:
+            out.extend(self.by_type.get(t, ()))
+        return out
+
+    def vault_name_of(self, resource: Resource, key: str = "backupVaultName") -> str | Any:
+        """The vault a lock/policy belongs to: its name prop, or the vault it depends on when unknown."""
+        name = resource.get(key)
+        if isinstance(name, str):
+            return name
+        for urn in resource.property_dependencies.get(key, ()):
+            vault = self.by_urn.get(urn)
+            if vault is not None and isinstance(vault.get("name"), str):
+                return vault.get("name")
+        return UNKNOWN if is_unknown(name) else None
+
+    def attachments_of(self, policy: Resource) -> list[Resource]:
+        """Attachments of an Organizations policy: by property dependency, parent, or known policy id."""
+        out = []
+        policy_id = policy.get("id")
+        for r in self.of_type(ORG_POLICY_ATTACHMENT):
+            deps = r.property_dependencies.get("policyId", ())
+            if policy.urn in deps or r.parent_urn == policy.urn:
+                out.append(r)
+            elif isinstance(policy_id, str) and r.get("policyId") == policy_id:
+                out.append(r)
+        return out
+
+
+def stack_index(args: StackValidationArgs) -> StackIndex:
+    return StackIndex(from_policy_resource(r) for r in args.resources)

@@ -1,0 +1,94 @@
+"""Vault and role ARNs, with the backup-policy placeholders kept as written."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.backup_rules.arns import VaultArn, parse_vault_arn, role_arn_account, role_name
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        (
+            "arn:aws:backup:eu-west-1:111122223333:backup-vault:Central",
+            VaultArn("aws", "eu-west-1", "111122223333", "Central"),
+        ),
+        (
+            "arn:aws:backup:$region:$account:backup-vault:AirGapped",
+            VaultArn("aws", "$region", "$account", "AirGapped"),
+        ),
+        (
+            "arn:aws-us-gov:backup:us-gov-west-1:$account:backup-vault:gov_vault-1",
+            VaultArn("aws-us-gov", "us-gov-west-1", "$account", "gov_vault-1"),
+        ),
+        (
+            "arn:aws-cn:backup:cn-north-1:111122223333:backup-vault:cn",
+            VaultArn("aws-cn", "cn-north-1", "111122223333", "cn"),
+        ),
+    ],
+)
+def test_vault_arns_parse(arn: str, expected: VaultArn) -> None:
+    parsed = parse_vault_arn(arn)
+    assert parsed == expected
+    assert str(parsed) == arn
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:backup:eu-west-1:1111:backup-vault:Short",
+        "arn:aws:backup:eu-west-1:111122223333:recovery-point:abc",
+        "arn:aws:backup:*:111122223333:backup-vault:Any",
+        "arn:aws:backup:eu-west-1:111122223333:backup-vault:",
+        "arn:aws:backup:eu-west-1:111122223333:backup-vault:a/b",
+        "arn:aws:s3:::bucket",
+        "<Replace with value from pCentralBackupVaultArn>",
+        "",
+        None,
+        42,
+    ],
+)
+def test_other_values_are_not_vault_arns(arn: object) -> None:
+    assert parse_vault_arn(arn) is None
+
+
+def test_lag_placeholder_form() -> None:
+    lag = parse_vault_arn("arn:aws:backup:$region:$account:backup-vault:AirGapped")
+    literal = parse_vault_arn("arn:aws:backup:eu-west-1:$account:backup-vault:AirGapped")
+    assert lag is not None and lag.uses_placeholders
+    assert literal is not None and not literal.uses_placeholders
+
+
+@pytest.mark.parametrize(
+    ("arn", "account", "name"),
+    [
+        ("arn:aws:iam::$account:role/OrgBackupRole", "$account", "OrgBackupRole"),
+        (
+            "arn:aws:iam::444455556666:role/service-role/AWSBackupDefaultServiceRole",
+            "444455556666",
+            "AWSBackupDefaultServiceRole",
+        ),
+        ("arn:aws:iam::444455556666:role/AWSBackup/AWSBackup_acme", "444455556666", "AWSBackup_acme"),
+        ("arn:aws-us-gov:iam::444455556666:role/a+b=c,d.e@f-g", "444455556666", "a+b=c,d.e@f-g"),
+    ],
+)
+def test_role_arns(arn: str, account: str, name: str) -> None:
+    assert role_arn_account(arn) == account
+    assert role_name(arn) == name
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::$account:user/Bob",
+        "arn:aws:iam::123:role/Short",
+        "arn:aws:iam::444455556666:role/",
+        "arn:aws:iam::444455556666:root",
+        "OrgBackupRole",
+        None,
+    ],
+)
+def test_non_role_arns(arn: object) -> None:
+    assert role_arn_account(arn) is None
+    assert role_name(arn) is None
