@@ -13,6 +13,7 @@ from components.documents.events import (
     central_event_bus_policy,
     failed_job_event_pattern,
 )
+from components.member_account import central_event_bus_arn
 from components.vault import policy_json
 from stackconfig.model import StackConfig
 
@@ -34,14 +35,15 @@ class CentralAlerting(pulumi.ComponentResource):
         region = org.primary_region
         account = org.backup_admin_account_id
         child = pulumi.ResourceOptions(parent=self, provider=provider)
+        # Computed from configuration, not from outputs, so the policies are known during a preview.
+        bus_arn = central_event_bus_arn(config)
+        topic_arn = f"arn:{org.partition}:sns:{region}:{account}:{alerting.topic_name}"
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", region=region, name=alerting.event_bus_name, opts=child)
         aws.cloudwatch.EventBusPolicy(
             f"{name}-bus-policy",
             region=region,
             event_bus_name=self.bus.name,
-            policy=self.bus.arn.apply(
-                lambda arn: policy_json(central_event_bus_policy(event_bus_arn=arn, organization_id=org.id))
-            ),
+            policy=policy_json(central_event_bus_policy(event_bus_arn=bus_arn, organization_id=org.id)),
             opts=pulumi.ResourceOptions(parent=self.bus, provider=provider),
         )
         self.key = aws.kms.Key(
@@ -64,7 +66,7 @@ class CentralAlerting(pulumi.ComponentResource):
             f"{name}-topic-policy",
             region=region,
             arn=self.topic.arn,
-            policy=self.topic.arn.apply(lambda arn: policy_json(alert_topic_policy(topic_arn=arn, account_id=account))),
+            policy=policy_json(alert_topic_policy(topic_arn=topic_arn, account_id=account)),
             opts=pulumi.ResourceOptions(parent=self.topic, provider=provider),
         )
         rule = aws.cloudwatch.EventRule(

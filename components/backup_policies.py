@@ -46,4 +46,10 @@ class BackupPolicies(pulumi.ComponentResource):
                         opts=pulumi.ResourceOptions(parent=policy, provider=provider),
                     )
                 )
-        self.register_outputs({"policy_ids": {n: p.id for n, p in self.policies.items()}})
+        # Which accounts each policy reaches (through OU inheritance): the policy pack's coverage rules read it.
+        self.register_outputs(
+            {
+                "policy_ids": {n: p.id for n, p in self.policies.items()},
+                "reach": {a.document.name: list(a.reaches) for a in policies},
+            }
+        )

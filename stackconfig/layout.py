@@ -19,8 +19,11 @@ from .model import StackConfig
 
 @dataclass(frozen=True)
 class AttachedPolicy:
+    """A document, where it is attached, and the member accounts it reaches through inheritance."""
+
     document: BackupPolicyDocument
     attach_to: tuple[str, ...]
+    reaches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,15 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
                 )
             )
         policies.append(AttachedPolicy(document, tuple(attach_to)))
+    members = member_accounts(config, tree)
+    policies = [
+        AttachedPolicy(
+            p.document,
+            p.attach_to,
+            tuple(m.id for m in members if set(m.plans) & set(p.document.plan_names)),
+        )
+        for p in policies
+    ]
     for target, count in sorted(per_target.items()):
         if count > MAX_BACKUP_POLICIES_PER_TARGET:
             findings.append(
@@ -71,7 +83,6 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
             )
     if findings:
         raise ConfigError(findings)
-    members = member_accounts(config, tree)
     return Layout(
         members=members,
         member_regions=list(config.organization.workload_regions),

@@ -45,6 +45,7 @@ class RecordedResource:
     property_dependencies: dict[str, list[str]]
     account: str | None = None
     region: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,6 +175,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.providers: dict[str, tuple[str | None, str | None]] = {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.component_outputs: dict[str, Any] = {}
 
     def provider_location(self, provider_ref: str | None) -> tuple[str | None, str | None]:
         if not provider_ref:
@@ -182,6 +184,13 @@ class _Recorder(pulumi_mocks.MockMonitor):
             if provider_ref in self.providers:
                 return self.providers[provider_ref]
             return self.providers.get(provider_ref.rsplit("::", 1)[0], (None, None))
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        """Component outputs (``register_outputs``) are part of what stack policies see."""
+        outputs = _plain(pulumi.runtime.rpc.deserialize_properties(request.outputs))
+        with self.lock:
+            self.component_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         if request.type == "pulumi:pulumi:Stack":
@@ -284,6 +293,8 @@ def run_program(
         return pulumi.Output.from_input(outputs).apply(exports.update)
 
     _run()
+    for resource in recorder.recorded:
+        resource.outputs = recorder.component_outputs.get(resource.urn, {})
     return ProgramRun(stack=stack, resources=list(recorder.recorded), exports=exports, invokes=recorder.invokes)
 
 

@@ -188,9 +188,8 @@ class StackIndex:
         policy_id = policy.get("id")
         for r in self.of_type(ORG_POLICY_ATTACHMENT):
             deps = r.property_dependencies.get("policyId", ())
-            if policy.urn in deps or r.parent_urn == policy.urn:
-                out.append(r)
-            elif isinstance(policy_id, str) and r.get("policyId") == policy_id:
+            known_id = isinstance(policy_id, str) and r.get("policyId") == policy_id
+            if policy.urn in deps or r.parent_urn == policy.urn or known_id:
                 out.append(r)
         return out
 

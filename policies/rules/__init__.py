@@ -1,0 +1,10 @@
+"""The org-backup CrossGuard rules, one module per domain; ``ALL_POLICIES`` is what the pack serves."""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from . import audit, copies, coverage, hygiene, kms, org_policies, vaults
+
+DOMAINS = (vaults, kms, org_policies, copies, audit, hygiene, coverage)
+ALL_POLICIES: list[Policy] = [policy for domain in DOMAINS for policy in domain.POLICIES]

@@ -1,0 +1,127 @@
+"""Run one policy the way the engine does: props wrapped in ``unknown_checking_proxy``.
+
+``resource(...)`` and ``stack(...)`` build the argument objects by hand (pulumi-offline.md §2.5); unknown
+values are written with the SDK's sentinels, e.g. ``UNKNOWN_STRING``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_STRING_VALUE,
+    unknown_checking_proxy,
+)
+
+UNKNOWN_STRING = UNKNOWN_STRING_VALUE
+UNKNOWN_NUMBER = UNKNOWN_NUMBER_VALUE
+UNKNOWN_BOOLEAN = UNKNOWN_BOOLEAN_VALUE
+
+
+def provider(account: str, region: str = "us-east-1") -> PolicyProviderResource:
+    """An explicit AWS provider as the engine shows it: complex inputs are JSON strings."""
+    return PolicyProviderResource(
+        "pulumi:providers:aws",
+        {
+            "region": region,
+            "allowedAccountIds": json.dumps([account]),
+            "assumeRoles": json.dumps([{"roleArn": f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"}]),
+        },
+        f"urn:pulumi:test::org-backup::pulumi:providers:aws::account-{account}",
+        f"account-{account}",
+    )
+
+
+def options(
+    *, protect: bool = False, ignore_changes: Sequence[str] = (), parent: str | None = None
+) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, list(ignore_changes), None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+@dataclass
+class Spec:
+    """A resource for a test: type, inputs and where it lives."""
+
+    type: str
+    props: Mapping[str, Any]
+    name: str = "r"
+    account: str | None = "444455556666"
+    region: str = "us-east-1"
+    protect: bool = False
+    ignore_changes: Sequence[str] = ()
+    parent: str | None = None
+    dependencies: Sequence[str] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:test::org-backup::{self.type}::{self.name}"
+
+
+def run_resource(policy: Policy, spec: Spec, config: Mapping[str, Any] | None = None) -> list[str]:
+    """Violation messages of a resource policy on one resource."""
+    args = ResourceValidationArgs(
+        spec.type,
+        unknown_checking_proxy(dict(spec.props)),
+        spec.urn,
+        spec.name,
+        options(protect=spec.protect, ignore_changes=spec.ignore_changes, parent=spec.parent),
+        provider(spec.account, spec.region) if spec.account else None,
+        dict(config) if config else None,
+        {},
+    )
+    found: list[str] = []
+    result = policy.validate(args, lambda message, urn=None: found.append(message))  # type: ignore[attr-defined]
+    assert result is None, "rules are synchronous"
+    return found
+
+
+def run_stack(
+    policy: Policy, specs: Sequence[Spec], config: Mapping[str, Any] | None = None
+) -> list[tuple[str | None, str]]:
+    """Violations ``(urn, message)`` of a stack policy on the given resources (outputs = props here)."""
+    by_urn: dict[str, PolicyResource] = {}
+    for spec in specs:
+        by_urn[spec.urn] = PolicyResource(
+            spec.type,
+            unknown_checking_proxy(dict(spec.props)),
+            spec.urn,
+            spec.name,
+            options(protect=spec.protect, ignore_changes=spec.ignore_changes, parent=spec.parent),
+            provider(spec.account, spec.region) if spec.account else None,
+            None,
+            [],
+            {},
+        )
+    for spec in specs:
+        resource = by_urn[spec.urn]
+        resource.parent = by_urn.get(spec.parent) if spec.parent else None
+        resource.dependencies = [by_urn[u] for u in spec.dependencies if u in by_urn]
+        resource.property_dependencies = {
+            k: [by_urn[u] for u in v if u in by_urn] for k, v in spec.property_dependencies.items()
+        }
+    args = StackValidationArgs(list(by_urn.values()), dict(config) if config else None, {})
+    found: list[tuple[str | None, str]] = []
+    result = policy.validate(args, lambda message, urn=None: found.append((urn, message)))  # type: ignore[attr-defined]
+    assert result is None, "rules are synchronous"
+    return found
+
+
+def by_name(policies: Sequence[Policy], name: str) -> Policy:
+    matches = [p for p in policies if p.name == name]
+    assert len(matches) == 1, f"{name}: {len(matches)} policies"
+    return matches[0]
