@@ -17,6 +17,7 @@ from policies.backup_rules.findings import Finding, join
 from .model import (
     Alerting,
     Audit,
+    BackupPolicySettings,
     CentralVault,
     MemberVault,
     Organization,
@@ -45,6 +46,8 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
         out += check_vaults(vaults, org)
     if plans is not None:
         out += check_plans(plans, org, targets, vaults)
+    if parsed.get("backup_policies") is not None:
+        out += check_custom_policies(parsed["backup_policies"], org, targets)
     if parsed.get("audit") is not None:
         out += check_audit(parsed["audit"])
     if parsed.get("alerting") is not None:
@@ -588,6 +591,35 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
                     f"at most {limits.MAX_CONDITIONS_PER_SELECTION} conditions per selection",
                 )
             )
+    return out
+
+
+def check_custom_policies(
+    settings: BackupPolicySettings, org: Organization | None, targets: Targets | None
+) -> list[Finding]:
+    """Only what the program needs to place a custom policy; its content is the policy pack's to judge."""
+    out: list[Finding] = []
+    for name, custom in settings.custom.items():
+        path = join("backup_policies.custom", name)
+        if not limits.PLAN_NAME_RE.match(name):
+            out.append(
+                Finding(path, name, "policy-name", f"policy name {name!r} must match {limits.PLAN_NAME_RE.pattern}")
+            )
+        if isinstance(custom.content, str) and not custom.content.strip():
+            out.append(Finding(join(path, "content"), "", "policy-content", "the policy content is empty"))
+        for i, target in enumerate(custom.targets):
+            is_id = bool(limits.OU_ID_RE.match(target) or limits.ACCOUNT_ID_RE.match(target))
+            is_label = targets is not None and any(target == ou.name for ou in targets.organizational_units)
+            is_root = org is not None and target == org.root_id
+            if not (is_id or is_label or is_root):
+                out.append(
+                    Finding(
+                        join(path, "targets", i),
+                        target,
+                        "policy-target",
+                        "a custom policy target is an OU id, an account id, the root id or a targeted OU name",
+                    )
+                )
     return out
 
 

@@ -6,13 +6,25 @@ and where each is attached, so the program, the offline preview and the tests ag
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from components.documents.backup_policy import BackupPolicyDocument, BackupPolicyError, render_backup_policies
+from components.documents.backup_policy import (
+    BackupPolicyDocument,
+    BackupPolicyError,
+    render_backup_policies,
+)
 from policies.backup_rules.findings import Finding
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET
 
-from .inventory import MemberAccount, OrgTree, attachment_targets, member_accounts, plan_target_ids
+from .inventory import (
+    MemberAccount,
+    OrgTree,
+    attachment_targets,
+    member_accounts,
+    plan_target_ids,
+    resolve_target,
+)
 from .load import ConfigError
 from .model import StackConfig
 
@@ -34,6 +46,41 @@ class Layout:
     policies: list[AttachedPolicy]
 
 
+def custom_policy_name(config: StackConfig, name: str) -> str:
+    return f"{config.backup_policies.name_prefix}-custom-{name}"
+
+
+def custom_documents(config: StackConfig) -> list[BackupPolicyDocument]:
+    """Hand-written policies, placed like ours but rendered byte for byte as given (a mapping is minified)."""
+    out = []
+    for name, custom in sorted(config.backup_policies.custom.items()):
+        content = (
+            custom.content
+            if isinstance(custom.content, str)
+            else json.dumps(custom.content, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        )
+        plans = custom.content.get("plans") if isinstance(custom.content, dict) else None
+        targets = tuple(sorted(dict.fromkeys(resolve_target(config, t) or t for t in custom.targets)))
+        out.append(
+            BackupPolicyDocument(
+                name=custom_policy_name(config, name),
+                plan_names=tuple(sorted(plans)) if isinstance(plans, dict) else (name,),
+                target_ids=targets,
+                content=content,
+            )
+        )
+    return out
+
+
+def reached_accounts(config: StackConfig, tree: OrgTree, attach_to: tuple[str, ...]) -> tuple[str, ...]:
+    """Active accounts that inherit a policy attached to ``attach_to`` (explicit account ids count as given)."""
+    out = {t for t in attach_to if t.isdigit()}
+    for account in tree.accounts.values():
+        if account.status == "ACTIVE" and any(tree.is_under(account.id, t) for t in attach_to):
+            out.add(account.id)
+    return tuple(sorted(out))
+
+
 def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
     """Members, Regions and attached policy documents; ``ConfigError`` when a policy cannot be placed."""
     targets_by_plan = {name: plan_target_ids(config, name) for name in sorted(config.plans)}
@@ -41,6 +88,8 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
         documents = render_backup_policies(config, targets_by_plan)
     except BackupPolicyError as exc:
         raise ConfigError([Finding(exc.path, exc.value, exc.rule, exc.message)]) from None
+    documents += custom_documents(config)
+    custom_names = {custom_policy_name(config, name) for name in config.backup_policies.custom}
     policies: list[AttachedPolicy] = []
     per_target: dict[str, int] = dict(config.backup_policies.policies_attached_elsewhere)
     findings: list[Finding] = []
@@ -66,7 +115,9 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
         AttachedPolicy(
             p.document,
             p.attach_to,
-            tuple(m.id for m in members if set(m.plans) & set(p.document.plan_names)),
+            tuple(m.id for m in members if set(m.plans) & set(p.document.plan_names))
+            if p.document.name not in custom_names
+            else reached_accounts(config, tree, p.attach_to),
         )
         for p in policies
     ]

@@ -238,11 +238,20 @@ class Plan(Model):
     lock_against_child_policies: bool | None = None
 
 
+class CustomPolicy(Model):
+    """A hand-written backup policy added as it is. The policy pack judges it by the AWS rules (the
+    configuration loader does not), exactly as it would judge one added to the stack by other code."""
+
+    targets: list[Name] = Field(min_length=1)
+    content: dict[str, Any] | str
+
+
 class BackupPolicySettings(Model):
     name_prefix: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_.-]{1,64}$")] = "org-backup"
     managed_from: Literal["delegated_admin", "management"] = "delegated_admin"
     lock_against_child_policies: bool = True
     policies_attached_elsewhere: dict[str, int] = Field(default_factory=dict)
+    custom: dict[str, CustomPolicy] = Field(default_factory=dict)
 
 
 class Control(Model):

@@ -230,7 +230,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
     ),
     (
         "both selection kinds",
-        _set("plans/weekly/selections/resources", {"all": {"resource_types": ["*"]}}),
+        _set("plans/weekly/selections/tags", {"weekly": {"key": "backup", "values": ["weekly"]}}),
         "plans.weekly.selections",
         "selection-kind",
         "exactly one of",
