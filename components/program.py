@@ -49,7 +49,7 @@ def _discover(config: StackConfig, providers: AccountProviders) -> OrgTree:
         accounts = aws.organizations.get_organizational_unit_child_accounts(parent_id=parent_id, opts=invoke).accounts
         return (
             [{"id": ou.id, "name": ou.name} for ou in ous],
-            [{"id": a.id, "name": a.name, "status": a.status} for a in accounts],
+            [{"id": a.id, "name": a.name, "status": a.state} for a in accounts],
         )
 
     targets = [ou.id for ou in config.targets.organizational_units] + list(config.targets.accounts)

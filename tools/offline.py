@@ -100,6 +100,7 @@ class _OrganizationAnswers:
                 {
                     "id": a["id"],
                     "name": a["name"],
+                    "state": a.get("status", "ACTIVE"),
                     "status": a.get("status", "ACTIVE"),
                     "arn": "",
                     "email": "",
@@ -161,9 +162,9 @@ class _Mocks(pulumi.runtime.Mocks):
             return f"{args.name}-component", {}
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recorder.invokes.append((args.token, dict(args.args)))
-        return self.answers.call(args.token, args.args), None
+        return self.answers.call(args.token, args.args), []
 
 
 class _Recorder(pulumi_mocks.MockMonitor):
