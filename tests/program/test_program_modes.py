@@ -51,7 +51,7 @@ def test_a_config_mistake_registers_nothing_and_reports_every_error():
     )
     assert "plans.daily.rules.daily.start_window_minutes" in report
     assert "Traceback" not in report
-    assert pulumi.runtime.settings.SETTINGS.monitor.resources == {}  # type: ignore[attr-defined]
+    assert pulumi.runtime.settings.SETTINGS.monitor.resources == {}
 
 
 def test_a_missing_inventory_is_a_config_report():
