@@ -330,6 +330,24 @@ class RestoreTesting(Model):
     selections: dict[str, RestoreSelection] = Field(default_factory=dict)
 
 
+class StackSetSettings(Model):
+    """Operation preferences of the member-account StackSet (CloudFormation's own names in parentheses)."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$")] = "org-backup-member"
+    managed_from: Literal["management", "delegated_admin"] = "delegated_admin"
+    max_concurrent_percentage: Annotated[int, Field(ge=1, le=100)] = 25
+    failure_tolerance_percentage: Annotated[int, Field(ge=0, le=100)] = 10
+    region_concurrency: Literal["PARALLEL", "SEQUENTIAL"] = "PARALLEL"
+
+
+class MemberDeployment(Model):
+    """How member-account vaults and roles are created: Pulumi resources per account (``direct``) or one
+    service-managed CloudFormation StackSet that AWS deploys to every account joining a targeted OU."""
+
+    mode: Literal["direct", "stackset"] = "direct"
+    stackset: StackSetSettings = StackSetSettings()
+
+
 class StackConfig(Model):
     """The whole configuration of one stack, after every check passed."""
 
@@ -337,6 +355,7 @@ class StackConfig(Model):
     targets: Targets
     accounts: Accounts = Accounts()
     vaults: Vaults
+    member_deployment: MemberDeployment = MemberDeployment()
     plans: dict[str, Plan] = Field(min_length=1)
     backup_policies: BackupPolicySettings = BackupPolicySettings()
     audit: Audit = Audit()
