@@ -650,15 +650,6 @@ def check_audit(audit: Audit) -> list[Finding]:
                         f"{parameter} takes at most 5 entries",
                     )
                 )
-    if len(audit.controls) > limits.MAX_CONTROLS_PER_ACCOUNT_REGION:
-        out.append(
-            Finding(
-                "audit.controls",
-                len(audit.controls),
-                "audit-controls-max",
-                f"at most {limits.MAX_CONTROLS_PER_ACCOUNT_REGION} controls per account and Region",
-            )
-        )
     for i, template in enumerate(audit.reports):
         if template not in limits.REPORT_TEMPLATES:
             out.append(

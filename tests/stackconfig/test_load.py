@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -354,6 +356,142 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         "copy-to-itself",
         "into itself",
     ),
+    (
+        "listed source without accounts",
+        _set("accounts", {"source": "listed"}),
+        "accounts.listed",
+        "accounts-listed-empty",
+        "at least one account",
+    ),
+    (
+        "crossAccountList over 5",
+        _set(
+            "audit/controls",
+            {
+                "BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT": {
+                    "parameters": {"crossAccountList": ",".join(str(100000000000 + i) for i in range(6))}
+                }
+            },
+        ),
+        "audit.controls.BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT.parameters.crossAccountList",
+        "audit-list-max",
+        "at most 5 entries",
+    ),
+    (
+        "too many conditions",
+        _set(
+            "plans/daily/selections/resources/tagged-daily/conditions",
+            {"string_equals": {f"aws:ResourceTag/k{i}": "v" for i in range(31)}},
+        ),
+        "plans.daily.selections.resources.tagged-daily.conditions",
+        "conditions-per-selection",
+        "at most 30",
+    ),
+    (
+        "member copy outside workload Regions",
+        _set(f"{DAILY}/copies", [{"region": "us-west-2", "destination": "member", "retention_days": 35}]),
+        "plans.daily.rules.daily.copies[0].region",
+        "copy-region-member",
+        "workload_regions",
+    ),
+    (
+        "air-gapped Region not DR",
+        _set(
+            "vaults/central/air_gapped", {"min_retention_days": 7, "max_retention_days": 30, "regions": ["eu-west-1"]}
+        ),
+        "vaults.central.air_gapped.regions",
+        "lag-region-dr",
+        "not one of organization.dr_regions",
+    ),
+    (
+        "GovCloud Region in aws partition",
+        _set("organization/dr_regions", ["us-gov-west-1"]),
+        "organization.partition",
+        "partition-region",
+        "aws-us-gov",
+    ),
+    (
+        "custom policy name",
+        _set("backup_policies/custom", {"bad name": {"targets": ["prod"], "content": "{}"}}),
+        "backup_policies.custom.bad name",
+        "policy-name",
+        "must match",
+    ),
+    (
+        "custom policy empty",
+        _set("backup_policies/custom", {"team": {"targets": ["prod"], "content": " "}}),
+        "backup_policies.custom.team.content",
+        "policy-content",
+        "empty",
+    ),
+    (
+        "custom policy target",
+        _set("backup_policies/custom", {"team": {"targets": ["nowhere"], "content": "{}"}}),
+        "backup_policies.custom.team.targets[0]",
+        "policy-target",
+        "OU id, an account id",
+    ),
+    (
+        "too many recovery point tags",
+        _set(f"{DAILY}/recovery_point_tags", {f"k{i}": "v" for i in range(11)}),
+        "plans.daily.rules.daily.recovery_point_tags",
+        "recovery-point-tags",
+        "at most 10",
+    ),
+    (
+        "selection name",
+        _set("plans/daily/selections/resources", {"tagged daily": {"resource_types": ["*"]}}),
+        "plans.daily.selections.tagged daily",
+        "selection-name",
+        "must match",
+    ),
+    (
+        "too many tag selections",
+        _set("plans/weekly/selections", {"tags": {f"s{i}": {"key": "k", "values": ["v"]} for i in range(11)}}),
+        "plans.weekly.selections.tags",
+        "tag-selections-per-plan",
+        "at most 10",
+    ),
+    ("empty plan tag key", _set("plans/daily/tags", {"": "x"}), "plans.daily.tags", "tag-key", "cannot be empty"),
+    ("no targets", _set("targets", {"exclude_accounts": []}), "targets", "targets-empty", "at least one OU"),
+    (
+        "restore selection window",
+        _set("restore_testing/selection_window_days", 400),
+        "restore_testing.selection_window_days",
+        "restore-selection-window",
+        "between 1 and 365",
+    ),
+    (
+        "restore without selections",
+        _set("restore_testing/selections", {}),
+        "restore_testing.selections",
+        "restore-selections",
+        "at least one selection",
+    ),
+    (
+        "restore ARNs and wildcard",
+        _set(
+            "restore_testing/selections/ebs_volumes/resource_arns",
+            ["*", "arn:aws:ec2:us-east-1:444444444403:volume/vol-1"],
+        ),
+        "restore_testing.selections.ebs_volumes.resource_arns",
+        "restore-arns",
+        "not both",
+    ),
+    (
+        "restore validation window",
+        _set("restore_testing/selections/ebs_volumes/validation_window_hours", 0),
+        "restore_testing.selections.ebs_volumes.validation_window_hours",
+        "restore-validation-window",
+        "between 1 and 168",
+    ),
+    (
+        "restore selection name",
+        _set("restore_testing/selections", {"ebs-volumes": {"resource_type": "EBS"}}),
+        "restore_testing.selections.ebs-volumes",
+        "restore-selection-name",
+        "letters, digits and underscores",
+    ),
 ]
 
 
@@ -408,6 +546,8 @@ def test_report_is_readable_and_has_no_traceback(prod_raw, rejected):
             _set("plans/daily/selections", {"tags": {"daily": {"key": "backup", "values": ["daily"]}}}),
             "rds-cross-account-and-region",
         ),
+        (_set("organization/central_vault_account_id", "111111111111"), "central-not-management"),
+        (_set(f"{DAILY}/retention_days", 3), "warm-retention-advised"),
     ],
 )
 def test_unconfirmed_or_risky_settings_are_warnings(prod_raw, mutation, rule):
@@ -425,3 +565,19 @@ def test_not_a_mapping_is_reported():
     with pytest.raises(ConfigError) as info:
         load_config([])  # type: ignore[arg-type]
     assert info.value.findings[0].rule == "type"
+
+
+def test_every_rule_of_the_checks_has_a_test():
+    """A rule without a failing example could be dead code or silently broken."""
+    source = (Path(__file__).resolve().parents[2] / "stackconfig" / "checks.py").read_text()
+    rule_ids = set(re.findall(r'"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"', source))
+    tested = {case[3] for case in CASES} | {
+        "vault-unlocked",
+        "force-destroy",
+        "completion-after-start",
+        "retention-forever",
+        "alert-no-subscriber",
+        "rds-cross-account-and-region",
+        "central-not-management",
+    }
+    assert rule_ids - tested == set()
