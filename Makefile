@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STACK ?= prod
 FORMAT ?= text
+OUTPUT ?=
 
 .PHONY: venv lint typecheck test preview bench fuzz clean
 
@@ -28,7 +29,7 @@ test: lint typecheck
 	$(BIN)/pytest -n 2
 
 preview: venv
-	$(BIN)/python -m tools.preview --stack $(STACK) --format $(FORMAT)
+	$(BIN)/python -m tools.preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
 
 bench: venv
 	$(BIN)/python -m tools.bench --suite --json bench/results.json

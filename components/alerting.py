@@ -10,10 +10,10 @@ import pulumi_aws as aws
 from components.documents.events import (
     alert_topic_key_policy,
     alert_topic_policy,
+    central_event_bus_arn,
     central_event_bus_policy,
     failed_job_event_pattern,
 )
-from components.member_account import central_event_bus_arn
 from components.vault import policy_json
 from stackconfig.model import StackConfig
 

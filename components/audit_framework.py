@@ -5,27 +5,22 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.documents.frameworks import control_parameters
 from stackconfig.model import Audit
 
 
 def framework_controls(audit: Audit, break_glass_role_arns: list[str]) -> list[aws.backup.FrameworkControlArgs]:
-    """Controls from config; the manual-deletion control exempts exactly the vault's break-glass roles."""
-    controls = []
-    for name in sorted(audit.controls):
-        parameters = dict(audit.controls[name].parameters)
-        if name == "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED" and break_glass_role_arns:
-            parameters.setdefault("principalArnList", ",".join(break_glass_role_arns))
-        controls.append(
-            aws.backup.FrameworkControlArgs(
-                name=name,
-                input_parameters=[
-                    aws.backup.FrameworkControlInputParameterArgs(name=k, value=v)
-                    for k, v in sorted(parameters.items())
-                ]
-                or None,
-            )
+    """Controls from config, as ``control_parameters`` spells them for both deployment modes."""
+    return [
+        aws.backup.FrameworkControlArgs(
+            name=name,
+            input_parameters=[
+                aws.backup.FrameworkControlInputParameterArgs(name=k, value=v) for k, v in parameters.items()
+            ]
+            or None,
         )
-    return controls
+        for name, parameters in control_parameters(audit, break_glass_role_arns).items()
+    ]
 
 
 def audit_framework(

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.audit_framework import audit_framework
 from components.documents.events import (
+    central_event_bus_arn,
     event_forwarding_role_policy,
     event_forwarding_role_trust_policy,
     failed_job_event_pattern,
@@ -19,14 +20,6 @@ from components.documents.vault_policy import member_vault_policy
 from components.vault import LockedVault, policy_json
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
-
-
-def central_event_bus_arn(config: StackConfig) -> str:
-    org = config.organization
-    return (
-        f"arn:{org.partition}:events:{org.primary_region}:{org.backup_admin_account_id}:"
-        f"event-bus/{config.alerting.event_bus_name}"
-    )
 
 
 class MemberAccount(pulumi.ComponentResource):

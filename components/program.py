@@ -56,13 +56,18 @@ def _discover(config: StackConfig, providers: AccountProviders) -> OrgTree:
     return tree_from_organizations(config.organization.root_id, targets, list_children)
 
 
-def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
-    source = config.accounts.source
-    if source == "listed":
+def offline_tree(config: StackConfig, stack: str) -> OrgTree:
+    """The organization without AWS access: the listed accounts, else the inventory file (also for
+    ``discover``, which is how the offline preview sees the accounts a deploy would discover)."""
+    if config.accounts.source == "listed":
         return OrgTree.from_listed(config)
-    if source == "discover":
-        return _discover(config, providers)
     return OrgTree.from_inventory(load_inventory(inventory_path(config, stack, PROJECT_DIR)))
+
+
+def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
+    if config.accounts.source == "discover":
+        return _discover(config, providers)
+    return offline_tree(config, stack)
 
 
 def load() -> Loaded:

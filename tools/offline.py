@@ -8,6 +8,7 @@ ARNs (derived from its provider's account and its Region) so that policies that 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import runpy
 import sys
@@ -118,12 +119,18 @@ class _OrganizationAnswers:
         return {}
 
 
+def _stable_digits(digits: int, *parts: str) -> str:
+    """Mock ids that are the same in every run (``hash()`` of a str changes per process), so reports diff cleanly."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"{int(digest, 16) % 10**digits:0{digits}d}"
+
+
 def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
     """Computed outputs a real provider would return, shaped like AWS's (ids, ARNs, names)."""
     out = dict(inputs)
     resource_name = inputs.get("name") or name
     if type_token == "aws:kms/key:Key":
-        key_id = f"mock-key-{abs(hash((account, region, name))) % 10**12:012d}"
+        key_id = f"mock-key-{_stable_digits(12, account, region, name)}"
         out.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{account}:key/{key_id}")
     elif type_token in {"aws:backup/vault:Vault", "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"}:
         out["arn"] = f"arn:aws:backup:{region}:{account}:backup-vault:{resource_name}"
@@ -139,7 +146,7 @@ def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account
     elif type_token == "aws:backup/framework:Framework":
         out["arn"] = f"arn:aws:backup:{region}:{account}:framework:{resource_name}-mock"
     elif type_token == "aws:organizations/policy:Policy":
-        out["arn"] = f"arn:aws:organizations::{account}:policy/backup_policy/p-{abs(hash(name)) % 10**8:08d}"
+        out["arn"] = f"arn:aws:organizations::{account}:policy/backup_policy/p-{_stable_digits(8, name)}"
     else:
         out.setdefault(
             "arn", f"arn:aws:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"

@@ -8,7 +8,7 @@ encrypted SNS topic.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.documents.iam import (
     ANY_PRINCIPAL,
@@ -25,6 +25,9 @@ from components.documents.iam import (
     statement,
 )
 from components.documents.kms import key_administration_statement
+
+if TYPE_CHECKING:
+    from stackconfig.model import StackConfig
 
 EVENTS_SERVICE_PRINCIPAL = "events.amazonaws.com"
 
@@ -44,6 +47,15 @@ def _require_arn(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise ValueError(f"{what}: {value!r} is not a valid ARN")
     return value
+
+
+def central_event_bus_arn(config: StackConfig) -> str:
+    """The bus every member account forwards to, computed from configuration so it is known in a preview."""
+    org = config.organization
+    return (
+        f"arn:{org.partition}:events:{org.primary_region}:{org.backup_admin_account_id}:"
+        f"event-bus/{config.alerting.event_bus_name}"
+    )
 
 
 def failed_job_event_pattern() -> dict[str, Any]:

@@ -1061,6 +1061,15 @@ _SELECTION_KINDS: tuple[SelectionKind, ...] = ("tags", "resources")
 
 
 @dataclass(frozen=True)
+class ParsedCondition:
+    """One named selection condition: ``operator`` is one of ``limits.CONDITION_OPERATORS``."""
+
+    operator: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class ParsedSelection:
     kind: SelectionKind
     name: str
@@ -1069,6 +1078,7 @@ class ParsedSelection:
     not_resource_types: tuple[str, ...]
     tag_key: str | None
     tag_values: tuple[str, ...]
+    conditions: tuple[ParsedCondition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1159,4 +1169,19 @@ def _parse_selection(kind: SelectionKind, name: str, selection: Mapping[str, Any
         not_resource_types=_texts(selection.get("not_resource_types")),
         tag_key=_text(selection.get("tag_key")),
         tag_values=_texts(selection.get("tag_value")),
+        conditions=_parse_conditions(selection.get("conditions")),
     )
+
+
+def _parse_conditions(node: Any) -> tuple[ParsedCondition, ...]:
+    """Conditions with a known operator and both key and value; the validator reports the rest."""
+    out: list[ParsedCondition] = []
+    for operator, named in _children(node):
+        if operator not in CONDITION_OPERATORS:
+            continue
+        for _, condition in _children(named):
+            key = _text(_child(condition, "condition_key"))
+            value = _text(_child(condition, "condition_value"))
+            if key is not None and value is not None:
+                out.append(ParsedCondition(operator, key, value))
+    return tuple(out)

@@ -434,3 +434,14 @@ def allows_copy_into(doc: str | Mapping[str, Any]) -> bool:
         statement.effect == "Allow" and statement.covers(COPY_INTO_VAULT)
         for statement in _read_policy(doc, "policy").statements
     )
+
+
+def trusts_service(doc: str | Mapping[str, Any], service: str) -> bool:
+    """Whether a trust policy lets the service principal assume the role (an Allow of sts:AssumeRole)."""
+    return any(
+        statement.effect == "Allow"
+        and statement.covers("sts:AssumeRole")
+        and isinstance(statement.principal, Mapping)
+        and service in _strings(statement.principal.get("Service"))
+        for statement in _read_policy(doc, "policy").statements
+    )

@@ -117,6 +117,22 @@ SUPPORTED_VAULT_EVENTS = frozenset(
         "S3_RESTORE_OBJECT_FAILED",
     }
 )
+# The PutBackupVaultNotifications API enum: the supported events plus values that may be deprecated.
+VAULT_EVENTS = SUPPORTED_VAULT_EVENTS | frozenset(
+    {
+        "BACKUP_JOB_SUCCESSFUL",
+        "BACKUP_JOB_FAILED",
+        "BACKUP_JOB_EXPIRED",
+        "RESTORE_JOB_SUCCESSFUL",
+        "RESTORE_JOB_FAILED",
+        "BACKUP_PLAN_CREATED",
+        "BACKUP_PLAN_MODIFIED",
+        "CONTINUOUS_BACKUP_INTERRUPTED",
+        "RECOVERY_POINT_INDEX_COMPLETED",
+        "RECOVERY_POINT_INDEX_DELETED",
+        "RECOVERY_POINT_INDEXING_FAILED",
+    }
+)
 
 # §6.2 Audit Manager controls and their parameter names
 AUDIT_CONTROLS: dict[str, frozenset[str]] = {
@@ -146,6 +162,10 @@ REPORT_TEMPLATES = frozenset(
     }
 )
 COMPLIANCE_REPORT_TEMPLATES = frozenset({"CONTROL_COMPLIANCE_REPORT", "RESOURCE_COMPLIANCE_REPORT"})
+REPORT_FORMATS = frozenset({"CSV", "JSON"})
+# requiredRetentionDays when a control leaves it out (§6.2)
+AUDIT_DEFAULT_REQUIRED_RETENTION_DAYS = 35
+MAX_FRAMEWORK_SCOPE_TAGS = 1
 
 # §1.5 and §1.7 enumerated values inside backup policies
 ENABLED_DISABLED = frozenset({"enabled", "disabled"})

@@ -52,6 +52,11 @@ def is_unknown(value: Any) -> bool:
     return value is UNKNOWN
 
 
+def not_known(prop: str, what: str) -> str:
+    """The violation a fail-closed rule reports when ``prop`` is unknown, so a preview never passes silently."""
+    return f"{prop} is not known during preview, so {what} could not be verified; it is treated as a violation"
+
+
 def plain(value: Any) -> Any:
     """A deep, proxy-free copy; unknown values become ``UNKNOWN``. Never raises on engine values."""
     if isinstance(value, str):

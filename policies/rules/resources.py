@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+
+from backup_rules.backup_policy import ParsedBackupPolicy, parse_backup_policy
+from backup_rules.limits import ACCOUNT_ID_RE
 
 from .adapter import UNKNOWN, is_unknown, json_value, plain
 
@@ -46,6 +50,8 @@ EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 STACK_SET = "aws:cloudformation/stackSet:StackSet"
 PROVIDER = "pulumi:providers:aws"
 BACKUP_POLICIES_COMPONENT = "org-backup:backup_policies:BackupPolicies"
+BACKUP_POLICY_TYPE = "BACKUP_POLICY"
+BACKUP_KEY_TAG = "org-backup:backup-key"
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,23 @@ def from_policy_resource(resource: PolicyResource) -> Resource:
     )
 
 
+ReachedBackupPolicy = tuple[Resource, ParsedBackupPolicy, set[str], list[str]]
+"""A BACKUP_POLICY resource, its parsed document, the accounts it reaches, its unresolved OU/root targets."""
+
+
+@lru_cache(maxsize=1024)
+def _parse_text(content: str) -> ParsedBackupPolicy | None:
+    return parse_backup_policy(content)
+
+
+def parsed_backup_policy(content: Any) -> ParsedBackupPolicy | None:
+    """A BACKUP_POLICY document parsed once per run (an organization holds at most 1,000): resource and stack
+    rules read the same documents, and each stack policy builds its own index."""
+    if isinstance(content, str):
+        return _parse_text(content)
+    return parse_backup_policy(content) if isinstance(content, Mapping) else None
+
+
 class StackIndex:
     """Every resource of the stack indexed once, so stack rules stay O(resources) (no pairwise scans)."""
 
@@ -149,6 +172,17 @@ class StackIndex:
             name = self.vault_name_of(r)
             if isinstance(name, str):
                 self.locks[(r.account, r.region, name)] = r
+        self.vault_policies: dict[tuple[str | None, str | None, str], Resource] = {}
+        for r in self.of_type(VAULT_POLICY):
+            name = self.vault_name_of(r)
+            if isinstance(name, str):
+                self.vault_policies[(r.account, r.region, name)] = r
+        # (URN, property) -> the resources whose ``property`` input is an output of the resource at URN
+        self.property_dependents: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        for r in self.resources:
+            for key, urns in r.property_dependencies.items():
+                for urn in urns:
+                    self.property_dependents[(urn, key)].append(r)
         self.roles: dict[tuple[str | None, str], Resource] = {}
         for r in self.of_type(IAM_ROLE):
             name = r.get("name")
@@ -191,6 +225,70 @@ class StackIndex:
             known_id = isinstance(policy_id, str) and r.get("policyId") == policy_id
             if policy.urn in deps or r.parent_urn == policy.urn or known_id:
                 out.append(r)
+        return out
+
+    @cached_property
+    def attachments_by_policy(self) -> dict[str, list[Resource]]:
+        """Policy URN -> its attachments (property dependency, parent, or known policy id), in one pass."""
+        policy_urn_by_id = {r.get("id"): r.urn for r in self.of_type(ORG_POLICY) if isinstance(r.get("id"), str)}
+        out: dict[str, list[Resource]] = defaultdict(list)
+        for attachment in self.of_type(ORG_POLICY_ATTACHMENT):
+            urns = set(attachment.property_dependencies.get("policyId", ()))
+            if attachment.parent_urn is not None:
+                urns.add(attachment.parent_urn)
+            policy_id = attachment.get("policyId")
+            if isinstance(policy_id, str) and policy_id in policy_urn_by_id:
+                urns.add(policy_urn_by_id[policy_id])
+            for urn in urns:
+                out[urn].append(attachment)
+        return out
+
+    @cached_property
+    def _parsed_backup_policies(self) -> list[tuple[Resource, ParsedBackupPolicy]]:
+        """Every BACKUP_POLICY document parsed once; unknown or unreadable content is left to the validity rule."""
+        out: list[tuple[Resource, ParsedBackupPolicy]] = []
+        for policy in self.of_type(ORG_POLICY):
+            parsed = parsed_backup_policy(policy.get("content")) if policy.get("type") == BACKUP_POLICY_TYPE else None
+            if parsed is not None:
+                out.append((policy, parsed))
+        return out
+
+    @cached_property
+    def _reach(self) -> dict[str, set[str]]:
+        """Policy name -> accounts, from the ``reach`` output of the BackupPolicies components."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for component in self.of_type(BACKUP_POLICIES_COMPONENT):
+            reach = component.get("reach")
+            if not isinstance(reach, Mapping):
+                continue
+            for name, accounts in reach.items():
+                listed = accounts if isinstance(accounts, list) else []
+                out[name].update(a for a in listed if isinstance(a, str))
+        return out
+
+    def backup_policies(self, ou_accounts: Mapping[str, Any] | None = None) -> list[ReachedBackupPolicy]:
+        """Each parsed BACKUP_POLICY with the accounts it reaches and the OU/root targets nothing resolves.
+
+        Reached = the component's ``reach`` output for the policy name, plus account-id attachment targets,
+        plus ``ou_accounts[target]`` (policy config ``ouAccounts``) for OU/root targets. Without a reach entry,
+        an OU/root target missing from ``ou_accounts`` (or an unknown target id) is unresolved.
+        """
+        known_ous = ou_accounts or {}
+        out: list[ReachedBackupPolicy] = []
+        for policy, parsed in self._parsed_backup_policies:
+            name = policy.get("name") if isinstance(policy.get("name"), str) else policy.name
+            reached = set(self._reach.get(name, ()))
+            unresolved: list[str] = []
+            for attachment in self.attachments_by_policy.get(policy.urn, ()):
+                target = attachment.get("targetId")
+                listed = known_ous.get(target) if isinstance(target, str) else None
+                if isinstance(target, str) and ACCOUNT_ID_RE.match(target):
+                    reached.add(target)
+                elif isinstance(listed, list):
+                    reached.update(a for a in listed if isinstance(a, str))
+                elif name not in self._reach:
+                    unresolved.append(target if isinstance(target, str) else f"{attachment.name} (target id unknown)")
+            out.append((policy, parsed, reached, unresolved))
         return out
 
 

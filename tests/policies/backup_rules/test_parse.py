@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from policies.backup_rules.backup_policy import (
+    ParsedCondition,
     ParsedCopyAction,
     ParsedRule,
     ParsedSelection,
@@ -47,6 +48,7 @@ def test_aws_documentation_example() -> None:
             not_resource_types=("arn:aws:ec2:*:*:volume/*",),
             tag_key=None,
             tag_values=(),
+            conditions=(ParsedCondition("string_equals", "aws:ResourceTag/env", "prod"),),
         ),
     )
 

@@ -1,0 +1,309 @@
+"""The CloudFormation template a member-account StackSet deploys (``member_deployment.mode: stackset``).
+
+Pure, like every builder here: it describes the same role, key, locked vault, access policy, failed-job
+forwarding, Audit Manager framework and restore-testing plan as the direct mode's ``MemberAccount``, built by
+the same document builders. One template serves every account and Region, so the documents are rendered
+for a placeholder account and Region and every string that contains one becomes an ``Fn::Sub`` on
+``${AWS::AccountId}`` / ``${AWS::Region}``: the statements stay byte for byte those of direct mode.
+
+Deliberate differences from direct mode, and why:
+
+- the vault access policy (and the framework's ``principalArnList``) exempts the StackSets execution role
+  (``stacksets-exec-*``) instead of ``organization.member_role_name``: it is the role that updates the stack;
+- IAM is global and the template runs once per Region, so the two roles live only in the stack of one
+  Region (condition ``IsHomeRegion``); the other Regions refer to them by ARN;
+- the failed-job rule, forwarding role, framework and restore-testing plan carry a ``-stackset`` (or
+  ``_stackset``) suffix, so that moving an organization between modes never collides with the other mode's
+  resources (the vault and backup role are named by the backup policies and move with a new name instead);
+- key, vault and backup role have ``DeletionPolicy``/``UpdateReplacePolicy: Retain``: deleting the stack, or
+  a template change that would replace them, never removes recovery points or the keys that decrypt them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from components.documents.events import (
+    central_event_bus_arn,
+    event_forwarding_role_policy,
+    event_forwarding_role_trust_policy,
+    failed_job_event_pattern,
+)
+from components.documents.frameworks import control_parameters
+from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
+from components.documents.kms import member_backup_key_policy
+from components.documents.vault_policy import member_vault_policy
+from stackconfig.model import StackConfig, schedule_expression
+
+Template = dict[str, Any]
+
+TEMPLATE_ACCOUNT = "000000000000"
+TEMPLATE_REGION = "zz-template-1"
+PSEUDO_PARAMETERS = {TEMPLATE_ACCOUNT: "${AWS::AccountId}", TEMPLATE_REGION: "${AWS::Region}"}
+STACKSETS_EXECUTION_ROLE = "stacksets-exec-*"
+MAX_TEMPLATE_BODY_BYTES = 51_200
+MAX_OR_CONDITIONS = 10
+
+KEY, ALIAS, VAULT, ROLE = "BackupKey", "BackupKeyAlias", "BackupVault", "BackupRole"
+FORWARDING_ROLE, FAILED_JOBS_RULE = "EventForwardingRole", "FailedJobsRule"
+FRAMEWORK, RESTORE_PLAN = "AuditFramework", "RestoreTestingPlan"
+IS_HOME_REGION, IS_RESTORE_TESTING_ACCOUNT = "IsHomeRegion", "IsRestoreTestingAccount"
+RETAINED = (KEY, VAULT, ROLE)
+
+FORWARDING_ROLE_NAME = "org-backup-event-forwarding-stackset"
+FAILED_JOBS_RULE_NAME = "org-backup-failed-jobs-stackset"
+RESTORE_PLAN_NAME = "org_backup_restore_testing_stackset"
+MEMBER_TAGS = {"managed-by": "org-backup", "org-backup:role": "member-vault"}
+BACKUP_KEY_TAG = "org-backup:backup-key"
+
+
+def role_region(config: StackConfig) -> str:
+    """The Region whose stack holds the account's IAM roles: the home Region if it has member vaults."""
+    org = config.organization
+    return org.primary_region if org.primary_region in org.workload_regions else org.workload_regions[0]
+
+
+def stackset_admin_role_arns(config: StackConfig) -> list[str]:
+    """Who may still change a StackSet-made vault: the StackSets execution role and the break-glass roles."""
+    partition = config.organization.partition
+    names = [STACKSETS_EXECUTION_ROLE, *config.vaults.member.break_glass_role_names]
+    return list(dict.fromkeys(f"arn:{partition}:iam::{TEMPLATE_ACCOUNT}:role/{name}" for name in names))
+
+
+def substitute(value: Any) -> Any:
+    """Strings naming the placeholder account or Region become ``Fn::Sub`` on the pseudo parameters."""
+    if isinstance(value, dict):
+        return {key: substitute(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item) for item in value]
+    if isinstance(value, str) and any(placeholder in value for placeholder in PSEUDO_PARAMETERS):
+        text = value.replace("${", "${!")
+        for placeholder, pseudo in PSEUDO_PARAMETERS.items():
+            text = text.replace(placeholder, pseudo)
+        return {"Fn::Sub": text}
+    return value
+
+
+def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+def _retained(resource: Template) -> Template:
+    return {**resource, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
+
+def _role_arn(config: StackConfig, name: str) -> str:
+    return f"arn:{config.organization.partition}:iam::{TEMPLATE_ACCOUNT}:role/{name}"
+
+
+def _account_is_one_of(accounts: Sequence[str]) -> Template:
+    """A condition true in the listed accounts (``Fn::Or`` takes 2 to 10 conditions, so larger lists nest)."""
+    terms: list[Template] = [{"Fn::Equals": [{"Ref": "AWS::AccountId"}, account]} for account in accounts]
+    while len(terms) > 1:
+        terms = [
+            {"Fn::Or": chunk} if len(chunk) > 1 else chunk[0]
+            for chunk in (terms[i : i + MAX_OR_CONDITIONS] for i in range(0, len(terms), MAX_OR_CONDITIONS))
+        ]
+    return terms[0]
+
+
+def _vault_resources(config: StackConfig) -> Template:
+    org = config.organization
+    member = config.vaults.member
+    key_policy = member_backup_key_policy(
+        account_id=TEMPLATE_ACCOUNT,
+        region=TEMPLATE_REGION,
+        organization_id=org.id,
+        backup_role_name=config.vaults.backup_role_name,
+        central_account_id=org.central_vault_account_id,
+        partition=org.partition,
+    )
+    vault_policy = member_vault_policy(
+        break_glass_role_arns=stackset_admin_role_arns(config),
+        copy_source_account_ids=[org.central_vault_account_id],
+    )
+    vault: Template = {
+        "BackupVaultName": member.name,
+        "EncryptionKeyArn": {"Fn::GetAtt": [KEY, "Arn"]},
+        "AccessPolicy": vault_policy,
+        "BackupVaultTags": dict(MEMBER_TAGS),
+    }
+    if member.lock is not None:
+        lock: Template = {
+            "MinRetentionDays": member.lock.min_retention_days,
+            "MaxRetentionDays": member.lock.max_retention_days,
+        }
+        if member.lock.mode == "compliance":
+            lock["ChangeableForDays"] = member.lock.changeable_for_days
+        vault["LockConfiguration"] = lock
+    return {
+        KEY: _retained(
+            {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "Description": f"org-backup: encrypts recovery points in vault {member.name}",
+                    "KeyPolicy": key_policy,
+                    "EnableKeyRotation": True,
+                    "RotationPeriodInDays": member.key.rotation_period_days,
+                    "PendingWindowInDays": member.key.deletion_window_days,
+                    "Tags": _tags({**MEMBER_TAGS, BACKUP_KEY_TAG: "true"}),
+                },
+            }
+        ),
+        ALIAS: {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": f"alias/{member.name}", "TargetKeyId": {"Ref": KEY}},
+        },
+        VAULT: _retained({"Type": "AWS::Backup::BackupVault", "Properties": vault}),
+        ROLE: _retained(
+            {
+                "Type": "AWS::IAM::Role",
+                "Condition": IS_HOME_REGION,
+                "Properties": {
+                    "RoleName": config.vaults.backup_role_name,
+                    "Description": (
+                        "org-backup: the role AWS Backup assumes for plans from the organization's backup policies"
+                    ),
+                    "AssumeRolePolicyDocument": backup_role_trust_policy(),
+                    "ManagedPolicyArns": backup_role_managed_policy_arns(org.partition),
+                    "Tags": _tags({"managed-by": "org-backup"}),
+                },
+            }
+        ),
+    }
+
+
+def _alerting_resources(config: StackConfig) -> Template:
+    bus_arn = central_event_bus_arn(config)
+    return {
+        FORWARDING_ROLE: {
+            "Type": "AWS::IAM::Role",
+            "Condition": IS_HOME_REGION,
+            "Properties": {
+                "RoleName": FORWARDING_ROLE_NAME,
+                "AssumeRolePolicyDocument": event_forwarding_role_trust_policy(),
+                "Policies": [
+                    {
+                        "PolicyName": "put-events-central-bus",
+                        "PolicyDocument": event_forwarding_role_policy(event_bus_arn=bus_arn),
+                    }
+                ],
+                "Tags": _tags({"managed-by": "org-backup"}),
+            },
+        },
+        FAILED_JOBS_RULE: {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Name": FAILED_JOBS_RULE_NAME,
+                "Description": "org-backup: forward failed, aborted and expired AWS Backup jobs to the central bus",
+                "EventPattern": failed_job_event_pattern(),
+                "State": "ENABLED",
+                "Targets": [
+                    {"Id": "central-bus", "Arn": bus_arn, "RoleArn": _role_arn(config, FORWARDING_ROLE_NAME)}
+                ],
+            },
+        },
+    }
+
+
+def _framework_resource(config: StackConfig) -> Template:
+    audit = config.audit
+    controls = []
+    for name, parameters in control_parameters(audit, stackset_admin_role_arns(config)).items():
+        control: Template = {"ControlName": name}
+        if parameters:
+            control["ControlInputParameters"] = [
+                {"ParameterName": key, "ParameterValue": value} for key, value in parameters.items()
+            ]
+        controls.append(control)
+    return {
+        FRAMEWORK: {
+            "Type": "AWS::Backup::Framework",
+            "Properties": {
+                "FrameworkName": f"{audit.framework_name}_stackset",
+                "FrameworkDescription": "org-backup: controls for backups managed by the organization's backup policies",
+                "FrameworkControls": controls,
+            },
+        }
+    }
+
+
+def _restore_testing_resources(config: StackConfig) -> Template:
+    rt = config.restore_testing
+    plan: Template = {
+        "Type": "AWS::Backup::RestoreTestingPlan",
+        "Condition": IS_RESTORE_TESTING_ACCOUNT,
+        "Properties": {
+            "RestoreTestingPlanName": RESTORE_PLAN_NAME,
+            "ScheduleExpression": schedule_expression(rt.schedule),
+            "StartWindowHours": rt.start_window_hours,
+            "RecoveryPointSelection": {
+                "Algorithm": rt.algorithm,
+                "IncludeVaults": [{"Fn::GetAtt": [VAULT, "BackupVaultArn"]}],
+                "RecoveryPointTypes": list(rt.recovery_point_types),
+                "SelectionWindowDays": rt.selection_window_days,
+            },
+        },
+    }
+    out: Template = {RESTORE_PLAN: plan}
+    for index, (name, selection) in enumerate(sorted(rt.selections.items()), start=1):
+        properties: Template = {
+            "RestoreTestingPlanName": {"Ref": RESTORE_PLAN},
+            "RestoreTestingSelectionName": name,
+            "ProtectedResourceType": selection.resource_type,
+            "ProtectedResourceArns": list(selection.resource_arns),
+            "IamRoleArn": _role_arn(config, config.vaults.backup_role_name),
+            "ValidationWindowHours": selection.validation_window_hours,
+        }
+        if selection.conditions:
+            properties["ProtectedResourceConditions"] = {
+                "StringEquals": [{"Key": k, "Value": v} for k, v in sorted(selection.conditions.items())]
+            }
+        out[f"RestoreTestingSelection{index}"] = {
+            "Type": "AWS::Backup::RestoreTestingSelection",
+            "Condition": IS_RESTORE_TESTING_ACCOUNT,
+            "Properties": properties,
+        }
+    return out
+
+
+def member_template(config: StackConfig) -> Template:
+    """The template of every member account's stack, as a JSON-ready mapping."""
+    org = config.organization
+    if TEMPLATE_ACCOUNT in (org.management_account_id, org.backup_admin_account_id, org.central_vault_account_id):
+        raise ValueError(f"account id {TEMPLATE_ACCOUNT} is the template's placeholder and cannot be configured")
+    conditions: Template = {IS_HOME_REGION: {"Fn::Equals": [{"Ref": "AWS::Region"}, role_region(config)]}}
+    resources = _vault_resources(config)
+    if config.alerting.enabled:
+        resources.update(_alerting_resources(config))
+    if config.audit.enabled and config.audit.frameworks_in_member_accounts:
+        resources.update(_framework_resource(config))
+    rt = config.restore_testing
+    if rt.enabled and rt.accounts:
+        conditions[IS_RESTORE_TESTING_ACCOUNT] = _account_is_one_of(sorted(rt.accounts))
+        resources.update(_restore_testing_resources(config))
+    return substitute(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "org-backup: the backup role, locked vault and failed-job forwarding of a member account",
+            "Conditions": conditions,
+            "Resources": resources,
+            "Outputs": {
+                "BackupVaultArn": {"Value": {"Fn::GetAtt": [VAULT, "BackupVaultArn"]}},
+                "BackupKeyArn": {"Value": {"Fn::GetAtt": [KEY, "Arn"]}},
+            },
+        }
+    )
+
+
+def member_template_body(config: StackConfig) -> str:
+    """Minified, key-sorted JSON (stable bytes, so an unchanged config never updates every stack instance)."""
+    body = json.dumps(member_template(config), separators=(",", ":"), sort_keys=True)
+    if len(body.encode()) > MAX_TEMPLATE_BODY_BYTES:
+        raise ValueError(
+            f"the member template is {len(body.encode())} bytes, over CloudFormation's inline limit of "
+            f"{MAX_TEMPLATE_BODY_BYTES}"
+        )
+    return body

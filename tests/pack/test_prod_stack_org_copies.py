@@ -1,0 +1,131 @@
+"""The prod stack, run under mocks, passes every mandatory org-policy and copy rule; one break fires one rule.
+
+This is the check that the rules read what the program really registers (type tokens, camelCase inputs,
+the BackupPolicies ``reach`` output, the dynamic policy-type resource), not only hand-built inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import pytest
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+from rules import copies, org_policies
+from tests.pack.harness import Spec, run_resource, run_stack
+from tools.offline import ProgramRun, RecordedResource, load_stack_config, run_program
+
+MANDATORY = [
+    policy
+    for policy in org_policies.POLICIES + copies.POLICIES
+    if policy.enforcement_level == EnforcementLevel.MANDATORY
+]
+CENTRAL_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+CENTRAL_VAULT_NAME = "org-backup-central"
+
+
+def _spec_urn(resource: RecordedResource) -> str:
+    return Spec(resource.type, {}, name=resource.name).urn
+
+
+def to_specs(run: ProgramRun) -> list[Spec]:
+    """Recorded resources as the engine would hand them to stack policies (components with their outputs)."""
+    urns = {r.urn: _spec_urn(r) for r in run.resources}
+    assert len(set(urns.values())) == len(urns), "type and name identify each recorded resource"
+    return [
+        Spec(
+            type=r.type,
+            props=dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
+            name=r.name,
+            account=r.account,
+            region=r.region or "us-east-1",
+            protect=r.protect,
+            ignore_changes=r.ignore_changes,
+            parent=urns.get(r.parent_urn) if r.parent_urn else None,
+            dependencies=[urns[u] for u in r.dependencies if u in urns],
+            property_dependencies={k: [urns[u] for u in v if u in urns] for k, v in r.property_dependencies.items()},
+        )
+        for r in run.resources
+    ]
+
+
+def violations(specs: Sequence[Spec]) -> dict[str, list[str]]:
+    """Messages of every mandatory rule of the two domains, by rule name (rules that pass are left out)."""
+    found: dict[str, list[str]] = {}
+    for policy in MANDATORY:
+        if isinstance(policy, ResourceValidationPolicy):
+            messages = [message for spec in specs for message in run_resource(policy, spec)]
+        else:
+            messages = [message for _, message in run_stack(policy, specs)]
+        if messages:
+            found[policy.name] = messages
+    return found
+
+
+@pytest.fixture(scope="module")
+def prod_specs() -> list[Spec]:
+    return to_specs(run_program(load_stack_config("prod"), stack="prod"))
+
+
+def test_the_rules_see_what_prod_registers(prod_specs: list[Spec]) -> None:
+    types = {spec.type for spec in prod_specs}
+    assert {"aws:organizations/policy:Policy", "org-backup:backup_policies:BackupPolicies", CENTRAL_LOCK} <= types
+    [component] = [s for s in prod_specs if s.type == "org-backup:backup_policies:BackupPolicies"]
+    assert component.props["reach"], "the reach output is what resolves OU attachments"
+
+
+def test_prod_passes_every_mandatory_rule(prod_specs: list[Spec]) -> None:
+    assert violations(prod_specs) == {}
+
+
+def _edit_central_lock(edit: Callable[[dict[str, object]], object]) -> Callable[[list[Spec]], list[Spec]]:
+    def edited(spec: Spec) -> Spec:
+        if spec.type != CENTRAL_LOCK or spec.props.get("backupVaultName") != CENTRAL_VAULT_NAME:
+            return spec
+        props = dict(spec.props)
+        edit(props)
+        return replace(spec, props=props)
+
+    def apply(specs: list[Spec]) -> list[Spec]:
+        return [edited(spec) for spec in specs]
+
+    return apply
+
+
+def _without(type_token: str) -> Callable[[list[Spec]], list[Spec]]:
+    def apply(specs: list[Spec]) -> list[Spec]:
+        return [spec for spec in specs if spec.type != type_token]
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("break_it", "rule", "fragment"),
+    [
+        pytest.param(
+            _edit_central_lock(lambda props: props.pop("changeableForDays")),
+            "backup-copy-destination-locked",
+            "backup-vault:org-backup-central: the destination vault is locked in governance mode",
+            id="central-lock-governance",
+        ),
+        pytest.param(
+            _edit_central_lock(lambda props: props.update(maxRetentionDays=300.0)),
+            "backup-plan-retention-within-lock",
+            "delete_after_days 400 is above max_retention_days 300",
+            id="central-lock-max-below-monthly-copy",
+        ),
+        pytest.param(
+            _without("aws:backup/globalSettings:GlobalSettings"),
+            "backup-cross-account-enabled",
+            "isCrossAccountBackupEnabled",
+            id="no-global-settings",
+        ),
+    ],
+)
+def test_one_break_fires_exactly_its_rule(
+    prod_specs: list[Spec], break_it: Callable[[list[Spec]], list[Spec]], rule: str, fragment: str
+) -> None:
+    found = violations(break_it(prod_specs))
+    assert set(found) == {rule}
+    assert any(fragment in message for message in found[rule]), found[rule]

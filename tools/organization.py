@@ -1,0 +1,141 @@
+"""The organization as the operations commands read it, and the program's layout over it.
+
+Every command first proves it talks to the organization the stack config describes (the wrong credentials
+would otherwise produce a report about someone else's accounts), then computes the same layout as the
+program: same accounts source, same targeting, same backup-policy documents.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from stackconfig.inventory import Inventory, InventoryError, OrgTree, load_inventory
+from stackconfig.layout import Layout, build_layout
+from stackconfig.load import ConfigError
+from tools.aws import AccessError, AccountAccess, Aws, CannotRun, error_code, paginate
+from tools.ops import Stack, iso, utc_now
+
+__all__ = ["Org", "account_status", "connect", "enabled_regions", "layout_for", "org_tree", "read_organization"]
+
+ENABLED_OPT_IN = frozenset({"opt-in-not-required", "opted-in"})
+
+
+@dataclass(frozen=True)
+class Org:
+    """The caller, the management account as reached by the program's role, and the organization."""
+
+    caller_account: str
+    caller_arn: str
+    management: AccountAccess
+    description: dict[str, Any]
+    region: str
+
+    def organizations(self) -> Any:
+        return self.management.client("organizations", self.region)
+
+
+def connect(stack: Stack, aws: Aws) -> Org:
+    """Reach the management account and check that its organization is the configured one."""
+    org = stack.config.organization
+    region = stack.home_region
+    caller = aws.caller_identity(region)
+    try:
+        management = aws.account(org.management_account_id, stack.role_arn(org.management_account_id), region)
+        description = management.client("organizations", region).describe_organization()["Organization"]
+    except AccessError as exc:
+        raise CannotRun(f"{exc}; check organization.management_role_name") from None
+    except (ClientError, BotoCoreError) as exc:
+        code = error_code(exc)
+        if code == "AWSOrganizationsNotInUseException":
+            raise CannotRun(f"account {caller['Account']} is not in an organization") from None
+        raise CannotRun(
+            f"cannot describe the organization as {caller['Arn']} ({code}): run with credentials of the management "
+            "account, or set organization.management_role_name"
+        ) from None
+    if description["Id"] != org.id:
+        raise CannotRun(
+            f"these credentials reach organization {description['Id']}, but the stack config is for {org.id}"
+        )
+    return Org(str(caller["Account"]), str(caller["Arn"]), management, dict(description), region)
+
+
+def account_status(row: dict[str, Any]) -> str:
+    """Newer Organizations APIs say ``State`` (with PENDING_CLOSURE/CLOSED); older ones ``Status``."""
+    return str(row.get("State") or row.get("Status") or "ACTIVE")
+
+
+def read_organization(organizations: Any) -> Inventory:
+    """Every OU (recursively from the root) and account, in the inventory file's deterministic order:
+    OUs depth-first with siblings by name, accounts by id."""
+    root = next(iter(paginate(organizations, "list_roots", "Roots")))
+    ous: list[dict[str, str]] = []
+    accounts: list[dict[str, str]] = []
+    pending: deque[str] = deque([root["Id"]])
+    while pending:
+        parent = pending.popleft()
+        children = sorted(
+            paginate(organizations, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent),
+            key=lambda ou: (ou["Name"], ou["Id"]),
+        )
+        ous.extend({"id": ou["Id"], "name": ou["Name"], "parent_id": parent} for ou in children)
+        pending.extend(ou["Id"] for ou in children)
+        accounts.extend(
+            {"id": a["Id"], "name": a["Name"], "parent_id": parent, "status": account_status(a)}
+            for a in paginate(organizations, "list_accounts_for_parent", "Accounts", ParentId=parent)
+        )
+    try:
+        return Inventory.model_validate(
+            {
+                "organization_id": organizations.describe_organization()["Organization"]["Id"],
+                "root_id": root["Id"],
+                "generated_at": iso(utc_now()),
+                "organizational_units": _depth_first(root["Id"], ous),
+                "accounts": sorted(accounts, key=lambda a: a["id"]),
+            }
+        )
+    except ValidationError as exc:
+        raise CannotRun(f"the organization does not fit the inventory format: {exc}") from None
+
+
+def _depth_first(root_id: str, ous: list[dict[str, str]]) -> list[dict[str, str]]:
+    by_parent: dict[str, list[dict[str, str]]] = {}
+    for ou in ous:
+        by_parent.setdefault(ou["parent_id"], []).append(ou)
+    out: list[dict[str, str]] = []
+    pending = list(reversed(by_parent.get(root_id, [])))
+    while pending:
+        ou = pending.pop()
+        out.append(ou)
+        pending.extend(reversed(by_parent.get(ou["id"], [])))
+    return out
+
+
+def org_tree(stack: Stack, org: Org) -> OrgTree:
+    """The accounts the program sees: listed in config, the inventory file, or (discover) Organizations."""
+    config = stack.config
+    if config.accounts.source == "listed":
+        return OrgTree.from_listed(config)
+    if config.accounts.source == "discover":
+        return OrgTree.from_inventory(read_organization(org.organizations()))
+    try:
+        return OrgTree.from_inventory(load_inventory(stack.inventory_file()))
+    except InventoryError as exc:
+        raise CannotRun("; ".join(str(f) for f in exc.findings)) from None
+
+
+def layout_for(stack: Stack, tree: OrgTree) -> Layout:
+    try:
+        return build_layout(stack.config, tree)
+    except ConfigError as exc:
+        raise CannotRun(str(exc)) from None
+
+
+def enabled_regions(access: AccountAccess, region: str) -> set[str]:
+    """Regions the account may use (EC2's opt-in status; a Region not listed is not enabled)."""
+    regions = access.client("ec2", region).describe_regions(AllRegions=True)["Regions"]
+    return {r["RegionName"] for r in regions if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN}
