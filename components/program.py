@@ -17,6 +17,7 @@ from components.audit import AuditReporting
 from components.backup_policies import BackupPolicies
 from components.central_vaults import CentralVaults
 from components.member_account import MemberAccount
+from components.member_stackset import MemberStackSet
 from components.organization import OrganizationSettings
 from components.providers import AccountProviders
 from stackconfig.inventory import (
@@ -100,6 +101,25 @@ def build(loaded: Loaded) -> dict[str, Any]:
         else org.management_account_id
     )
     central = CentralVaults("central", config=config, provider=providers.get(org.central_vault_account_id))
+    direct_members = layout.members
+    member_stacks: list[pulumi.Resource] = []
+    if config.member_deployment.mode == "stackset":
+        stackset = config.member_deployment.stackset
+        stackset_account = (
+            org.backup_admin_account_id if stackset.managed_from == "delegated_admin" else org.management_account_id
+        )
+        member_stacks.append(
+            MemberStackSet(
+                "member-stackset",
+                config=config,
+                targets=layout.stackset_targets,
+                regions=layout.member_regions,
+                provider=providers.get(stackset_account),
+                management_provider=management,
+            )
+        )
+        # StackSets never deploy to the management account: if it is a member, it keeps direct-mode resources.
+        direct_members = [a for a in layout.members if a.id == org.management_account_id]
     members = {
         account.id: MemberAccount(
             f"member-{account.id}",
@@ -108,14 +128,14 @@ def build(loaded: Loaded) -> dict[str, Any]:
             regions=layout.member_regions,
             provider=providers.get(account.id),
         )
-        for account in layout.members
+        for account in direct_members
     }
     # Policies name the vaults and roles: create them first so no account receives a plan it cannot run.
     policies = BackupPolicies(
         "backup-policies",
         policies=layout.policies,
         provider=providers.get(policy_account),
-        depends_on=[*settings.ready, central, *members.values()],
+        depends_on=[*settings.ready, central, *members.values(), *member_stacks],
     )
     admin = providers.get(org.backup_admin_account_id)
     outputs: dict[str, Any] = {

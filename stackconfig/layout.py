@@ -7,7 +7,7 @@ and where each is attached, so the program, the offline preview and the tests ag
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from components.documents.backup_policy import (
     BackupPolicyDocument,
@@ -39,11 +39,21 @@ class AttachedPolicy:
 
 
 @dataclass(frozen=True)
+class StackSetTarget:
+    """A deployment target of the member StackSet: a whole OU or root (auto-deployment then covers accounts
+    that join it later), or one ``account`` of that OU (service-managed StackSets only target OUs)."""
+
+    organizational_unit_id: str
+    account: str | None = None
+
+
+@dataclass(frozen=True)
 class Layout:
     members: list[MemberAccount]
     member_regions: list[str]
     central_regions: list[str]
     policies: list[AttachedPolicy]
+    stackset_targets: list[StackSetTarget] = field(default_factory=list)
 
 
 def custom_policy_name(config: StackConfig, name: str) -> str:
@@ -79,6 +89,25 @@ def reached_accounts(config: StackConfig, tree: OrgTree, attach_to: tuple[str, .
         if account.status == "ACTIVE" and any(tree.is_under(account.id, t) for t in attach_to):
             out.add(account.id)
     return tuple(sorted(out))
+
+
+def stackset_targets(config: StackConfig, tree: OrgTree, attached: set[str]) -> list[StackSetTarget]:
+    """The member StackSet goes exactly where the plans' policies are attached, so an excluded OU or account
+    (which no policy reaches) gets no stack. StackSets never deploy to the management account, and an account
+    already under an attached OU needs no target of its own."""
+    ous = sorted(t for t in attached if not t.isdigit())
+    out = [StackSetTarget(ou) for ou in ous]
+    for account_id in sorted(t for t in attached if t.isdigit()):
+        account = tree.accounts.get(account_id)
+        if (
+            account is None
+            or account.status != "ACTIVE"
+            or account_id == config.organization.management_account_id
+            or any(tree.is_under(account_id, ou) for ou in ous)
+        ):
+            continue
+        out.append(StackSetTarget(account.parent_id, account_id))
+    return out
 
 
 def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
@@ -134,9 +163,11 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
             )
     if findings:
         raise ConfigError(findings)
+    attached = {t for p in policies if p.document.name not in custom_names for t in p.attach_to}
     return Layout(
         members=members,
         member_regions=list(config.organization.workload_regions),
         central_regions=list(config.organization.dr_regions),
         policies=policies,
+        stackset_targets=stackset_targets(config, tree, attached),
     )

@@ -25,10 +25,10 @@ __all__ = [
     "AccessError",
     "AccountAccess",
     "Aws",
-    "CannotRun",
+    "CannotRunError",
     "Outcome",
     "Progress",
-    "ReadOnlyViolation",
+    "ReadOnlyError",
     "error_code",
     "fan_out",
     "paginate",
@@ -41,7 +41,7 @@ READ_OPERATIONS = frozenset({"AssumeRole"})
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=50)
 
 
-class CannotRun(Exception):
+class CannotRunError(Exception):
     """The command cannot do its job at all (exit 2): bad config, no credentials, not an organization."""
 
 
@@ -49,7 +49,7 @@ class AccessError(Exception):
     """One account cannot be reached; the run reports it and goes on with the others."""
 
 
-class ReadOnlyViolation(RuntimeError):
+class ReadOnlyError(RuntimeError):
     """A command tried to change something in AWS: a bug, never a finding."""
 
 
@@ -67,7 +67,7 @@ def error_code(exc: BaseException) -> str:
 def _refuse_writes(model: Any, **_: Any) -> None:
     name = str(model.name)
     if not (name.startswith(READ_PREFIXES) or name in READ_OPERATIONS):
-        raise ReadOnlyViolation(f"refusing {model.service_model.service_id} {name}: the operations commands only read")
+        raise ReadOnlyError(f"refusing {model.service_model.service_id} {name}: the operations commands only read")
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Aws:
         try:
             session = boto3.Session(profile_name=profile)
         except ProfileNotFound as exc:
-            raise CannotRun(str(exc)) from None
+            raise CannotRunError(str(exc)) from None
         session.events.register("before-parameter-build", _refuse_writes)
         return cls(session=session, endpoint_url=endpoint_url, session_name=f"org-backup-{command}")
 
@@ -124,7 +124,7 @@ class Aws:
         try:
             return dict(self.client("sts", region).get_caller_identity())
         except (NoCredentialsError, ClientError, BotoCoreError) as exc:
-            raise CannotRun(f"no usable AWS credentials ({error_code(exc)}: {exc})") from None
+            raise CannotRunError(f"no usable AWS credentials ({error_code(exc)}: {exc})") from None
 
     def account(self, account_id: str, role_arn: str | None, region: str) -> AccountAccess:
         """Access to ``account_id`` through ``role_arn`` (None: the caller's credentials), assumed once."""

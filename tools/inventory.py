@@ -27,8 +27,10 @@ from stackconfig.inventory import (
 )
 from stackconfig.model import StackConfig
 from tools.aws import Aws
-from tools.ops import EXIT_OK, OpsFinding, Report, Severity, Stack, Table, command_parser, main
+from tools.ops import OpsFinding, Report, Severity, Stack, Table, command_parser, run_command
 from tools.organization import connect, read_organization
+
+__all__ = ["diff_inventories", "main", "ou_path", "render_inventory", "run"]
 
 COMMAND = "inventory"
 HEADER = (
@@ -62,41 +64,47 @@ def diff_inventories(
     new_plans = {m.id: m.plans for m in member_accounts(config, new_tree)}
     out: list[OpsFinding] = []
     for account_id in sorted(set(old_tree.accounts) | set(new_tree.accounts)):
-        before, after = old_tree.accounts.get(account_id), new_tree.accounts.get(account_id)
-        if before is None and after is not None:
-            check, what = "account-new", f"new account {after.name} in {ou_path(new_tree, account_id)}"
-        elif after is None and before is not None:
-            check, what = "account-removed", f"account {before.name} left (was in {ou_path(old_tree, account_id)})"
-        elif before is not None and after is not None:
-            parts = []
-            if before.parent_id != after.parent_id:
-                parts.append(f"moved {ou_path(old_tree, account_id)} -> {ou_path(new_tree, account_id)}")
-            if before.status != after.status:
-                parts.append(f"status {before.status} -> {after.status}")
-            if before.name != after.name:
-                parts.append(f"renamed {before.name} -> {after.name}")
-            if not parts:
-                continue
-            check = "account-moved" if before.parent_id != after.parent_id else "account-status"
-            check = "account-renamed" if parts[0].startswith("renamed") else check
-            what = f"{after.name}: " + "; ".join(parts)
-        else:
+        change = _account_change(old_tree, new_tree, account_id)
+        if change is None:
             continue
+        check, name, what = change
         targets = sorted(
             set(_targets_over(config, old_tree, account_id)) | set(_targets_over(config, new_tree, account_id))
         )
+        effect = _effect(targets, old_plans.get(account_id, ()), new_plans.get(account_id, ()))
         out.append(
             OpsFinding(
                 check=check,
-                message=what + _effect(targets, old_plans.get(account_id, ()), new_plans.get(account_id, ())),
+                message=what + effect,
                 action=action,
                 account=account_id,
-                resource=(after or before).name if (after or before) else None,
+                resource=name,
                 severity=severity,
             )
         )
     out.extend(_ou_changes(config, old_tree, new_tree, severity=severity, action=action))
     return out
+
+
+def _account_change(old: OrgTree, new: OrgTree, account_id: str) -> tuple[str, str, str] | None:
+    """(check, account name, what changed), or None when the account is unchanged."""
+    before, after = old.accounts.get(account_id), new.accounts.get(account_id)
+    if before is None and after is not None:
+        return "account-new", after.name, f"new account in {ou_path(new, account_id)}"
+    if after is None and before is not None:
+        return "account-removed", before.name, f"left the organization (was in {ou_path(old, account_id)})"
+    if before is None or after is None:
+        return None
+    parts = []
+    if before.parent_id != after.parent_id:
+        parts.append(("account-moved", f"moved {ou_path(old, account_id)} -> {ou_path(new, account_id)}"))
+    if before.status != after.status:
+        parts.append(("account-status", f"status {before.status} -> {after.status}"))
+    if before.name != after.name:
+        parts.append(("account-renamed", f"renamed from {before.name}"))
+    if not parts:
+        return None
+    return parts[0][0], after.name, "; ".join(text for _, text in parts)
 
 
 def _effect(targets: list[str], before: Sequence[str], after: Sequence[str]) -> str:
@@ -125,9 +133,7 @@ def _ou_changes(
             continue
         targets = sorted(set(_targets_over(config, old, ou_id)) | set(_targets_over(config, new, ou_id)))
         where = f"; targeted OUs: {', '.join(targets)}" if targets else "; not under a targeted OU"
-        out.append(
-            OpsFinding(check=check, message=what + where, action=action, resource=ou_id, severity=severity)
-        )
+        out.append(OpsFinding(check=check, message=what + where, action=action, resource=ou_id, severity=severity))
     return out
 
 
@@ -173,15 +179,26 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
                     severity="info" if not args.dry_run else "warning",
                 )
             )
-    if args.dry_run:
-        action = f"run `python -m tools.inventory --stack {stack.name}`, commit {path.name}, then pulumi up"
+    rerun = f"python -m tools.inventory {'--config ' + args.config if args.config else '--stack ' + stack.name}"
+    if old is None:
+        changes = [
+            OpsFinding(
+                check="inventory-new",
+                message=f"no inventory yet: {len(live.accounts)} accounts and {len(live.organizational_units)} OUs",
+                action=f"run `{rerun}` and commit {path.name}" if args.dry_run else f"commit {path.name}",
+                resource=str(path),
+                severity="warning" if args.dry_run else "info",
+            )
+        ]
+    elif args.dry_run:
+        action = f"run `{rerun}`, commit {path.name}, then pulumi up"
         changes = diff_inventories(stack.config, old, live, severity="warning", action=action)
     else:
-        action = f"commit {path.name}, then pulumi up"
-        changes = diff_inventories(stack.config, old, live, severity="info", action=action)
+        changes = diff_inventories(
+            stack.config, old, live, severity="info", action=f"commit {path.name}, then pulumi up"
+        )
     findings += changes
-    stale = old is None or bool(changes)
-    written = not args.dry_run and stale
+    written = not args.dry_run and bool(changes)
     if written:
         write_inventory(path, render_inventory(live, stack.name))
     if stack.config.accounts.source != "inventory":
@@ -205,7 +222,7 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
         )
         for ou in stack.config.targets.organizational_units
     ]
-    state = "written" if written else ("up to date" if not stale else "not written (--dry-run)")
+    state = "written" if written else ("stale, --dry-run wrote nothing" if changes else "up to date")
     summary = Table(
         f"{path} ({state}): {len(live.accounts)} accounts, {len(live.organizational_units)} OUs, "
         f"{len(members)} targeted members",
@@ -222,13 +239,11 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     )
 
 
-def main_inventory(argv: Sequence[str] | None = None, *, aws: Aws | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, aws: Aws | None = None) -> int:
     parser = command_parser(COMMAND, __doc__.splitlines()[0] if __doc__ else COMMAND)
     parser.add_argument("--dry-run", action="store_true", help="print what changed; write nothing")
-    return main(COMMAND, parser, run, argv, aws)
+    return run_command(COMMAND, parser, run, argv, aws)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main_inventory())
-
-__all__ = ["EXIT_OK", "diff_inventories", "main_inventory", "ou_path", "render_inventory", "run"]
+    raise SystemExit(main())

@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import inventory_path
 from stackconfig.load import ConfigError, config_from_stack_file
 from stackconfig.model import StackConfig
-
-from tools.aws import Aws, CannotRun
+from tools.aws import Aws, CannotRunError, error_code
 
 __all__ = [
     "EXIT_CANNOT_RUN",
@@ -31,9 +32,10 @@ __all__ = [
     "Report",
     "Stack",
     "Table",
+    "attempt",
     "command_parser",
     "format_table",
-    "main",
+    "run_command",
     "utc_now",
 ]
 
@@ -76,11 +78,29 @@ class OpsFinding:
         return (SEVERITY_ORDER[self.severity], self.account or "", self.region or "", self.check, self.resource or "")
 
 
+def attempt(
+    check: str, account: str | None, region: str | None, work: Callable[[], list[OpsFinding]]
+) -> list[OpsFinding]:
+    """Run one check; an AWS error (typically AccessDenied) becomes a finding and the other checks go on."""
+    try:
+        return work()
+    except (ClientError, BotoCoreError) as exc:
+        return [
+            OpsFinding(
+                check=check,
+                message=f"could not check: {error_code(exc)}: {exc}",
+                action="give the role read access (see README, Operations) and run again",
+                account=account,
+                region=region,
+            )
+        ]
+
+
 @dataclass(frozen=True)
 class Table:
     title: str
     headers: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
 
 
 @dataclass
@@ -199,14 +219,16 @@ def load_stack(args: argparse.Namespace) -> Stack:
     try:
         loaded = config_from_stack_file(path)
     except ConfigError as exc:
-        raise CannotRun(str(exc)) from None
+        raise CannotRunError(str(exc)) from None
     return Stack(args.stack or _stack_name(path), path.resolve(), loaded.config, loaded.warnings)
 
 
 Body = Callable[[argparse.Namespace, Stack, Aws], Report]
 
 
-def main(command: str, parser: argparse.ArgumentParser, body: Body, argv: Sequence[str] | None, aws: Aws | None) -> int:
+def run_command(
+    command: str, parser: argparse.ArgumentParser, body: Body, argv: Sequence[str] | None, aws: Aws | None
+) -> int:
     """Parse, load the stack, connect, run ``body``, print and write the result; return the exit status.
 
     ``aws`` lets a caller supply its own connection (e.g. with extra botocore event handlers).
@@ -220,7 +242,7 @@ def main(command: str, parser: argparse.ArgumentParser, body: Body, argv: Sequen
             print(f"warning: {warning}", file=sys.stderr)
         connection = aws or Aws.connect(profile=args.profile, endpoint_url=args.endpoint_url, command=command)
         report = body(args, stack, connection)
-    except CannotRun as exc:
+    except CannotRunError as exc:
         print(f"{command}: cannot run: {exc}", file=sys.stderr)
         if args.json:
             _write_json(Path(args.json), {"command": command, "exit_code": EXIT_CANNOT_RUN, "error": str(exc)})

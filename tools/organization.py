@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from stackconfig.inventory import Inventory, InventoryError, OrgTree, load_inventory
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import ConfigError
-from tools.aws import AccessError, AccountAccess, Aws, CannotRun, error_code, paginate
+from tools.aws import AccessError, AccountAccess, Aws, CannotRunError, error_code, paginate
 from tools.ops import Stack, iso, utc_now
 
 __all__ = ["Org", "account_status", "connect", "enabled_regions", "layout_for", "org_tree", "read_organization"]
@@ -48,17 +48,17 @@ def connect(stack: Stack, aws: Aws) -> Org:
         management = aws.account(org.management_account_id, stack.role_arn(org.management_account_id), region)
         description = management.client("organizations", region).describe_organization()["Organization"]
     except AccessError as exc:
-        raise CannotRun(f"{exc}; check organization.management_role_name") from None
+        raise CannotRunError(f"{exc}; check organization.management_role_name") from None
     except (ClientError, BotoCoreError) as exc:
         code = error_code(exc)
         if code == "AWSOrganizationsNotInUseException":
-            raise CannotRun(f"account {caller['Account']} is not in an organization") from None
-        raise CannotRun(
+            raise CannotRunError(f"account {caller['Account']} is not in an organization") from None
+        raise CannotRunError(
             f"cannot describe the organization as {caller['Arn']} ({code}): run with credentials of the management "
             "account, or set organization.management_role_name"
         ) from None
     if description["Id"] != org.id:
-        raise CannotRun(
+        raise CannotRunError(
             f"these credentials reach organization {description['Id']}, but the stack config is for {org.id}"
         )
     return Org(str(caller["Account"]), str(caller["Arn"]), management, dict(description), region)
@@ -99,7 +99,7 @@ def read_organization(organizations: Any) -> Inventory:
             }
         )
     except ValidationError as exc:
-        raise CannotRun(f"the organization does not fit the inventory format: {exc}") from None
+        raise CannotRunError(f"the organization does not fit the inventory format: {exc}") from None
 
 
 def _depth_first(root_id: str, ous: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -125,14 +125,14 @@ def org_tree(stack: Stack, org: Org) -> OrgTree:
     try:
         return OrgTree.from_inventory(load_inventory(stack.inventory_file()))
     except InventoryError as exc:
-        raise CannotRun("; ".join(str(f) for f in exc.findings)) from None
+        raise CannotRunError("; ".join(str(f) for f in exc.findings)) from None
 
 
 def layout_for(stack: Stack, tree: OrgTree) -> Layout:
     try:
         return build_layout(stack.config, tree)
     except ConfigError as exc:
-        raise CannotRun(str(exc)) from None
+        raise CannotRunError(str(exc)) from None
 
 
 def enabled_regions(access: AccountAccess, region: str) -> set[str]:

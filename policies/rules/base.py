@@ -97,4 +97,5 @@ def stack_policy(rule: Rule, check: StackCheck) -> StackValidationPolicy:
 
 
 def rule_of(policy: Policy) -> Rule:
-    return policy.rule  # type: ignore[attr-defined,no-any-return]
+    rule: Rule = policy.rule  # type: ignore[attr-defined]
+    return rule
