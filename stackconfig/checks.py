@@ -7,14 +7,18 @@ in ``policies.backup_rules`` (shared with the policy pack); this module only say
 
 from __future__ import annotations
 
+import ipaddress
+import string
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from components.documents.iam import require_organization_paths
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules.findings import Finding, join
 
 from .model import (
+    Accounts,
     Alerting,
     Audit,
     BackupPolicySettings,
@@ -55,6 +59,7 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
     if parsed.get("restore_testing") is not None:
         out += check_restore_testing(parsed["restore_testing"])
     if parsed.get("accounts") is not None:
+        out += check_inventory_file(parsed["accounts"])
         out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id")
         if parsed["accounts"].source == "listed" and not parsed["accounts"].listed:
             out.append(
@@ -66,6 +71,26 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
                 )
             )
     return out
+
+
+def check_inventory_file(accounts: Accounts) -> list[Finding]:
+    """``{stack}`` is the only placeholder: anything else would fail (or run arbitrary format specs) when the
+    program formats the path."""
+    pattern = accounts.inventory_file
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
+    except ValueError:
+        fields = [("{", None, None)]
+    if "\x00" in pattern or any(f != ("stack", "", None) for f in fields if f[0] is not None):
+        return [
+            Finding(
+                "accounts.inventory_file",
+                pattern,
+                "inventory-file-pattern",
+                "a file path whose only placeholder is {stack} (write {{ and }} for literal braces)",
+            )
+        ]
+    return []
 
 
 def _duplicates(path: str, values: Iterable[str], what: str) -> list[Finding]:
@@ -188,6 +213,8 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
                 "the Default vault cannot receive cross-account copies (its key cannot be shared)",
             )
         )
+    if org is not None:
+        out += _organization_paths(vaults.central.allowed_organization_paths, org.id)
     lag = vaults.central.air_gapped
     if lag is not None:
         out += _vault_name("vaults.central.air_gapped.name", lag.name)
@@ -219,8 +246,26 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
     return out
 
 
+def _organization_paths(paths: list[str], organization_id: str) -> list[Finding]:
+    """The key and vault policy builders' rule for ``aws:PrincipalOrgPaths`` values, reported per path."""
+    out: list[Finding] = []
+    for i, path in enumerate(paths):
+        try:
+            require_organization_paths([path], organization_id=organization_id)
+        except ValueError as exc:
+            out.append(
+                Finding(
+                    join("vaults.central.allowed_organization_paths", i),
+                    path,
+                    "organization-path",
+                    f"{exc} (an OU path such as {organization_id}/r-…/ou-…/*)",
+                )
+            )
+    return out
+
+
 def _vault_name(path: str, name: str) -> list[Finding]:
-    if limits.VAULT_NAME_RE.match(name):
+    if limits.VAULT_NAME_RE.fullmatch(name):
         return []
     return [Finding(path, name, "vault-name", f"vault name {name!r} must match {limits.VAULT_NAME_RE.pattern}")]
 
@@ -276,7 +321,7 @@ def check_plans(
     out += _case_collisions("plans", plans)
     for name, plan in plans.items():
         path = join("plans", name)
-        if not limits.PLAN_NAME_RE.match(name):
+        if not limits.PLAN_NAME_RE.fullmatch(name):
             out.append(Finding(path, name, "plan-name", f"plan name {name!r} must match {limits.PLAN_NAME_RE.pattern}"))
         out += _check_plan(path, plan, org, targets, vaults)
     return out
@@ -337,7 +382,7 @@ def _check_plan(
     may_hold_rds = _may_select_rds(plan)
     for rule_name, rule in plan.rules.items():
         rule_path = join(path, "rules", rule_name)
-        if not limits.RULE_NAME_RE.match(rule_name):
+        if not limits.RULE_NAME_RE.fullmatch(rule_name):
             out.append(
                 Finding(
                     rule_path,
@@ -559,7 +604,7 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
     out += _case_collisions(join(path, "tags"), selections.tags)
     out += _case_collisions(join(path, "resources"), selections.resources)
     for name in [*selections.tags, *selections.resources]:
-        if not limits.RULE_NAME_RE.match(name):
+        if not limits.RULE_NAME_RE.fullmatch(name):
             out.append(
                 Finding(
                     join(path, name),
@@ -601,14 +646,14 @@ def check_custom_policies(
     out: list[Finding] = []
     for name, custom in settings.custom.items():
         path = join("backup_policies.custom", name)
-        if not limits.PLAN_NAME_RE.match(name):
+        if not limits.PLAN_NAME_RE.fullmatch(name):
             out.append(
                 Finding(path, name, "policy-name", f"policy name {name!r} must match {limits.PLAN_NAME_RE.pattern}")
             )
         if isinstance(custom.content, str) and not custom.content.strip():
             out.append(Finding(join(path, "content"), "", "policy-content", "the policy content is empty"))
         for i, target in enumerate(custom.targets):
-            is_id = bool(limits.OU_ID_RE.match(target) or limits.ACCOUNT_ID_RE.match(target))
+            is_id = bool(limits.OU_ID_RE.fullmatch(target) or limits.ACCOUNT_ID_RE.fullmatch(target))
             is_label = targets is not None and any(target == ou.name for ou in targets.organizational_units)
             is_root = org is not None and target == org.root_id
             if not (is_id or is_label or is_root):
@@ -623,8 +668,32 @@ def check_custom_policies(
     return out
 
 
+# S3 general purpose bucket naming rules beyond the model's character pattern.
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _bucket_name(name: str) -> list[Finding]:
+    problems = []
+    if ".." in name:
+        problems.append("two adjacent periods")
+    if name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
+        problems.append(f"a reserved prefix {_BUCKET_PREFIXES} or suffix {_BUCKET_SUFFIXES}")
+    try:
+        ipaddress.IPv4Address(name)
+        problems.append("the form of an IP address")
+    except ValueError:
+        pass
+    return [
+        Finding("audit.report_bucket_name", name, "bucket-name", f"S3 refuses a bucket name with {problem}")
+        for problem in problems
+    ]
+
+
 def check_audit(audit: Audit) -> list[Finding]:
     out: list[Finding] = []
+    if audit.report_bucket_name is not None:
+        out += _bucket_name(audit.report_bucket_name)
     for name, control in audit.controls.items():
         path = join("audit.controls", name)
         allowed = limits.AUDIT_CONTROLS.get(name)

@@ -73,7 +73,9 @@ def load_inventory(path: Path, *, config_path: str = "accounts.inventory_file") 
                 )
             ]
         ) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
+        # ValueError: a NUL byte in the path or a number past Python's digit limit; RecursionError: nesting
+        # deeper than the YAML parser's recursion allows.
         raise InventoryError(
             [Finding(config_path, str(path), "inventory-unreadable", f"cannot read {path}: {exc}")]
         ) from None

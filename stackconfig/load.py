@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -78,26 +79,32 @@ def _pydantic_findings(section: str, section_type: Any, exc: ValidationError) ->
         elif err["type"] == "missing":
             out.append(Finding(path, None, "required", "is required"))
         else:
-            value = err.get("input")
-            shown = value if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+            shown = _shown(err.get("input"))
             out.append(Finding(path, shown, f"type:{err['type']}", f"{shown!r}: {err['msg']}"))
     return out
 
 
-def parse_sections(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Finding]]:
+def parse_sections(raw: Mapping[Any, Any]) -> tuple[dict[str, Any], list[Finding]]:
     """Parse each section separately so one broken section does not hide mistakes in the others."""
     findings: list[Finding] = []
     parsed: dict[str, Any] = {}
-    for key in sorted(set(raw) - set(SECTION_TYPES)):
-        close = difflib.get_close_matches(key, list(SECTION_TYPES), n=1)
+    for key in sorted(set(raw) - set(SECTION_TYPES), key=str):
+        name = str(key)
+        close = difflib.get_close_matches(name, list(SECTION_TYPES), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(SECTION_TYPES)})"
-        findings.append(Finding(key, key, "unknown-key", f"unknown configuration key '{PROJECT}:{key}'{hint}"))
+        findings.append(Finding(name, name, "unknown-key", f"unknown configuration key '{PROJECT}:{name}'{hint}"))
     for name, annotation in SECTION_TYPES.items():
         if name not in raw or raw[name] is None:
             if name in REQUIRED_SECTIONS:
                 findings.append(Finding(name, None, "required", f"'{PROJECT}:{name}' is required"))
             continue
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        unusable = plain_data_problem(raw[name], name)
+        if unusable is not None:
+            findings.append(unusable)
+            continue
+        # The section's own constraints (``plans`` needs one entry) live on the field, not on its type.
+        metadata = StackConfig.model_fields[name].metadata
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[annotation, *metadata] if metadata else annotation)
         try:
             parsed[name] = adapter.validate_python(raw[name])
         except ValidationError as exc:
@@ -106,6 +113,58 @@ def parse_sections(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Finding
             if salvaged is not None:
                 parsed[name] = salvaged
     return parsed, findings
+
+
+# Deeper than any configuration this program reads (a custom backup policy needs about 15 levels); deeper
+# or self-referencing values (YAML anchors) would overflow the recursive code behind the loader.
+MAX_NESTING = 64
+# Values a tree walk would visit: bounds the work for YAML aliases that repeat one value many times.
+MAX_VALUES = 200_000
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain_data_problem(value: Any, path: str) -> Finding | None:
+    """Why ``value`` is not plain configuration data (JSON's types, bounded in depth and size), or None.
+
+    The Pulumi CLI hands a program JSON; YAML can also express dates, binary, sets, non-string keys and
+    self-referencing anchors, which JSON cannot carry and the loader must not meet. Iterative: a value that
+    is too deep must not overflow the stack while being measured.
+    """
+    pending: list[tuple[str, Any, int]] = [(path, value, 0)]
+    visited = 0
+    while pending:
+        where, item, depth = pending.pop()
+        visited += 1
+        if visited > MAX_VALUES:
+            return Finding(path, None, "plain-data", f"more than {MAX_VALUES} values: the configuration is too large")
+        if depth > MAX_NESTING:
+            return Finding(where, None, "nesting", f"nested deeper than {MAX_NESTING} levels (or inside itself)")
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return Finding(
+                        where, _shown(key), "plain-data", f"key {_shown(key)!r} is a {type(key).__name__}, not a string"
+                    )
+                pending.append((f"{where}.{key}", child, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{i}]", child, depth + 1) for i, child in enumerate(item))
+        elif not isinstance(item, _PLAIN_SCALARS):
+            return Finding(
+                where,
+                _shown(item),
+                "plain-data",
+                f"a {type(item).__name__} is not configuration data (strings, numbers, booleans, lists, mappings)",
+            )
+    return None
+
+
+def _shown(value: Any) -> Any:
+    """A value safe to put in a report: scalars as they are (huge integers abbreviated), others by type."""
+    if isinstance(value, bool) or value is None or isinstance(value, (float, str)):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() < 1000 else f"<integer of {value.bit_length()} bits>"
+    return type(value).__name__
 
 
 MAX_SALVAGE_PASSES = 8
@@ -165,7 +224,12 @@ def load_config(raw: Mapping[str, Any]) -> LoadedConfig:
     findings.extend(f for f in check_config(parsed) if not f.path.startswith(broken) or not broken)
     if errors(findings):
         raise ConfigError(findings)
-    return LoadedConfig(StackConfig(**parsed), [f for f in findings if f.severity == "warning"])
+    try:
+        config = StackConfig(**parsed)
+    except ValidationError as exc:
+        # Section-by-section parsing accepted what the whole model refuses: still a report, never a traceback.
+        raise ConfigError(findings + _pydantic_findings("config", StackConfig, exc)) from None
+    return LoadedConfig(config, [f for f in findings if f.severity == "warning"])
 
 
 def _decode(value: Any) -> Any:
@@ -173,14 +237,15 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in "[{":
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
+            # Not JSON after all (or too deep, or a number past Python's digit limit): parsed as the string.
             return value
     return value
 
 
-def sections_from_pulumi_config(values: Mapping[str, Any]) -> dict[str, Any]:
+def sections_from_pulumi_config(values: Mapping[Any, Any]) -> dict[str, Any]:
     prefix = f"{PROJECT}:"
-    return {k[len(prefix) :]: _decode(v) for k, v in values.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: _decode(v) for k, v in values.items() if isinstance(k, str) and k.startswith(prefix)}
 
 
 def config_from_pulumi() -> LoadedConfig:
@@ -191,19 +256,51 @@ def config_from_pulumi() -> LoadedConfig:
     return load_config(sections_from_pulumi_config(values))
 
 
+class StackFileLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads a stack file (YAML 1.2 scalars), not PyYAML's YAML 1.1.
+
+    The CLI hands ``yes``/``no``/``on``/``off``, dates and ``12:30`` to the program as strings; PyYAML would
+    make them booleans, dates and sexagesimal integers, so the offline preview would judge a configuration
+    other than the one ``pulumi up`` deploys (and a date is not even JSON).
+    """
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|0b[01]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+):
+    StackFileLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
 def read_stack_file(path: Path) -> dict[str, Any]:
     """The ``config:`` mapping of a ``Pulumi.<stack>.yaml``, or a ``ConfigError`` saying what is wrong."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StackFileLoader)
     except FileNotFoundError:
         raise ConfigError([Finding(str(path), None, "stack-file", f"stack file {path} does not exist")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([Finding(str(path), None, "stack-file", f"cannot read stack file: {exc}")]) from None
+    except (ValueError, RecursionError) as exc:
+        # A number past Python's digit limit, nesting deeper than the YAML parser's recursion allows.
         raise ConfigError([Finding(str(path), None, "stack-file", f"cannot read stack file: {exc}")]) from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("config", {}), Mapping):
         raise ConfigError(
             [Finding(str(path), None, "stack-file", "a stack file is a mapping with a 'config:' mapping")]
         )
-    return dict(doc.get("config") or {})
+    config = dict(doc.get("config") or {})
+    problem = plain_data_problem(config, "config")
+    if problem is not None:
+        raise ConfigError([Finding(problem.path, problem.value, problem.rule, f"{path}: {problem.message}")])
+    return config
 
 
 def config_from_stack_file(path: Path) -> LoadedConfig:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -220,6 +220,12 @@ class Outcome(Generic[T, R]):
     item: T
     value: R | None
     error: Exception | None
+
+    def unwrap(self) -> R:
+        """The value of a unit that succeeded (check ``error`` first)."""
+        if self.error is not None:
+            raise self.error
+        return cast("R", self.value)
 
 
 def fan_out(items: Sequence[T], work: Callable[[T], R], *, workers: int, label: str) -> list[Outcome[T, R]]:

@@ -36,6 +36,7 @@ __all__ = [
     "command_parser",
     "format_table",
     "run_command",
+    "unreachable",
     "utc_now",
 ]
 
@@ -94,6 +95,17 @@ def attempt(
                 region=region,
             )
         ]
+
+
+def unreachable(account_id: str, role_arn: str | None, exc: Exception) -> OpsFinding:
+    """The finding for an account a command could not get into at all; the others are still checked."""
+    return OpsFinding(
+        check="assume-role",
+        message=f"cannot reach the account: {exc}",
+        action=f"make sure {role_arn or 'the caller'} exists in the account and trusts the caller "
+        "(organization.member_role_name / management_role_name)",
+        account=account_id,
+    )
 
 
 @dataclass(frozen=True)

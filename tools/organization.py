@@ -8,6 +8,7 @@ program: same accounts source, same targeting, same backup-policy documents.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,9 @@ from stackconfig.inventory import Inventory, InventoryError, OrgTree, load_inven
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import ConfigError
 from tools.aws import AccessError, AccountAccess, Aws, CannotRunError, error_code, paginate
-from tools.ops import Stack, iso, utc_now
+from tools.ops import OpsFinding, Stack, iso, utc_now
 
-__all__ = ["Org", "account_status", "connect", "enabled_regions", "layout_for", "org_tree", "read_organization"]
+__all__ = ["Org", "account_status", "connect", "layout_for", "org_tree", "read_organization", "usable_regions"]
 
 ENABLED_OPT_IN = frozenset({"opt-in-not-required", "opted-in"})
 
@@ -135,7 +136,37 @@ def layout_for(stack: Stack, tree: OrgTree) -> Layout:
         raise CannotRunError(str(exc)) from None
 
 
-def enabled_regions(access: AccountAccess, region: str) -> set[str]:
-    """Regions the account may use (EC2's opt-in status; a Region not listed is not enabled)."""
-    regions = access.client("ec2", region).describe_regions(AllRegions=True)["Regions"]
-    return {r["RegionName"] for r in regions if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN}
+def usable_regions(
+    access: AccountAccess, home_region: str, wanted: Sequence[str]
+) -> tuple[list[str], list[OpsFinding]]:
+    """The ``wanted`` Regions the account has enabled (EC2's opt-in status), and a finding for each other one.
+
+    If the Regions cannot be read, every wanted Region is tried (a warning says so): a disabled one then
+    shows up as failed calls rather than hiding the others.
+    """
+    account_id = access.account_id
+    try:
+        listed = access.client("ec2", home_region).describe_regions(AllRegions=True)["Regions"]
+    except (ClientError, BotoCoreError) as exc:
+        warning = OpsFinding(
+            check="region-enabled",
+            message=f"could not read the account's Regions ({error_code(exc)}); checking all configured Regions",
+            action="allow ec2:DescribeRegions to the role",
+            account=account_id,
+            severity="warning",
+        )
+        return list(wanted), [warning]
+    enabled = {r["RegionName"] for r in listed if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN}
+    disabled = [
+        OpsFinding(
+            check="region-enabled",
+            message=f"Region {region} is not enabled in this account",
+            action="enable the Region (Account settings, or account:EnableRegion from the management account), "
+            "or remove it from the stack's Regions",
+            account=account_id,
+            region=region,
+        )
+        for region in wanted
+        if region not in enabled
+    ]
+    return [r for r in wanted if r in enabled], disabled

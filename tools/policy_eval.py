@@ -138,7 +138,9 @@ def settings_for(policies: Sequence[Policy], policy_config: Mapping[str, Any] | 
         level: Any = entry.get("enforcementLevel") if isinstance(entry, dict) else entry
         chosen = level or every_level or policy.enforcement_level or PACK_DEFAULT_LEVEL
         config = {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else None
-        out[policy.name] = PolicySetting(chosen if isinstance(chosen, EnforcementLevel) else LEVELS[chosen], config or None)
+        out[policy.name] = PolicySetting(
+            chosen if isinstance(chosen, EnforcementLevel) else LEVELS[chosen], config or None
+        )
     return out
 
 
@@ -205,9 +207,13 @@ class _Collector:
     def __init__(self) -> None:
         self.violations: list[PolicyViolation] = []
 
-    def run(self, policy: Policy, info: RuleInfo, args: Any, default_urn: str | None) -> None:
+    def run(self, policy: Policy, info: RuleInfo, args: Any, resource_urn: str | None) -> None:
+        """``resource_urn``: the analyzed resource, which owns every violation of a resource policy."""
+
         def report(message: str, urn: str | None = None) -> None:
-            self.violations.append(PolicyViolation(info.name, info.enforcement, info.severity, urn or default_urn, message))
+            self.violations.append(
+                PolicyViolation(info.name, info.enforcement, info.severity, resource_urn or urn, message)
+            )
 
         try:
             result = policy.validate(args, report)  # type: ignore[attr-defined]
@@ -215,19 +221,42 @@ class _Collector:
                 asyncio.run(_awaited(result))
         except UnknownValueError as exc:
             message = f"can't run policy '{info.name}' during preview: {exc.message}"
-            self.violations.append(PolicyViolation(info.name, "advisory", info.severity, default_urn, message))
+            self.violations.append(PolicyViolation(info.name, "advisory", info.severity, resource_urn, message))
         except _NotApplicableError:
             return
-        except Exception as exc:  # noqa: BLE001 - a broken rule must fail the preview, not hide in a traceback
+        except Exception as exc:
             message = (
                 f"the policy failed with {type(exc).__name__}: {exc} (a bug in the policy pack; "
                 "`pulumi preview` would stop with a policy-analysis error)"
             )
-            self.violations.append(PolicyViolation(info.name, "mandatory", info.severity, default_urn, message))
+            self.violations.append(PolicyViolation(info.name, "mandatory", info.severity, resource_urn, message))
 
 
 async def _awaited(result: Any) -> None:
     await result
+
+
+def _run_resource_policies(
+    run: ProgramRun,
+    policies: Sequence[ResourceValidationPolicy],
+    settings: Mapping[str, PolicySetting],
+    infos: Mapping[str, RuleInfo],
+    collector: _Collector,
+) -> None:
+    """``Analyze`` for each resource; a policy that declares its types is skipped on the others."""
+    providers = _providers(run)
+    for r in run.resources:
+        props = unknown_checking_proxy(dict(r.inputs))
+        options = _options(r)
+        provider = providers.get(r.provider_urn) if r.provider_urn else None
+        for policy in policies:
+            types = getattr(policy, "resource_types", None)
+            if types is not None and r.type not in types:
+                continue
+            args = ResourceValidationArgs(
+                r.type, props, r.urn, r.name, options, provider, settings[policy.name].config, {}
+            )
+            collector.run(policy, infos[policy.name], args, r.urn)
 
 
 def evaluate(
@@ -243,22 +272,11 @@ def evaluate(
     infos = {p.name: rule_info(p, settings[p.name].level) for p in enabled}
     collector = _Collector()
     resource_policies = [p for p in enabled if isinstance(p, ResourceValidationPolicy)]
-    providers = _providers(run)
-    for r in run.resources:
-        props = unknown_checking_proxy(dict(r.inputs))
-        options = _options(r)
-        provider = providers.get(r.provider_urn) if r.provider_urn else None
-        for policy in resource_policies:
-            types = getattr(policy, "resource_types", None)
-            if types is not None and r.type not in types:
-                continue
-            config = settings[policy.name].config
-            args = ResourceValidationArgs(r.type, props, r.urn, r.name, options, provider, config, {})
-            collector.run(policy, infos[policy.name], args, r.urn)
+    _run_resource_policies(run, resource_policies, settings, infos, collector)
     stack_policies = [p for p in enabled if isinstance(p, StackValidationPolicy)]
     if stack_policies:
         resources = stack_resources(run)
-        for policy in stack_policies:
-            args = StackValidationArgs(resources, settings[policy.name].config, {})
-            collector.run(policy, infos[policy.name], args, None)
+        for stack_policy in stack_policies:
+            args = StackValidationArgs(resources, settings[stack_policy.name].config, {})
+            collector.run(stack_policy, infos[stack_policy.name], args, None)
     return Evaluation(list(infos.values()), collector.violations, time.perf_counter() - start)

@@ -61,7 +61,9 @@ def build_preview(
     except (ConfigError, InventoryError) as exc:
         return ConfigProblem(stack, path, exc.findings)
     except PolicyConfigError as exc:
-        return ConfigProblem(stack, path, [Finding(str(policy_config_file), None, "policy-config", p) for p in exc.problems])
+        return ConfigProblem(
+            stack, path, [Finding(str(policy_config_file), None, "policy-config", p) for p in exc.problems]
+        )
     try:
         # The program logs the loader's warnings too; the report lists them once.
         with contextlib.redirect_stderr(io.StringIO()):
@@ -117,7 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(result, args.format)
     code = exit_code(result)
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"org-backup preview: cannot write {args.output}: {exc}", file=sys.stderr)
+            return 2
         print(f"org-backup preview: wrote {args.format} report to {args.output} (exit {code})", file=sys.stderr)
     else:
         sys.stdout.write(text)

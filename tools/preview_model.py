@@ -28,6 +28,7 @@ COMPONENT_SECTIONS = {
     "org-backup:alerting:CentralAlerting": "alerting",
     "org-backup:organization:OrganizationSettings": "organization",
     "org-backup:backup_policies:BackupPolicies": "plans",
+    "org-backup:member_stackset:MemberStackSet": "member_deployment",
 }
 VAULT_PARTS = {
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "lock",
@@ -55,9 +56,15 @@ RULE_KEYS = {
     "backup-vault-no-force-destroy": "force_destroy",
     "backup-vault-cmk": "key",
 }
+STACK_RULE_SECTIONS = {
+    "backup-report-plan": "audit",
+    "backup-failed-job-alerting": "alerting",
+    "backup-delegated-admin": "organization",
+    "backup-cross-account-enabled": "organization",
+    "org-backup-policy-enabled-and-attached": "organization",
+}
 DOCUMENT_PATH = re.compile(r"^(plans\.\S+?):(?:\s|$)")
 SEVERITIES = ("critical", "high", "medium", "low")
-MAX_POLICY_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def config_path(chain: Sequence[RecordedResource], policy: str, message: str, pl
     """The stack-file key to change for ``policy``'s violation on ``chain[0]`` (then its parents)."""
     document = DOCUMENT_PATH.match(message)
     if not chain:
-        return _document_path("plans", document.group(1)) if document else None
+        return _document_path("plans", document.group(1)) if document else STACK_RULE_SECTIONS.get(policy)
     resource = chain[0]
     org_policy = next((r for r in chain if r.type == ORG_POLICY), None)
     if org_policy is not None:
@@ -150,6 +157,8 @@ class ConfigProblem:
 
 @dataclass(frozen=True)
 class BackupPolicyInfo:
+    """A backup policy as a reviewer checks it: size against the limit, and where it lands."""
+
     name: str
     content: str
     plans: tuple[str, ...]
@@ -210,9 +219,12 @@ def display_path(path: Path) -> str:
 
 
 def _chain(resource: RecordedResource | None, by_urn: Mapping[str, RecordedResource]) -> list[RecordedResource]:
+    """The resource, its parent, and so on up to the stack."""
     out: list[RecordedResource] = []
-    while resource is not None and resource not in out:
+    seen: set[str] = set()
+    while resource is not None and resource.urn not in seen:
         out.append(resource)
+        seen.add(resource.urn)
         resource = by_urn.get(resource.parent_urn) if resource.parent_urn else None
     return out
 

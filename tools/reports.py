@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from policies.backup_rules.findings import Finding
-from tools.preview_model import MAX_POLICY_CHARS, SEVERITIES, ConfigProblem, Preview, Violation, display_path
+from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
+from tools.preview_model import SEVERITIES, ConfigProblem, Preview, Violation, display_path
 
 DETAILS_AFTER_ROWS = 10
+NBSP = "\u00a0"
 
 
 def short_type(type_token: str) -> str:
@@ -34,18 +36,16 @@ def deployment(preview: Preview) -> dict[tuple[str | None, str | None], Counter[
     return dict(sorted(out.items(), key=lambda item: (item[0][0] is None, item[0][0] or "", item[0][1] or "")))
 
 
-def _wrap_items(items: list[str], head: str, width: int = 116) -> list[str]:
-    """Comma-separated items wrapped between items, never inside one."""
-    lines: list[str] = []
-    current = head
-    for i, item in enumerate(items):
-        piece = item + ("," if i < len(items) - 1 else "")
-        if current.strip() and len(current) + len(piece) > width and current != head:
-            lines.append(current.rstrip())
-            current = " " * len(head)
-        current += piece + " "
-    lines.append(current.rstrip())
-    return lines
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=116, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False
+    )
+
+
+def _wrap_items(items: list[str], head: str) -> list[str]:
+    """Comma-separated items wrapped between items, never inside one (ARNs and names stay whole)."""
+    text = ", ".join(item.replace(" ", NBSP) for item in items)
+    return [line.replace(NBSP, " ") for line in _wrap(text, head, " " * len(head))]
 
 
 def _summary_line(preview: Preview) -> str:
@@ -89,10 +89,13 @@ def render_text(preview: Preview) -> str:
             current = account
         head = f"    {region or '(no Region)':<15}{sum(counts.values()):>4}  "
         lines += _wrap_items([f"{n} {short_type(t)}" for t, n in sorted(counts.items())], head)
-    lines += ["", f"Backup policies ({len(preview.backup_policies)}, at most {MAX_POLICY_CHARS:,} characters each)"]
+    lines += [
+        "",
+        f"Backup policies ({len(preview.backup_policies)}, at most {MAX_BACKUP_POLICY_CHARS:,} characters each)",
+    ]
     for p in preview.backup_policies:
         lines.append(
-            f"  {p.name}  {p.size:,} characters ({p.size * 100 // MAX_POLICY_CHARS}%)  plans: {', '.join(p.plans)}"
+            f"  {p.name}  {p.size:,} characters ({p.size * 100 // MAX_BACKUP_POLICY_CHARS}%)  plans: {', '.join(p.plans)}"
         )
         targets = [preview.label(t) for t in p.targets] or ["nothing"]
         lines += _wrap_items(targets, "    attached to ")
@@ -101,24 +104,27 @@ def render_text(preview: Preview) -> str:
     if not preview.violations:
         lines.append("  (none)")
     for severity in SEVERITIES:
-        found = [v for v in preview.violations if v.severity == severity]
-        if found:
+        by_policy: dict[tuple[str, str], list[Violation]] = {}
+        for v in preview.violations:
+            if v.severity == severity:
+                by_policy.setdefault((v.policy, v.enforcement), []).append(v)
+        if by_policy:
             lines.append(f"  {severity.upper()}")
-        for v in found:
-            lines.append(f"    [{v.enforcement}] {v.policy}: {_where(preview, v)}")
-            lines += textwrap.wrap(v.message, width=112, initial_indent="      ", subsequent_indent="      ")
-            lines.append(f"      config: {v.config_path or '(no single key)'}")
-            if v.remediation:
-                lines += textwrap.wrap(
-                    f"fix: {v.remediation}", width=112, initial_indent="      ", subsequent_indent="           "
-                )
+        for (policy, enforcement), found in by_policy.items():
+            lines.append(f"    {policy} [{enforcement}] ({len(found)})")
+            if found[0].remediation:
+                lines += _wrap(f"fix: {found[0].remediation}", "      ", "           ")
+            for v in found:
+                lines.append(f"      - {_where(preview, v)}")
+                lines += _wrap(v.message, "        ", "        ")
+                lines.append(f"        config: {v.config_path or '(no single key)'}")
     lines += ["", _summary_line(preview)]
     return "\n".join(lines) + "\n"
 
 
 def _cell(value: object) -> str:
-    """Table cells may not hold pipes, newlines or raw HTML."""
-    text = str(value).replace("\n", " ").replace("|", "\\|")
+    """Table cells may not hold pipes, newlines, emphasis markers or raw HTML."""
+    text = str(value).replace("\n", " ").replace("|", "\\|").replace("*", "\\*")
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -171,7 +177,7 @@ def render_markdown(preview: Preview) -> str:
     rows = [
         [
             f"`{p.name}`",
-            f"{p.size:,} / {MAX_POLICY_CHARS:,} ({p.size * 100 // MAX_POLICY_CHARS}%)",
+            f"{p.size:,} / {MAX_BACKUP_POLICY_CHARS:,} ({p.size * 100 // MAX_BACKUP_POLICY_CHARS}%)",
             ", ".join(p.plans),
             ", ".join(preview.label(t) for t in p.targets),
             str(len(p.reaches)),
@@ -181,7 +187,12 @@ def render_markdown(preview: Preview) -> str:
     lines += _table(["Policy", "Characters", "Plans", "Attached to", "Accounts reached"], rows)
     groups = deployment(preview)
     rows = [
-        [preview.label(account), region or "", str(sum(c.values())), ", ".join(f"{n} {short_type(t)}" for t, n in sorted(c.items()))]
+        [
+            preview.label(account),
+            region or "",
+            str(sum(c.values())),
+            ", ".join(f"{n} {short_type(t)}" for t, n in sorted(c.items())),
+        ]
         for (account, region), c in groups.items()
     ]
     summary = f"What would be deployed: {len(preview.deployed)} resources in {len({a for a, _ in groups})} account(s)"
@@ -227,7 +238,7 @@ def to_json(preview: Preview) -> dict[str, Any]:
                 "name": p.name,
                 "content": p.content,
                 "size": p.size,
-                "limit": MAX_POLICY_CHARS,
+                "limit": MAX_BACKUP_POLICY_CHARS,
                 "plans": list(p.plans),
                 "targets": list(p.targets),
                 "reaches": list(p.reaches),

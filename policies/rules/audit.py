@@ -128,8 +128,12 @@ def check_framework_complete(framework: Resource, config: Mapping[str, Any]) -> 
         return
     minimum = as_int(config.get("minRequiredRetentionDays")) or AUDIT_DEFAULT_REQUIRED_RETENTION_DAYS
     names: set[str] = set()
+    unknown_names = False
     for index, control in enumerate(controls if isinstance(controls, list) else []):
-        if not isinstance(control, Mapping) or is_unknown(control.get("name")):
+        if is_unknown(control) or (isinstance(control, Mapping) and is_unknown(control.get("name"))):
+            unknown_names = True
+            continue
+        if not isinstance(control, Mapping):
             continue
         name = control.get("name")
         names.add(str(name))
@@ -147,7 +151,7 @@ def check_framework_complete(framework: Resource, config: Mapping[str, Any]) -> 
             source = f"{RETENTION_PARAMETER} {value}" if value is not None else f"AWS's default {days} days"
             yield f"controls[{index}] {name}: {source} is below minRequiredRetentionDays {minimum}"
     missing = [name for name in config.get("requiredControls") or () if name not in names]
-    if missing:
+    if missing and not unknown_names:
         yield f"the framework lacks required controls: {', '.join(missing)}"
 
 
@@ -247,7 +251,7 @@ REPORT_PLAN_RULE = Rule(
 )
 
 
-class _BucketControls:
+class _BucketSettings:
     """Public access blocks and encryption settings keyed by what they name: bucket URN, name or id."""
 
     def __init__(self, index: StackIndex) -> None:
@@ -256,8 +260,8 @@ class _BucketControls:
         for block in index.of_type(S3_PUBLIC_ACCESS_BLOCK):
             for key in self._keys(block):
                 self.public_access[key] = block
-        for config in index.of_type(S3_ENCRYPTION, S3_ENCRYPTION_V2):
-            self.encryption.update(self._keys(config))
+        for setting in index.of_type(S3_ENCRYPTION, S3_ENCRYPTION_V2):
+            self.encryption.update(self._keys(setting))
 
     @staticmethod
     def _keys(resource: Resource) -> list[str]:
@@ -301,7 +305,7 @@ def _references_framework(index: StackIndex, plan: Resource, setting: Mapping[st
 def check_report_plan(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     plans = index.of_type(REPORT_PLAN)
     buckets = {r.get("bucket"): r for r in index.of_type(S3_BUCKET, S3_BUCKET_V2) if isinstance(r.get("bucket"), str)}
-    controls = _BucketControls(index)
+    bucket_settings = _BucketSettings(index)
     has_compliance_report = False
     checked_buckets: set[str] = set()
     for plan in plans:
@@ -322,12 +326,12 @@ def check_report_plan(index: StackIndex, config: Mapping[str, Any]) -> Iterator[
         if template in COMPLIANCE_REPORT_TEMPLATES or is_unknown(template):
             if _references_framework(index, plan, setting):
                 has_compliance_report = True
-            else:
+            elif not is_unknown(template):
                 yield plan.urn, f"{plan.name}: a {template} report references no framework (set frameworkArns)"
         bucket = _report_bucket(index, plan, buckets)
         if bucket is not None and bucket.urn not in checked_buckets:
             checked_buckets.add(bucket.urn)
-            yield from ((bucket.urn, problem) for problem in controls.problems(bucket))
+            yield from ((bucket.urn, problem) for problem in bucket_settings.problems(bucket))
     if not has_compliance_report and not config.get("reportsManagedElsewhere"):
         yield (
             None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import Policy, Severity
@@ -17,6 +18,7 @@ from pulumi_policy import Policy, Severity
 from backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn, role_arn_account, role_name
 from backup_rules.backup_policy import ParsedBackupPolicy, ParsedCondition
 from backup_rules.iam import trusts_service
+from backup_rules.limits import ACCOUNT_ID_RE
 from backup_rules.selections import (
     STRING_EQUALS,
     STRING_LIKE,
@@ -27,7 +29,7 @@ from backup_rules.selections import (
     policy_selection_selects,
 )
 
-from .adapter import is_unknown
+from .adapter import is_unknown, json_value
 from .base import ADVISORY, MANDATORY, Rule, stack_policy
 from .resources import (
     AIR_GAPPED_VAULT,
@@ -35,6 +37,7 @@ from .resources import (
     ORG_POLICY,
     S3_BUCKET,
     SELECTION,
+    STACK_SET,
     VAULT,
     Resource,
     StackIndex,
@@ -46,6 +49,14 @@ SAMPLE_S3_ARN = "arn:aws:s3:::bucket"
 MAX_LISTED = 10
 BACKUP_MANAGED_POLICIES = ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
 S3_MANAGED_POLICIES = ["AWSBackupServiceRolePolicyForS3Backup", "AWSBackupServiceRolePolicyForS3Restore"]
+STACK_SET_INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
+TEMPLATE_VAULT_TYPES = {
+    "AWS::Backup::BackupVault": VAULT,
+    "AWS::Backup::LogicallyAirGappedBackupVault": AIR_GAPPED_VAULT,
+}
+TEMPLATE_ROLE_TYPE = "AWS::IAM::Role"
+REACHED_ACCOUNTS = "reached account(s)"
+ATTACHED_OUS = "attached OU(s)"
 
 OU_ACCOUNTS_CONFIG = {
     "type": "object",
@@ -68,6 +79,14 @@ def _listed(items: Iterable[str]) -> str:
     return shown if len(ordered) <= MAX_LISTED else f"{shown} and {len(ordered) - MAX_LISTED} more"
 
 
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _policy_name(policy: Resource) -> str:
     name = policy.get("name")
     return name if isinstance(name, str) else policy.name
@@ -82,6 +101,93 @@ def _reached(
         yield policy, parsed, sorted(set(reached) - elsewhere), list(unresolved)
 
 
+# --------------------------------------------------------------------------- what StackSets deploy
+
+
+@dataclass(frozen=True)
+class _DeployedRole:
+    """An IAM role as the rules see it, from the stack or from a StackSet template: trust and policy names."""
+
+    trust: Any
+    managed_policies: frozenset[str]
+
+
+def _policy_names(arns: Iterable[Any]) -> frozenset[str]:
+    """Managed policy names from ARNs, ``Fn::Sub`` ARNs included (the name is the last path segment)."""
+    texts = (arn.get("Fn::Sub") if isinstance(arn, Mapping) else arn for arn in arns)
+    return frozenset(text.rsplit("/", 1)[-1] for text in texts if isinstance(text, str))
+
+
+class _StackSets:
+    """The vaults and roles StackSet instances deploy, by deployment target (OU, root or account id).
+
+    Only JSON ``templateBody`` templates are read, with literal ``BackupVaultName``/``RoleName``; a vault
+    deploys to ``(target, Region)``, a role (IAM is global) to the target in every Region.
+    """
+
+    def __init__(self, index: StackIndex) -> None:
+        self.vaults: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        self.roles: dict[str, dict[str, _DeployedRole]] = defaultdict(dict)
+        templates = {stack_set.urn: self._template(stack_set) for stack_set in index.of_type(STACK_SET)}
+        by_name = {s.get("name"): s.urn for s in index.of_type(STACK_SET) if isinstance(s.get("name"), str)}
+        for instance in index.of_type(STACK_SET_INSTANCE):
+            urns = [*instance.property_dependencies.get("stackSetName", ()), by_name.get(instance.get("stackSetName"))]
+            template = next((templates[urn] for urn in urns if urn in templates), None)
+            if template is None:
+                continue
+            vaults, roles = template
+            region = instance.get("stackSetInstanceRegion")
+            for target in self._targets(instance):
+                if isinstance(region, str):
+                    self.vaults[(target, region)].update(vaults)
+                self.roles[target].update(roles)
+
+    @staticmethod
+    def _template(stack_set: Resource) -> tuple[set[tuple[str, str]], dict[str, _DeployedRole]] | None:
+        body = json_value(stack_set.get("templateBody"))
+        resources = body.get("Resources") if isinstance(body, Mapping) else None
+        if not isinstance(resources, Mapping):
+            return None
+        vaults: set[tuple[str, str]] = set()
+        roles: dict[str, _DeployedRole] = {}
+        for declared in resources.values():
+            kind = declared.get("Type") if isinstance(declared, Mapping) else None
+            properties = _mapping(declared.get("Properties")) if isinstance(declared, Mapping) else {}
+            name = properties.get("BackupVaultName")
+            if kind in TEMPLATE_VAULT_TYPES and isinstance(name, str):
+                vaults.add((TEMPLATE_VAULT_TYPES[kind], name))
+            role = properties.get("RoleName")
+            if kind == TEMPLATE_ROLE_TYPE and isinstance(role, str):
+                arns = properties.get("ManagedPolicyArns")
+                roles[role] = _DeployedRole(
+                    properties.get("AssumeRolePolicyDocument"), _policy_names(arns if isinstance(arns, list) else [])
+                )
+        return vaults, roles
+
+    @staticmethod
+    def _targets(instance: Resource) -> list[str]:
+        """``INTERSECTION`` narrows the OUs to the listed accounts; ``DIFFERENCE`` leaves holes in them, so it
+        covers no target for certain; otherwise the OUs (and accounts) count."""
+        deployment = _mapping(instance.get("deploymentTargets"))
+        ous = _strings(deployment.get("organizationalUnitIds"))
+        accounts = _strings(deployment.get("accounts"))
+        account = instance.get("accountId")
+        if isinstance(account, str):
+            accounts.append(account)
+        if deployment.get("accountFilterType") == "INTERSECTION":
+            return accounts
+        if deployment.get("accountFilterType") == "DIFFERENCE":
+            return []
+        return [*ous, *accounts]
+
+
+def _attachment_targets(index: StackIndex, policy: Resource) -> tuple[set[str], list[str]]:
+    """The account ids and the OU/root ids a policy is attached to."""
+    targets = {a.get("targetId") for a in index.attachments_by_policy.get(policy.urn, ())}
+    accounts = {t for t in targets if isinstance(t, str) and ACCOUNT_ID_RE.match(t)}
+    return accounts, sorted(t for t in targets if isinstance(t, str) and t not in accounts)
+
+
 # --------------------------------------------------------------------------- backup-vault-in-every-target
 
 VAULT_IN_EVERY_TARGET = Rule(
@@ -89,20 +195,23 @@ VAULT_IN_EVERY_TARGET = Rule(
     description=(
         "For each Organizations BACKUP_POLICY, every account it reaches has, in every Region of each plan, the "
         "backup vault each rule names (target_backup_vault_name, and the logically air-gapped vault of "
-        "target_logically_air_gapped_backup_vault_arn). AWS Backup does not create them: jobs fail at run time "
-        "in every account and Region where the vault is missing. Reached accounts are the BackupPolicies "
-        "component's reach output for the policy, account ids the policy is attached to, and ouAccounts for "
-        "OU or root targets; an OU or root target whose accounts are unknown is a violation. Fails closed: a "
-        "policy whose content is not known during preview is reported."
+        "target_logically_air_gapped_backup_vault_arn): created in the stack with that account's provider, or "
+        "deployed by a StackSet instance (JSON template) to the account or to the OUs the policy is attached to. "
+        "AWS Backup does not create them: jobs fail at run time in every account and Region where the vault is "
+        "missing. Reached accounts are the BackupPolicies component's reach output for the policy, account ids "
+        "the policy is attached to, and ouAccounts for OU or root targets; an OU or root target whose accounts "
+        "are unknown is a violation. Fails closed: a policy whose content is not known during preview is "
+        "reported."
     ),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     remediation=(
         "org-backup users: every account a plan targets (targets.organizational_units / targets.accounts, minus "
         "the exclusions) becomes a member with a vault named vaults.member.name in each "
-        "organization.workload_regions Region; keep the plan's Regions and vault name in line with those. For a "
-        "hand-written policy, create the aws.backup.Vault (or LogicallyAirGappedVault) with that name in each "
-        "account and Region, list the accounts of an OU in ouAccounts, or list accounts whose vaults another "
+        "organization.workload_regions Region (member_deployment.mode direct or stackset); keep the plan's "
+        "Regions and vault name in line with those. For a hand-written policy, create the aws.backup.Vault (or "
+        "LogicallyAirGappedVault) with that name in each account and Region, or a StackSet instance for each "
+        "attached OU and Region; list the accounts of an OU in ouAccounts, or accounts whose vaults another "
         "stack creates in accountsManagedElsewhere."
     ),
     config={"ouAccounts": OU_ACCOUNTS_CONFIG, "accountsManagedElsewhere": ELSEWHERE_CONFIG},
@@ -116,53 +225,71 @@ def _unknown_content(index: StackIndex) -> Iterator[Resource]:
             yield policy
 
 
-def _has_vault(index: StackIndex, account: str, region: str, name: str, vault_type: str) -> bool:
-    vault = index.vaults.get((account, region, name))
-    return vault is not None and vault.type == vault_type
+def _has_vault(index: StackIndex, account: str, region: str, vault: tuple[str, str]) -> bool:
+    found = index.vaults.get((account, region, vault[1]))
+    return found is not None and found.type == vault[0]
+
+
+def _wanted_vaults(parsed: ParsedBackupPolicy) -> Iterator[tuple[str, tuple[str, str], str]]:
+    """(plan name, (vault type, vault name), Region) for every vault a rule of the policy backs up into."""
+    for plan in parsed.plans:
+        for rule in plan.rules:
+            lag = parse_vault_arn(rule.lag_vault_arn)
+            wanted = [(VAULT, rule.target_vault_name)] if rule.target_vault_name else []
+            wanted += [(AIR_GAPPED_VAULT, lag.name)] if lag is not None else []
+            for vault in wanted:
+                for region in plan.regions:
+                    yield plan.name, vault, region
 
 
 def check_vault_in_every_target(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     for policy in _unknown_content(index):
         yield (
             policy.urn,
-            (
-                f"policy {_policy_name(policy)}: content is not known during preview, so the vaults its rules "
-                "name could not be verified in the accounts it reaches; it is treated as a violation"
-            ),
+            f"policy {_policy_name(policy)}: content is not known during preview, so the vaults its rules name "
+            "could not be verified in the accounts it reaches; it is treated as a violation",
         )
+    stack_sets = _StackSets(index)
     for policy, parsed, accounts, unresolved in _reached(index, config):
         name = _policy_name(policy)
         for target in unresolved:
             yield (
                 policy.urn,
-                (
-                    f"policy {name} is attached to {target}, whose accounts this stack does not know, so its vaults "
-                    f"could not be verified there: list them in the ouAccounts config ({target}: [account ids])"
-                ),
+                f"policy {name} is attached to {target}, whose accounts this stack does not know, so its vaults "
+                f"could not be verified there: list them in the ouAccounts config ({target}: [account ids])",
             )
-        missing: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-        for plan in parsed.plans:
-            for rule in plan.rules:
-                lag = parse_vault_arn(rule.lag_vault_arn)
-                wanted = [(VAULT, rule.target_vault_name)] if rule.target_vault_name else []
-                wanted += [(AIR_GAPPED_VAULT, lag.name)] if lag is not None else []
-                for vault_type, vault_name in wanted:
-                    for region in plan.regions:
-                        missing[(plan.name, vault_type, vault_name)].update(
-                            f"{account}/{region}"
-                            for account in accounts
-                            if not _has_vault(index, account, region, vault_name, vault_type)
-                        )
-        for (plan_name, vault_type, vault_name), places in sorted(missing.items()):
-            if places:
-                kind = "logically air-gapped vault" if vault_type == AIR_GAPPED_VAULT else "vault"
-                yield (
-                    policy.urn,
-                    (
-                        f"policy {name} plan {plan_name} backs up into {kind} {vault_name}, which this stack does not "
-                        f"create in {len(places)} reached account/Region(s): {_listed(places)}; jobs there will fail"
-                    ),
-                )
+        explicit, ous = _attachment_targets(index, policy)
+        missing: dict[tuple[str, str], set[str]] = defaultdict(set)
+        undeployed: dict[tuple[str, str], set[str]] = defaultdict(set)
+        plans: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for plan_name, vault, region in _wanted_vaults(parsed):
+            deployed_ous = [ou for ou in ous if vault in stack_sets.vaults.get((ou, region), ())]
+            for account in accounts:
+                if _has_vault(index, account, region, vault) or vault in stack_sets.vaults.get((account, region), ()):
+                    continue
+                if account not in explicit and deployed_ous:
+                    continue
+                missing[vault].add(f"{account}/{region}")
+                plans[vault].add(plan_name)
+            if deployed_ous and len(deployed_ous) < len(ous):
+                undeployed[vault].update(f"{ou}/{region}" for ou in ous if ou not in deployed_ous)
+                plans[vault].add(plan_name)
+        for vault, places in sorted(missing.items()):
+            yield (
+                policy.urn,
+                f"policy {name} plan(s) {_listed(plans[vault])} back up into {_kind(vault)}, which this stack does "
+                f"not create in {len(places)} reached account/Region(s): {_listed(places)}; jobs there will fail",
+            )
+        for vault, places in sorted(undeployed.items()):
+            yield (
+                policy.urn,
+                f"policy {name} plan(s) {_listed(plans[vault])} back up into {_kind(vault)}, which no StackSet "
+                f"instance deploys to the attached OU/Region(s) {_listed(places)}; jobs there will fail",
+            )
+
+
+def _kind(vault: tuple[str, str]) -> str:
+    return f"logically air-gapped vault {vault[1]}" if vault[0] == AIR_GAPPED_VAULT else f"vault {vault[1]}"
 
 
 # --------------------------------------------------------------------------- backup-role-in-every-target
@@ -171,11 +298,13 @@ ROLE_IN_EVERY_TARGET = Rule(
     name="backup-role-in-every-target",
     description=(
         "For each Organizations BACKUP_POLICY, the IAM role of every selection's iam_role_arn ($account "
-        "substituted) exists in each account the policy reaches, trusts backup.amazonaws.com, and has the AWS "
-        "Backup managed policies for backup and restore (and the S3 ones when the selection can include S3 "
-        "buckets). The role must exist when AWS Backup creates the plan, and a selection's role cannot be in "
-        "another account. Reached accounts are resolved as for backup-vault-in-every-target, which reports OU "
-        "targets with unknown accounts. Fails closed: a role trust policy not known during preview is reported."
+        "substituted) exists in each account the policy reaches (created in the stack, or deployed by a "
+        "StackSet instance to the account or to the OUs the policy is attached to), trusts backup.amazonaws.com, "
+        "and has the AWS Backup managed policies for backup and restore (and the S3 ones when the selection can "
+        "include S3 buckets). The role must exist when AWS Backup creates the plan, and a selection's role "
+        "cannot be in another account. Reached accounts are resolved as for backup-vault-in-every-target, which "
+        "reports OU targets with unknown accounts. Fails closed: a role trust policy not known during preview "
+        "is reported."
     ),
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
@@ -183,8 +312,8 @@ ROLE_IN_EVERY_TARGET = Rule(
         "org-backup users: every member account gets the role vaults.backup_role_name with these policies; "
         "write iam_role_arn as arn:aws:iam::$account:role/<that name>. For a hand-written policy, create the "
         "aws.iam.Role (assume_role_policy trusting backup.amazonaws.com) and aws.iam.RolePolicyAttachment "
-        "resources for the managed policies in each reached account, or list accounts whose roles another stack "
-        "creates in accountsManagedElsewhere."
+        "resources for the managed policies in each reached account (or in the StackSet template), or list "
+        "accounts whose roles another stack creates in accountsManagedElsewhere."
     ),
     config={
         "ouAccounts": OU_ACCOUNTS_CONFIG,
@@ -206,18 +335,22 @@ ROLE_IN_EVERY_TARGET = Rule(
 )
 
 
-def _role_problems(index: StackIndex, account: str, name: str, required: list[str]) -> list[str]:
+def _stack_role(index: StackIndex, account: str, name: str) -> _DeployedRole | None:
     role = index.roles.get((account, name))
+    if role is None:
+        return None
+    return _DeployedRole(role.get("assumeRolePolicy"), _policy_names(index.role_policy_arns.get((account, name), ())))
+
+
+def _role_problems(role: _DeployedRole | None, required: list[str]) -> list[str]:
     if role is None:
         return ["does not exist"]
     problems = []
-    trust = role.get("assumeRolePolicy")
-    if is_unknown(trust):
+    if is_unknown(role.trust):
         problems.append("has a trust policy not known during preview (treated as a violation)")
-    elif not isinstance(trust, str | Mapping) or not trusts_service(trust, BACKUP_SERVICE):
+    elif not isinstance(role.trust, str | Mapping) or not trusts_service(role.trust, BACKUP_SERVICE):
         problems.append(f"does not trust {BACKUP_SERVICE}")
-    attached = {arn.rsplit("/", 1)[-1] for arn in index.role_policy_arns.get((account, name), ())}
-    absent = [policy for policy in required if policy not in attached]
+    absent = [policy for policy in required if policy not in role.managed_policies]
     if absent:
         problems.append(f"lacks the managed policies {', '.join(absent)}")
     return problems
@@ -226,9 +359,11 @@ def _role_problems(index: StackIndex, account: str, name: str, required: list[st
 def check_role_in_every_target(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
     base = list(config.get("requiredManagedPolicies") or ())
     s3 = list(config.get("s3ManagedPolicies") or ())
+    stack_sets = _StackSets(index)
     for policy, parsed, accounts, _unresolved in _reached(index, config):
-        places: dict[tuple[str, str], set[str]] = defaultdict(set)
-        selections: dict[tuple[str, str], set[str]] = defaultdict(set)
+        explicit, ous = _attachment_targets(index, policy)
+        places: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        selections: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         for plan in parsed.plans:
             for selection in plan.selections:
                 arn = selection.iam_role_arn
@@ -236,22 +371,32 @@ def check_role_in_every_target(index: StackIndex, config: Mapping[str, Any]) -> 
                 if name is None or role_account is None:
                     continue
                 required = base + (s3 if policy_selection_may_select(selection, SAMPLE_S3_ARN) else [])
+                deployed = [stack_sets.roles[ou][name] for ou in ous if name in stack_sets.roles.get(ou, {})]
+                found: list[tuple[str, str, str]] = []
                 for account in accounts:
+                    role = _stack_role(index, account, name) or stack_sets.roles.get(account, {}).get(name)
                     if role_account not in (ACCOUNT_PLACEHOLDER, account):
-                        found = [f"is named in account {role_account} (write $account: the role must be local)"]
+                        problems = [f"is named in account {role_account} (write $account: the role must be local)"]
+                    elif role is None and account not in explicit and deployed:
+                        problems = sorted({problem for r in deployed for problem in _role_problems(r, required)})
                     else:
-                        found = _role_problems(index, account, name, required)
-                    for problem in found:
-                        places[(name, problem)].add(account)
-                        selections[(name, problem)].add(f"{plan.name}/{selection.name}")
-        for (name, problem), accounts_with_problem in sorted(places.items()):
+                        problems = _role_problems(role, required)
+                    found += [(problem, REACHED_ACCOUNTS, account) for problem in problems]
+                if deployed and len(deployed) < len(ous):
+                    found += [
+                        ("is deployed by no StackSet instance", ATTACHED_OUS, ou)
+                        for ou in ous
+                        if name not in stack_sets.roles.get(ou, {})
+                    ]
+                for problem, noun, where in found:
+                    places[(name, problem, noun)].add(where)
+                    selections[(name, problem, noun)].add(f"{plan.name}/{selection.name}")
+        for (name, problem, noun), targets in sorted(places.items()):
             yield (
                 policy.urn,
-                (
-                    f"policy {_policy_name(policy)}: role {name} of selection(s) "
-                    f"{_listed(selections[(name, problem)])} {problem} in {len(accounts_with_problem)} reached "
-                    f"account(s): {_listed(accounts_with_problem)}; AWS Backup cannot run the plan there"
-                ),
+                f"policy {_policy_name(policy)}: role {name} of selection(s) "
+                f"{_listed(selections[(name, problem, noun)])} {problem} in {len(targets)} {noun}: "
+                f"{_listed(targets)}; AWS Backup cannot run the plan there",
             )
 
 
@@ -341,10 +486,6 @@ def _plan_conditions(raw: Any) -> list[ParsedCondition]:
                     value = entry.get("value")
                     out.append(ParsedCondition(operator, entry["key"], value if isinstance(value, str) else ""))
     return out
-
-
-def _strings(value: Any) -> list[str]:
-    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def _plan_selection_covers(selection: Resource, store: Resource, arn: str, tags: Mapping[str, str]) -> bool:

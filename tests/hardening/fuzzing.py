@@ -15,6 +15,7 @@ globally, so the rest of the suite keeps its own settings.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import string
 from collections.abc import Callable
@@ -45,9 +46,14 @@ def fuzz_settings(*, ci: int, fuzz: int) -> settings:
     return settings(settings.get_profile(PROFILE), max_examples=fuzz if PROFILE == "fuzz" else ci)
 
 
-def stack_config(stack: str) -> dict[str, Any]:
-    """The ``config:`` mapping of a committed stack file (``aws:region`` and every ``org-backup:`` key)."""
+@functools.cache
+def _read_stack(stack: str) -> dict[str, Any]:
     return read_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The ``config:`` mapping of a committed stack file (``aws:region`` and every ``org-backup:`` key), fresh."""
+    return copy.deepcopy(_read_stack(stack))
 
 
 BASE_SECTIONS: dict[str, dict[str, Any]] = {s: sections_from_pulumi_config(stack_config(s)) for s in STACKS}
@@ -153,8 +159,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
 _DAYS = st.one_of(st.sampled_from(EDGE_INTS[:24]), st.integers(-2, 40000), st.none())
 
 
-def plausible(key: Any) -> st.SearchStrategy[Any]:
-    """A value shaped like what ``key`` holds (unknown keys: an edge number or string)."""
+def plausible(key: Any, current: Any = None) -> st.SearchStrategy[Any]:
+    """A value shaped like what ``key`` holds; for other keys, one of the current value's type."""
     if isinstance(key, str):
         if key in PLAUSIBLE:
             return PLAUSIBLE[key]
@@ -165,6 +171,12 @@ def plausible(key: Any) -> st.SearchStrategy[Any]:
             "windows_vss",
         ):
             return st.booleans()
+    if isinstance(current, bool):
+        return st.booleans()
+    if isinstance(current, int):
+        return st.one_of(st.integers(current - 3, current + 3), st.sampled_from(EDGE_INTS))
+    if isinstance(current, str):
+        return st.one_of(_names(_NAME_CHARS, 20), st.sampled_from(EDGE_STRINGS), st.text(max_size=10))
     return st.one_of(st.sampled_from(EDGE_INTS), st.sampled_from(EDGE_STRINGS))
 
 
@@ -256,8 +268,13 @@ def _replace(draw: st.DrawFn, root: Any, path: Path_, *, yaml_only: bool) -> Any
 
 
 def _plausible(draw: st.DrawFn, root: Any, path: Path_) -> Any:
+    """A value of the expected shape at a leaf (a mapping or list without a known shape is descended into)."""
+    target = get_at(root, path)
+    while isinstance(target, (dict, list)) and target and not (path and path[-1] in PLAUSIBLE):
+        path = (*path, draw(st.sampled_from(list(target) if isinstance(target, dict) else range(len(target)))))
+        target = get_at(root, path)
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
-    value = draw(plausible(key))
+    value = draw(plausible(key, target))
     if path and isinstance(path[-1], int) and isinstance(value, list):
         value = value[0] if value else None
     return set_at(root, path, value)
@@ -352,13 +369,17 @@ def _merge_key(draw: st.DrawFn, root: Any, path: Path_) -> Any:
 
 @st.composite
 def mutated(draw: st.DrawFn, base: Any, *, yaml_only: bool, max_mutations: int = 4, structural: bool = True) -> Any:
-    """``base`` (deep-copied) after 1..``max_mutations`` random edits at random paths."""
+    """``base`` (deep-copied) after 1..``max_mutations`` random edits at random paths.
+
+    ``structural=False`` favours values of the expected shape and leaves out nesting and anchors, so that
+    more of the mutated configurations load and run the whole program.
+    """
     root = copy.deepcopy(base)
     ops: list[tuple[int, Mutation]] = [
-        (4, lambda d, r, p: _plausible(d, r, p)),
-        (3, lambda d, r, p: _replace(d, r, p, yaml_only=yaml_only)),
-        (2, _delete),
-        (2, lambda d, r, p: _unknown_key(d, r, p, yaml_only=yaml_only)),
+        (4 if structural else 10, lambda d, r, p: _plausible(d, r, p)),
+        (3 if structural else 1, lambda d, r, p: _replace(d, r, p, yaml_only=yaml_only)),
+        (2 if structural else 1, _delete),
+        (2 if structural else 1, lambda d, r, p: _unknown_key(d, r, p, yaml_only=yaml_only)),
         (2, _case_duplicate),
         (1, _resize),
     ]
@@ -394,12 +415,14 @@ class _Dumper(yaml.SafeDumper):
 
 
 @st.composite
-def stack_file_texts(draw: st.DrawFn, *, max_mutations: int = 4, structural: bool = True) -> tuple[str, str]:
+def stack_file_texts(
+    draw: st.DrawFn, *, max_mutations: int = 4, structural: bool = True, stacks: tuple[str, ...] = STACKS
+) -> tuple[str, str]:
     """(stack, text of a ``Pulumi.<stack>.yaml``): a mutated committed stack with raw YAML oddities spliced in."""
-    stack = draw(st.sampled_from(STACKS))
+    stack = draw(st.sampled_from(stacks))
     config = draw(mutated(stack_config(stack), yaml_only=True, max_mutations=max_mutations, structural=structural))
     document: Any = {"config": config}
-    tokens = draw(st.lists(st.sampled_from(ODD_YAML_TOKENS), max_size=2))
+    tokens = draw(st.lists(st.sampled_from(ODD_YAML_TOKENS), max_size=2 if structural else 1))
     for token in tokens:
         target = draw(st.sampled_from(paths(document)))
         if target and target[0] == "config" and len(target) > 1:

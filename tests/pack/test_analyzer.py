@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 import pytest
-from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
@@ -64,16 +63,10 @@ POLICY_CONTENT = json.dumps(
 )
 
 
-def struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(value)
-    return out
-
-
 def provider(account: str = ACCOUNT) -> proto.AnalyzerProviderResource:
     return proto.AnalyzerProviderResource(
         type="pulumi:providers:aws",
-        properties=struct({"region": "us-east-1", "allowedAccountIds": json.dumps([account])}),
+        properties={"region": "us-east-1", "allowedAccountIds": json.dumps([account])},
         urn=f"urn:pulumi:prod::org-backup::pulumi:providers:aws::account-{account}",
         name=f"account-{account}",
     )
@@ -86,7 +79,7 @@ def urn(type_token: str, name: str) -> str:
 def analyze(servicer: _PolicyAnalyzerServicer, type_token: str, props: dict[str, Any]) -> list[Any]:
     request = proto.AnalyzeRequest(
         type=type_token,
-        properties=struct(props),
+        properties=props,
         urn=urn(type_token, "r"),
         name="r",
         options=proto.AnalyzerResourceOptions(protect=True),
@@ -105,7 +98,7 @@ def stack_resource(
 ) -> proto.AnalyzerResource:
     return proto.AnalyzerResource(
         type=type_token,
-        properties=struct(props),
+        properties=props,
         urn=urn(type_token, name),
         name=name,
         options=proto.AnalyzerResourceOptions(),
@@ -140,11 +133,13 @@ def analyze_stack(servicer: _PolicyAnalyzerServicer, resources: list[proto.Analy
     return list(servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=resources), None).diagnostics)
 
 
-def configure(servicer: _PolicyAnalyzerServicer, **policies: tuple[int, dict[str, Any]]) -> None:
+def configure(
+    servicer: _PolicyAnalyzerServicer, **policies: tuple[proto.EnforcementLevel.ValueType, dict[str, Any]]
+) -> None:
     servicer.Configure(
         proto.ConfigureAnalyzerRequest(
             policyConfig={
-                name.replace("_", "-"): proto.PolicyConfig(enforcementLevel=level, properties=struct(properties))
+                name.replace("_", "-"): proto.PolicyConfig(enforcementLevel=level, properties=properties)
                 for name, (level, properties) in policies.items()
             }
         ),
@@ -174,7 +169,11 @@ def test_mandatory_rule_reports_mandatory_with_the_description_first(servicer: _
 
 
 def test_unknown_value_still_reports_a_mandatory_violation(servicer: _PolicyAnalyzerServicer) -> None:
-    props = {"backupVaultName": "org-backup", "backupVaultEvents": ["BACKUP_JOB_COMPLETED"], "snsTopicArn": UNKNOWN_STRING}
+    props = {
+        "backupVaultName": "org-backup",
+        "backupVaultEvents": ["BACKUP_JOB_COMPLETED"],
+        "snsTopicArn": UNKNOWN_STRING,
+    }
     diagnostics = analyze(servicer, VAULT_NOTIFICATIONS, props)
     assert not [d for d in diagnostics if "can't run policy" in d.message]
     [diagnostic] = of(diagnostics, NOTIFICATIONS.name)
@@ -194,7 +193,9 @@ def test_unknown_policy_content_in_a_stack_is_a_mandatory_violation(servicer: _P
 
 def test_stack_policy_resolves_parents_and_property_dependencies(servicer: _PolicyAnalyzerServicer) -> None:
     assert of(analyze_stack(servicer, policy_stack(POLICY_CONTENT, with_vault=True)), VAULT_IN_EVERY_TARGET.name) == []
-    [diagnostic] = of(analyze_stack(servicer, policy_stack(POLICY_CONTENT, with_vault=False)), VAULT_IN_EVERY_TARGET.name)
+    [diagnostic] = of(
+        analyze_stack(servicer, policy_stack(POLICY_CONTENT, with_vault=False)), VAULT_IN_EVERY_TARGET.name
+    )
     assert diagnostic.urn == urn(ORG_POLICY, "daily")
     assert f"in 1 reached account/Region(s): {ACCOUNT}/us-east-1" in diagnostic.message
 

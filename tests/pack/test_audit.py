@@ -110,7 +110,10 @@ def test_required_retention_below_the_threshold() -> None:
     weak = control("BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK", requiredRetentionDays="7")
     [message] = run_resource(FRAMEWORK_COMPLETE, framework(with_control(weak["name"], weak)))
     assert "requiredRetentionDays 7 is below minRequiredRetentionDays 35" in message
-    assert run_resource(FRAMEWORK_COMPLETE, framework(with_control(weak["name"], weak)), {"minRequiredRetentionDays": 7}) == []
+    assert (
+        run_resource(FRAMEWORK_COMPLETE, framework(with_control(weak["name"], weak)), {"minRequiredRetentionDays": 7})
+        == []
+    )
 
 
 def test_aws_default_retention_counts_when_the_parameter_is_left_out() -> None:
@@ -134,6 +137,11 @@ def test_list_and_scope_limits() -> None:
 
 def test_framework_controls_unknown_during_preview_are_skipped() -> None:
     assert run_resource(FRAMEWORK_COMPLETE, framework(UNKNOWN_STRING)) == []
+
+
+def test_required_controls_not_judged_while_a_control_name_is_unknown() -> None:
+    controls = [control("BACKUP_RECOVERY_POINT_ENCRYPTED"), {"name": UNKNOWN_STRING}]
+    assert run_resource(FRAMEWORK_COMPLETE, framework(controls)) == []
 
 
 def test_other_resource_types_are_ignored() -> None:
@@ -273,7 +281,9 @@ def test_organization_and_cross_region_reports_are_csv_only() -> None:
 
 
 def test_unknown_template() -> None:
-    messages = [m for _, m in run_stack(REPORT_PLAN_RULE, reporting(report_plan(), report_plan("JOB_REPORT", name="x")))]
+    messages = [
+        m for _, m in run_stack(REPORT_PLAN_RULE, reporting(report_plan(), report_plan("JOB_REPORT", name="x")))
+    ]
     assert messages == [
         "x.reportSetting.reportTemplate: 'JOB_REPORT' is not a report template (known: BACKUP_JOB_REPORT, "
         "CONTROL_COMPLIANCE_REPORT, COPY_JOB_REPORT, RESOURCE_COMPLIANCE_REPORT, RESTORE_JOB_REPORT, "
@@ -406,7 +416,7 @@ def test_unencrypted_alert_topic() -> None:
 def test_topic_found_by_dependency_and_vault_notification_topics_checked() -> None:
     rule = event_rule()
     target = event_target(rule, arn=UNKNOWN_STRING)
-    target.property_dependencies["arn"] = [topic().urn]
+    target.property_dependencies = {**target.property_dependencies, "arn": [topic().urn]}
     [(urn, _)] = run_stack(FAILED_JOB_ALERTING, [vault(), rule, target, topic()])
     assert urn == topic().urn
     notifications = Spec(VAULT_NOTIFICATIONS, {"backupVaultName": "org-backup", "snsTopicArn": TOPIC_ARN})

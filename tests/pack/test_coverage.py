@@ -137,11 +137,18 @@ def reach(**accounts: list[str]) -> Spec:
 
 
 def vaults(account: str = MEMBER, regions: tuple[str, ...] = REGIONS, name: str = VAULT_NAME) -> list[Spec]:
-    return [Spec(VAULT, {"name": name}, name=f"{account}-{region}-{name}", account=account, region=region) for region in regions]
+    return [
+        Spec(VAULT, {"name": name}, name=f"{account}-{region}-{name}", account=account, region=region)
+        for region in regions
+    ]
 
 
-def role(account: str = MEMBER, trust: Any = TRUST, policies: tuple[str, ...] = tuple(MANAGED), **props: Any) -> list[Spec]:
-    role_spec = Spec(IAM_ROLE, {"name": ROLE, "assumeRolePolicy": trust, **props}, name=f"{account}-role", account=account)
+def role(
+    account: str = MEMBER, trust: Any = TRUST, policies: tuple[str, ...] = tuple(MANAGED), **props: Any
+) -> list[Spec]:
+    role_spec = Spec(
+        IAM_ROLE, {"name": ROLE, "assumeRolePolicy": trust, **props}, name=f"{account}-role", account=account
+    )
     return [
         role_spec,
         *(
@@ -182,7 +189,7 @@ def test_vault_missing_in_one_region() -> None:
     [(urn, message)] = run_stack(VAULT_IN_EVERY_TARGET, specs)
     assert urn == policy().urn
     assert message == (
-        f"policy daily plan OrgBackupPlanDaily backs up into vault {VAULT_NAME}, which this stack does not create "
+        f"policy daily plan(s) OrgBackupPlanDaily back up into vault {VAULT_NAME}, which this stack does not create "
         f"in 1 reached account/Region(s): {MEMBER}/us-west-2; jobs there will fail"
     )
 
@@ -225,8 +232,12 @@ def test_logically_air_gapped_target_needs_an_air_gapped_vault() -> None:
     specs = [important, attachment(important, MEMBER), *vaults(regions=("us-east-1",))]
     specs += vaults(regions=("us-east-1",), name="AirGapped")
     [message] = messages(VAULT_IN_EVERY_TARGET, specs)
-    assert message.startswith("policy important plan ca-prod-important backs up into logically air-gapped vault AirGapped")
-    air_gapped = Spec(AIR_GAPPED_VAULT, {"name": "AirGapped", "minRetentionDays": 7, "maxRetentionDays": 12}, name="lag")
+    assert message.startswith(
+        "policy important plan(s) ca-prod-important back up into logically air-gapped vault AirGapped"
+    )
+    air_gapped = Spec(
+        AIR_GAPPED_VAULT, {"name": "AirGapped", "minRetentionDays": 7, "maxRetentionDays": 12}, name="lag"
+    )
     specs = [s for s in specs if s.props.get("name") != "AirGapped"]
     assert run_stack(VAULT_IN_EVERY_TARGET, [*specs, air_gapped]) == []
 
@@ -415,3 +426,130 @@ def test_store_tags_unknown_during_preview_are_skipped() -> None:
 def test_tags_all_includes_provider_default_tags() -> None:
     orders = Spec(TABLE, {"name": "orders", "tags": {}, "tagsAll": {"backup": "daily"}}, name="orders")
     assert run_stack(SOURCES_COVERED, daily_stack(orders)) == []
+
+
+# --------------------------------------------------------------------------- vaults and roles from StackSets
+
+STACK_SET = "aws:cloudformation/stackSet:StackSet"
+STACK_SET_INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
+SECOND_OU = "ou-ab12-99999999"
+
+
+def member_template(managed: tuple[str, ...] = tuple(MANAGED)) -> str:
+    """A member-account template in the shape CloudFormation takes (Fn::Sub policy ARNs, a home-Region role)."""
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Conditions": {"IsHomeRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
+            "Resources": {
+                "BackupVault": {
+                    "Type": "AWS::Backup::BackupVault",
+                    "DeletionPolicy": "Retain",
+                    "Properties": {"BackupVaultName": VAULT_NAME, "EncryptionKeyArn": {"Fn::GetAtt": ["Key", "Arn"]}},
+                },
+                "BackupRole": {
+                    "Type": "AWS::IAM::Role",
+                    "Condition": "IsHomeRegion",
+                    "Properties": {
+                        "RoleName": ROLE,
+                        "AssumeRolePolicyDocument": json.loads(TRUST),
+                        "ManagedPolicyArns": [
+                            {"Fn::Sub": MANAGED[name].replace("arn:aws:", "arn:${AWS::Partition}:")} for name in managed
+                        ],
+                    },
+                },
+            },
+        }
+    )
+
+
+def stack_set(template: str | None = None) -> Spec:
+    body = member_template() if template is None else template
+    return Spec(STACK_SET, {"name": "org-backup-member", "templateBody": body}, name="stackset", account=CENTRAL)
+
+
+def instance(target: str, region: str, *, ou: str = OU) -> Spec:
+    deployment: dict[str, Any] = {"organizationalUnitIds": [target]}
+    if target.isdigit():
+        deployment = {"organizationalUnitIds": [ou], "accounts": [target], "accountFilterType": "INTERSECTION"}
+    return Spec(
+        STACK_SET_INSTANCE,
+        {"stackSetName": "org-backup-member", "stackSetInstanceRegion": region, "deploymentTargets": deployment},
+        name=f"instance-{target}-{region}",
+        account=CENTRAL,
+        property_dependencies={"stackSetName": [stack_set().urn]},
+    )
+
+
+def stack_set_stack(*targets: str, template: str | None = None, regions: tuple[str, ...] = REGIONS) -> list[Spec]:
+    daily = policy()
+    attached = [attachment(daily, t) for t in targets]
+    instances = [instance(t, region) for t in targets for region in regions]
+    return [daily, *attached, reach(daily=[MEMBER, OTHER]), stack_set(template), *instances]
+
+
+def test_vault_and_role_deployed_by_a_stack_set_to_the_attached_ou() -> None:
+    specs = stack_set_stack(OU)
+    assert run_stack(VAULT_IN_EVERY_TARGET, specs) == []
+    assert run_stack(ROLE_IN_EVERY_TARGET, specs) == []
+
+
+def test_stack_set_instances_for_explicit_accounts() -> None:
+    daily = policy()
+    specs = [
+        daily,
+        attachment(daily, MEMBER),
+        stack_set(),
+        instance(MEMBER, "us-east-1"),
+        instance(MEMBER, "us-west-2"),
+    ]
+    assert run_stack(VAULT_IN_EVERY_TARGET, specs) == []
+    assert run_stack(ROLE_IN_EVERY_TARGET, specs) == []
+
+
+def test_stack_set_missing_a_region() -> None:
+    [message] = messages(VAULT_IN_EVERY_TARGET, stack_set_stack(OU, regions=("us-east-1",)))
+    assert f"in 2 reached account/Region(s): {MEMBER}/us-west-2, {OTHER}/us-west-2" in message
+
+
+def test_stack_set_missing_one_of_the_attached_ous() -> None:
+    specs = [s for s in stack_set_stack(OU, SECOND_OU) if not s.name.startswith(f"instance-{SECOND_OU}")]
+    [vault_message] = messages(VAULT_IN_EVERY_TARGET, specs)
+    assert vault_message == (
+        f"policy daily plan(s) OrgBackupPlanDaily back up into vault {VAULT_NAME}, which no StackSet instance "
+        f"deploys to the attached OU/Region(s) {SECOND_OU}/us-east-1, {SECOND_OU}/us-west-2; jobs there will fail"
+    )
+    [role_message] = messages(ROLE_IN_EVERY_TARGET, specs)
+    assert f"role {ROLE} of selection(s) OrgBackupPlanDaily/OrgDailyBackupSelection is deployed by no StackSet" in (
+        role_message
+    )
+    assert f"in 1 attached OU(s): {SECOND_OU}" in role_message
+
+
+def test_stack_set_role_without_the_s3_policies() -> None:
+    template = member_template(("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"))
+    [message] = messages(ROLE_IN_EVERY_TARGET, stack_set_stack(OU, template=template))
+    assert "lacks the managed policies AWSBackupServiceRolePolicyForS3Backup" in message
+    assert f"in 2 reached account(s): {MEMBER}, {OTHER}" in message
+
+
+def test_unreadable_stack_set_template_deploys_nothing_the_rules_can_see() -> None:
+    specs = stack_set_stack(OU, template="Resources:\n  BackupVault:\n    Type: AWS::Backup::BackupVault\n")
+    assert len(messages(VAULT_IN_EVERY_TARGET, specs)) == 1
+    assert len(messages(ROLE_IN_EVERY_TARGET, specs)) == 1
+
+
+def test_stack_set_instance_that_leaves_accounts_out_covers_no_ou() -> None:
+    specs = stack_set_stack(OU)
+    for spec in specs:
+        if spec.type == STACK_SET_INSTANCE:
+            spec.props = {
+                **spec.props,
+                "deploymentTargets": {
+                    "organizationalUnitIds": [OU],
+                    "accounts": [OTHER],
+                    "accountFilterType": "DIFFERENCE",
+                },
+            }
+    [message] = messages(VAULT_IN_EVERY_TARGET, specs)
+    assert f"in 4 reached account/Region(s): {MEMBER}/us-east-1" in message

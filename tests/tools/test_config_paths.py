@@ -47,15 +47,36 @@ CENTRAL = "org-backup:central_vaults:CentralVaults"
     ("resources", "policy", "message", "expected"),
     [
         (vault_chain(MEMBER, "aws:backup/vault:Vault"), "backup-every-vault-locked", "no lock", "vaults.member.lock"),
-        (vault_chain(MEMBER, "aws:backup/vault:Vault"), "backup-vault-no-force-destroy", "x", "vaults.member.force_destroy"),
+        (
+            vault_chain(MEMBER, "aws:backup/vault:Vault"),
+            "backup-vault-no-force-destroy",
+            "x",
+            "vaults.member.force_destroy",
+        ),
         (vault_chain(MEMBER, "aws:backup/vaultPolicy:VaultPolicy"), "any", "x", "vaults.member"),
-        (vault_chain(CENTRAL, "aws:backup/vaultLockConfiguration:VaultLockConfiguration"), "any", "x", "vaults.central.lock"),
+        (
+            vault_chain(CENTRAL, "aws:backup/vaultLockConfiguration:VaultLockConfiguration"),
+            "any",
+            "x",
+            "vaults.central.lock",
+        ),
         (vault_chain(CENTRAL, "aws:kms/key:Key"), "any", "x", "vaults.central.key"),
         (vault_chain(MEMBER, "aws:iam/role:Role", name="OrgBackupServiceRole"), "any", "x", "vaults.backup_role_name"),
         (vault_chain(MEMBER, "aws:iam/role:Role", name="org-backup-event-forwarding"), "any", "x", "alerting"),
         (vault_chain(MEMBER, "aws:backup/framework:Framework"), "any", "x", "audit"),
         (vault_chain("org-backup:audit:AuditReporting", "aws:s3/bucket:Bucket"), "any", "x", "audit"),
-        (vault_chain("org-backup:organization:OrganizationSettings", "aws:backup/globalSettings:GlobalSettings"), "any", "x", "organization"),
+        (
+            vault_chain("org-backup:member_stackset:MemberStackSet", "aws:cloudformation/stackSet:StackSet"),
+            "any",
+            "x",
+            "member_deployment",
+        ),
+        (
+            vault_chain("org-backup:organization:OrganizationSettings", "aws:backup/globalSettings:GlobalSettings"),
+            "any",
+            "x",
+            "organization",
+        ),
         (org_policy_chain("org-backup-aaaa-1"), "any", "the policy is too large", "plans.daily"),
         (
             org_policy_chain("org-backup-aaaa-1"),
@@ -71,7 +92,12 @@ CENTRAL = "org-backup:central_vaults:CentralVaults"
         ),
         (org_policy_chain("org-backup-aaaa-1"), "any", "plans.daily.selections.tags.t: bad", "plans.daily.selections"),
         (org_policy_chain("org-backup-bbbb-1"), "any", "no attachment", "plans"),
-        (org_policy_chain("org-backup-custom-scratch", attachment=True), "any", "x", "backup_policies.custom.scratch.targets"),
+        (
+            org_policy_chain("org-backup-custom-scratch", attachment=True),
+            "any",
+            "x",
+            "backup_policies.custom.scratch.targets",
+        ),
         (
             org_policy_chain("org-backup-custom-scratch"),
             "any",
@@ -79,6 +105,7 @@ CENTRAL = "org-backup:central_vaults:CentralVaults"
             f"backup_policies.custom.scratch.content.plans.p.rules.r.copy_actions.{ARN}",
         ),
         ([], "any", "plans.weekly.rules.weekly: no copy", "plans.weekly.rules.weekly"),
+        ([], "backup-report-plan", "no report plan references a framework", "audit"),
         ([], "any", "the stack has no delegated administrator", None),
     ],
 )

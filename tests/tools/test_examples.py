@@ -21,7 +21,10 @@ EXAMPLES_DIR = PROJECT_DIR / "examples"
 # Exit 1: exactly these mandatory policies fire. Exit 2: the configuration loader reports this rule id.
 EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "01-member-vault-unlocked": (1, frozenset({"backup-every-vault-locked"})),
-    "02-copy-to-unlocked-central-vault": (1, frozenset({"backup-copy-destination-locked", "backup-every-vault-locked"})),
+    "02-copy-to-unlocked-central-vault": (
+        1,
+        frozenset({"backup-copy-destination-locked", "backup-every-vault-locked"}),
+    ),
     "03-retention-below-lock-minimum": (2, "retention-within-lock"),
     "04-custom-retention-below-lock-minimum": (1, frozenset({"backup-plan-retention-within-lock"})),
     "05-policy-over-10000-characters": (1, frozenset({"org-backup-policy-valid"})),
@@ -70,7 +73,9 @@ def test_the_table_lists_every_example_and_the_readme_agrees():
 def test_example_fails_with_its_rule(name: str, result_of: Results):
     expected_code, rules = EXPECTED[name]
     header = (EXAMPLES_DIR / f"{name}.yaml").read_text(encoding="utf-8").split("\nconfig:", 1)[0]
-    assert f"Expected exit status of `python -m tools.preview --config examples/{name}.yaml`: {expected_code}." in header
+    assert (
+        f"Expected exit status of `python -m tools.preview --config examples/{name}.yaml`: {expected_code}." in header
+    )
     result = result_of(name)
 
     document: dict[str, Any] = json.loads(render(result, "json"))

@@ -117,7 +117,9 @@ def test_stack_policy_sees_outputs_parents_and_dependencies():
         seen["outputs"] = dict(by_name["policies"].props)
         seen["parent"] = by_name["lock"].parent.name
         seen["dependencies"] = [d.name for d in by_name["lock"].dependencies]
-        seen["property_dependencies"] = {k: [d.name for d in v] for k, v in by_name["lock"].property_dependencies.items()}
+        seen["property_dependencies"] = {
+            k: [d.name for d in v] for k, v in by_name["lock"].property_dependencies.items()
+        }
         report("stack-wide")
         report("on the lock", by_name["lock"].urn)
 

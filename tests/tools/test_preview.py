@@ -11,11 +11,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
 from tools import reports, sarif
 from tools.offline import PROJECT_DIR
 from tools.policy_eval import load_pack
 from tools.preview import main
-from tools.preview_model import MAX_POLICY_CHARS, Preview
+from tools.preview_model import Preview
 
 PROD_FILE = PROJECT_DIR / "Pulumi.prod.yaml"
 
@@ -34,7 +35,7 @@ def test_text_shows_each_account_and_region_and_the_policy_sizes(prod_preview: P
     assert "1 backup.VaultLockConfiguration" in text
     for policy in prod_preview.backup_policies:
         assert f"{policy.name}  {policy.size:,} characters" in text
-        assert 0 < policy.size <= MAX_POLICY_CHARS
+        assert 0 < policy.size <= MAX_BACKUP_POLICY_CHARS
     assert "ou-ab12-22222222 (non-prod)" in text
     assert text.rstrip().splitlines()[-1].startswith("PASS (exit 0): 0 mandatory")
 
@@ -178,3 +179,15 @@ def test_a_missing_stack_or_policy_config_exits_2(tmp_path: Path, capsys: pytest
     bad.write_text('{"no-such-policy": "disabled"}')
     assert main(["--stack", "prod", "--policy-config", str(bad)]) == 2
     assert "no policy of that name in the pack [policy-config]" in capsys.readouterr().out
+
+
+def test_a_corrupt_inventory_or_an_unwritable_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text("organization_id: [", encoding="utf-8")
+    broken = broken_stack_file(tmp_path, "inventory_file: inventory/{stack}.yaml", f"inventory_file: {inventory}")
+
+    assert main(["--config", str(broken)]) == 2
+    assert "[inventory-unreadable]" in capsys.readouterr().out
+
+    assert main(["--config", str(broken), "--output", str(tmp_path / "no-such-dir" / "out.txt")]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -93,6 +93,9 @@ def test_report_setting_findings() -> None:
 
 
 def test_report_setting_json_allowed_for_a_single_account_and_region() -> None:
-    assert check_report_setting(
-        "plan", template=None, formats=["CSV", "JSON"], organization_wide=False, cross_region=False
-    ) == []
+    assert (
+        check_report_setting(
+            "plan", template=None, formats=["CSV", "JSON"], organization_wide=False, cross_region=False
+        )
+        == []
+    )

@@ -84,17 +84,30 @@ def test_may_select_ignores_tags() -> None:
     assert not policy_selection_may_select(resource_selection(("*",), ("arn:aws:s3:::*",)), BUCKET)
 
 
-def test_backup_selection_shape() -> None:
-    def selects(**kwargs) -> bool:
-        arguments = {"resources": [], "not_resources": [], "tag_list": [], "conditions": [], "tags": {}, "arn": TABLE}
-        arguments.update(kwargs)
-        return plan_selection_selects(**arguments)
+def selects(
+    *,
+    resources: tuple[str, ...] = (),
+    not_resources: tuple[str, ...] = (),
+    tag_list: tuple[tuple[str, str], ...] = (),
+    conditions: tuple[ParsedCondition, ...] = (),
+    tags: dict[str, str] | None = None,
+) -> bool:
+    return plan_selection_selects(
+        resources=resources,
+        not_resources=not_resources,
+        tag_list=tag_list,
+        conditions=conditions,
+        arn=TABLE,
+        tags=tags or {},
+    )
 
-    assert selects(resources=["arn:aws:dynamodb:*:*:table/*"])
-    assert not selects(resources=["arn:aws:dynamodb:*:*:table/*"], not_resources=[TABLE])
-    assert selects(tag_list=[("backup", "daily"), ("backup", "hourly")], tags={"backup": "hourly"})
-    assert not selects(tag_list=[("backup", "daily")], tags={"backup": "hourly"})
+
+def test_backup_selection_shape() -> None:
+    assert selects(resources=("arn:aws:dynamodb:*:*:table/*",))
+    assert not selects(resources=("arn:aws:dynamodb:*:*:table/*",), not_resources=(TABLE,))
+    assert selects(tag_list=(("backup", "daily"), ("backup", "hourly")), tags={"backup": "hourly"})
+    assert not selects(tag_list=(("backup", "daily"),), tags={"backup": "hourly"})
     prod = ParsedCondition("string_equals", "aws:ResourceTag/env", "prod")
-    assert selects(conditions=[prod], tags={"env": "prod"})
-    assert not selects(resources=["*"], conditions=[prod], tags={})
+    assert selects(conditions=(prod,), tags={"env": "prod"})
+    assert not selects(resources=("*",), conditions=(prod,))
     assert not selects()

@@ -1,0 +1,149 @@
+"""The audit and coverage rules on what the prod stack really registers (the program under mocks).
+
+The prod stack must pass every mandatory rule of these domains, and a broken copy of it (a member without
+its backup role or one of its vaults, a policy attached to an account the stack does not equip, too many
+frameworks) must fire exactly the rule that names that mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import pytest
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+
+from rules import audit, coverage
+from rules.resources import FRAMEWORK, ORG_POLICY, ORG_POLICY_ATTACHMENT, PROVIDER
+from tools.offline import RecordedResource, load_stack_config, run_program
+
+from .harness import Spec, run_resource, run_stack
+
+POLICIES = audit.POLICIES + coverage.POLICIES
+MANDATORY_RULES = [p for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY]
+ADVISORY_AUDIT_RULES = [p for p in audit.POLICIES if p.enforcement_level == EnforcementLevel.ADVISORY]
+VAULT_RULE = "backup-vault-in-every-target"
+ROLE_RULE = "backup-role-in-every-target"
+SANDBOX_ACCOUNT = "666666666601"
+
+
+def to_specs(resources: Iterable[RecordedResource]) -> list[Spec]:
+    """Recorded registrations as harness specs; a component's props are its inputs plus its outputs."""
+    kept = [r for r in resources if r.type != PROVIDER]
+    urns = {r.urn: Spec(r.type, {}, name=r.name).urn for r in kept}
+    assert len(set(urns.values())) == len(kept), "type and name must identify each resource"
+    return [
+        Spec(
+            type=r.type,
+            props=dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
+            name=r.name,
+            account=r.account,
+            region=r.region or "us-east-1",
+            protect=r.protect,
+            ignore_changes=r.ignore_changes,
+            parent=urns.get(r.parent_urn) if r.parent_urn else None,
+            dependencies=[urns[u] for u in r.dependencies if u in urns],
+            property_dependencies={k: [urns[u] for u in v if u in urns] for k, v in r.property_dependencies.items()},
+        )
+        for r in kept
+    ]
+
+
+def violations(specs: Sequence[Spec], policies: Iterable[Policy]) -> dict[str, list[str]]:
+    """Rule name -> messages, for the rules that fire."""
+    out: dict[str, list[str]] = {}
+    for policy in policies:
+        if isinstance(policy, ResourceValidationPolicy):
+            wanted = policy.resource_types  # type: ignore[attr-defined]
+            messages = [m for spec in specs if spec.type in wanted for m in run_resource(policy, spec)]
+        else:
+            messages = [m for _, m in run_stack(policy, specs)]
+        if messages:
+            out[policy.name] = messages
+    return out
+
+
+@pytest.fixture(scope="module")
+def prod() -> list[Spec]:
+    return to_specs(run_program(load_stack_config("prod"), stack="prod").resources)
+
+
+def without(specs: list[Spec], name: str) -> list[Spec]:
+    kept = [s for s in specs if s.name != name]
+    assert len(kept) == len(specs) - 1, f"{name} is not in the prod stack"
+    return kept
+
+
+def test_prod_stack_passes_the_mandatory_audit_and_coverage_rules(prod: list[Spec]) -> None:
+    assert {p.name for p in MANDATORY_RULES} == {
+        "backup-audit-controls-quota",
+        "backup-vault-notifications-valid",
+        VAULT_RULE,
+        ROLE_RULE,
+    }
+    assert violations(prod, MANDATORY_RULES) == {}
+
+
+def test_prod_stack_has_audit_evidence_and_alerting(prod: list[Spec]) -> None:
+    assert violations(prod, ADVISORY_AUDIT_RULES) == {}
+
+
+def test_member_without_its_backup_role(prod: list[Spec]) -> None:
+    found = violations(without(prod, "member-444444444401-backup-role"), MANDATORY_RULES)
+    assert set(found) == {ROLE_RULE}
+    assert all(
+        "role OrgBackupServiceRole" in m and "does not exist in 1 reached account(s): 444444444401" in m
+        for m in found[ROLE_RULE]
+    )
+
+
+def test_member_without_one_of_its_vaults(prod: list[Spec]) -> None:
+    found = violations(without(prod, "member-555555555502-eu-west-1-vault"), MANDATORY_RULES)
+    assert set(found) == {VAULT_RULE}
+    [message] = found[VAULT_RULE]
+    assert "back up into vault org-backup" in message
+    assert "in 1 reached account/Region(s): 555555555502/eu-west-1" in message
+
+
+def test_policy_attached_to_an_account_with_no_vault_or_role(prod: list[Spec]) -> None:
+    policy = next(s for s in prod if s.type == ORG_POLICY)
+    model = next(s for s in prod if s.type == ORG_POLICY_ATTACHMENT and s.parent == policy.urn)
+    stray = dataclasses.replace(
+        model, name=f"{policy.name}-{SANDBOX_ACCOUNT}", props={**model.props, "targetId": SANDBOX_ACCOUNT}
+    )
+    found = violations([*prod, stray], MANDATORY_RULES)
+    assert set(found) == {VAULT_RULE, ROLE_RULE}
+    assert all(f"{SANDBOX_ACCOUNT}/" in m for m in found[VAULT_RULE])
+    assert all(f"reached account(s): {SANDBOX_ACCOUNT};" in m for m in found[ROLE_RULE])
+
+
+def test_too_many_controls_in_one_account_and_region(prod: list[Spec]) -> None:
+    model = next(s for s in prod if s.type == FRAMEWORK and s.account == "444444444401" and s.region == "us-east-1")
+    per_framework = len(model.props["controls"])
+    frameworks = 50 // per_framework + 1
+    extra = [dataclasses.replace(model, name=f"{model.name}-copy{i}") for i in range(frameworks - 1)]
+    found = violations([*prod, *extra], MANDATORY_RULES)
+    assert set(found) == {"backup-audit-controls-quota"}
+    assert found["backup-audit-controls-quota"][-1].startswith(
+        f"{frameworks * per_framework} controls across {frameworks} framework(s) in account 444444444401 "
+        "Region us-east-1"
+    )
+
+
+@pytest.fixture(scope="module")
+def prod_stack_set() -> list[Spec]:
+    """The prod stack with member vaults and roles deployed by a StackSet (member_deployment.mode stackset)."""
+    config = {**load_stack_config("prod"), "org-backup:member_deployment": {"mode": "stackset"}}
+    return to_specs(run_program(config, stack="prod").resources)
+
+
+def test_prod_stack_in_stack_set_mode_passes(prod_stack_set: list[Spec]) -> None:
+    assert not [s for s in prod_stack_set if s.name == "member-444444444401-backup-role"]
+    assert violations(prod_stack_set, MANDATORY_RULES) == {}
+
+
+def test_stack_set_instance_missing_for_an_attached_ou(prod_stack_set: list[Spec]) -> None:
+    found = violations(without(prod_stack_set, "member-stackset-eu-west-1-ou-ab12-22222222"), MANDATORY_RULES)
+    assert set(found) == {VAULT_RULE}
+    [message] = found[VAULT_RULE]
+    assert "which no StackSet instance deploys to the attached OU/Region(s) ou-ab12-22222222/eu-west-1" in message
