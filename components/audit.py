@@ -43,6 +43,7 @@ class AuditReporting(pulumi.ComponentResource):
             region=region,
             bucket=bucket_name,
             force_destroy=False,
+            tags={"backup": "none", "org-backup:role": "audit-reports"},
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=True),
         )
         bucket_child = pulumi.ResourceOptions(parent=self.bucket, provider=provider)

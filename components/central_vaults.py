@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents.kms import central_backup_key_policy
-from components.documents.vault_policy import central_vault_policy
+from components.documents.vault_policy import central_vault_policy, with_extra_statements
 from components.vault import BACKUP_KEY_TAG, LockedVault
 from stackconfig.model import StackConfig
 
@@ -47,10 +47,13 @@ class CentralVaults(pulumi.ComponentResource):
                     break_glass_role_arns=admins,
                     partition=org.partition,
                 ),
-                vault_policy=central_vault_policy(
-                    organization_id=org.id,
-                    organization_paths=central.allowed_organization_paths,
-                    break_glass_role_arns=admins,
+                vault_policy=with_extra_statements(
+                    central_vault_policy(
+                        organization_id=org.id,
+                        organization_paths=central.allowed_organization_paths,
+                        break_glass_role_arns=admins,
+                    ),
+                    central.extra_access_policy_statements,
                 ),
                 lock=central.lock,
                 key_settings=central.key,

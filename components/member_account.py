@@ -16,7 +16,7 @@ from components.documents.events import (
 )
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.kms import member_backup_key_policy
-from components.documents.vault_policy import member_vault_policy
+from components.documents.vault_policy import member_vault_policy, with_extra_statements
 from components.vault import LockedVault, policy_json
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
@@ -93,8 +93,11 @@ class MemberAccount(pulumi.ComponentResource):
                     central_account_id=org.central_vault_account_id,
                     partition=org.partition,
                 ),
-                vault_policy=member_vault_policy(
-                    break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id]
+                vault_policy=with_extra_statements(
+                    member_vault_policy(
+                        break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id]
+                    ),
+                    member.extra_access_policy_statements,
                 ),
                 lock=member.lock,
                 key_settings=member.key,

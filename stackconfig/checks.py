@@ -11,9 +11,12 @@ import ipaddress
 import string
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from components.documents.iam import require_organization_paths
+from policies.backup_rules import audit as audit_rules
+from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules.findings import Finding, join
 
@@ -264,6 +267,16 @@ def _organization_paths(paths: list[str], organization_id: str) -> list[Finding]
     return out
 
 
+def _extra_statements(path: str, statements: list[dict[str, Any]]) -> list[Finding]:
+    """A team's own vault-policy statements meet the same least-privilege rules as the generated ones."""
+    out: list[Finding] = []
+    for i, stmt in enumerate(statements):
+        document = {"Version": "2012-10-17", "Statement": [stmt]}
+        for finding in iam_rules.check_policy_document(document, path=join(path, i)):
+            out.append(replace(finding, path=join(path, i)))
+    return out
+
+
 def _vault_name(path: str, name: str) -> list[Finding]:
     if limits.VAULT_NAME_RE.fullmatch(name):
         return []
@@ -284,6 +297,7 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
         )
     else:
         out += _check_lock(join(where, "lock"), vault.lock)
+    out += _extra_statements(join(where, "extra_access_policy_statements"), vault.extra_access_policy_statements)
     if vault.force_destroy:
         out.append(
             Finding(
@@ -691,54 +705,29 @@ def _bucket_name(name: str) -> list[Finding]:
 
 
 def check_audit(audit: Audit) -> list[Finding]:
+    """Controls and reports are judged by the same rules the policy pack applies to Framework/ReportPlan."""
     out: list[Finding] = []
     if audit.report_bucket_name is not None:
         out += _bucket_name(audit.report_bucket_name)
     for name, control in audit.controls.items():
         path = join("audit.controls", name)
-        allowed = limits.AUDIT_CONTROLS.get(name)
-        if allowed is None:
-            out.append(Finding(path, name, "audit-control", f"unknown Audit Manager control {name!r}"))
-            continue
-        for parameter, value in control.parameters.items():
-            if parameter not in allowed:
-                out.append(
-                    Finding(
-                        join(path, "parameters", parameter),
-                        parameter,
-                        "audit-parameter",
-                        f"{name} has no parameter {parameter!r} (known: {sorted(allowed)})",
-                    )
-                )
-            elif parameter in ("principalArnList", "crossAccountList") and len(value.split(",")) > 5:
-                out.append(
-                    Finding(
-                        join(path, "parameters", parameter),
-                        value,
-                        "audit-list-max",
-                        f"{parameter} takes at most 5 entries",
-                    )
-                )
+        for finding in audit_rules.check_framework_control(path, name, control.parameters):
+            config_path = finding.path.replace(".inputParameters.", ".parameters.").removesuffix(".name")
+            out.append(replace(finding, path=config_path))
     for i, template in enumerate(audit.reports):
-        if template not in limits.REPORT_TEMPLATES:
-            out.append(
-                Finding(
-                    join("audit.reports", i),
-                    template,
-                    "report-template",
-                    f"unknown report template (known: {sorted(limits.REPORT_TEMPLATES)})",
-                )
+        out += [
+            replace(f, path=join("audit.reports", i))
+            for f in audit_rules.check_report_setting(
+                "audit", template=template, formats=[], organization_wide=True, cross_region=True
             )
+        ]
     out += _duplicates("audit.reports", audit.reports, "report template")
-    if audit.formats != ["CSV"]:
-        out.append(
-            Finding(
-                "audit.formats",
-                audit.formats,
-                "report-format",
-                "organization-wide and cross-Region reports are CSV only",
-            )
+    out += [
+        replace(f, path="audit.formats")
+        for f in audit_rules.check_report_setting(
+            "audit", template=None, formats=audit.formats, organization_wide=True, cross_region=True
         )
+    ]
     return out
 
 

@@ -125,6 +125,7 @@ class KeySettings(Model):
 
 class MemberVault(Model):
     name: Name = "org-backup"
+    extra_access_policy_statements: list[dict[str, Any]] = Field(default_factory=list)
     lock: VaultLock | None
     break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False
@@ -142,6 +143,7 @@ class AirGappedVault(Model):
 
 class CentralVault(Model):
     name: Name = "org-backup-central"
+    extra_access_policy_statements: list[dict[str, Any]] = Field(default_factory=list)
     lock: VaultLock | None
     allowed_organization_paths: list[Annotated[str, StringConstraints(min_length=3)]] = Field(default_factory=list)
     break_glass_role_names: list[RoleName] = Field(default_factory=list)

@@ -24,7 +24,7 @@ from stackconfig.inventory import InventoryError
 from stackconfig.layout import build_layout
 from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
 from tools import reports, sarif
-from tools.offline import run_program, stack_file
+from tools.offline import PROJECT_DIR, run_program, stack_file
 from tools.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
 from tools.preview_model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
 
@@ -108,14 +108,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="JSON policy-pack config (as `pulumi preview --policy-pack-config`): name -> {enforcementLevel, ...}",
+        help="JSON policy-pack config (as `pulumi preview --policy-pack-config`): name -> {enforcementLevel, ...}; "
+        "default: policy-config/<stack>.json when it exists",
     )
     return parser.parse_args(argv)
 
 
+def default_policy_config(stack: str) -> Path | None:
+    """``policy-config/<stack>.json``, the file `pulumi preview --policy-pack-config` gets for that stack."""
+    path = PROJECT_DIR / "policy-config" / f"{stack}.json"
+    return path if path.is_file() else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    result = build_preview(args.stack, args.config, args.policy_config)
+    result = build_preview(args.stack, args.config, args.policy_config or default_policy_config(args.stack))
     text = render(result, args.format)
     code = exit_code(result)
     if args.output is not None:

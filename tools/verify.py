@@ -126,6 +126,7 @@ class Verification:
     findings: list[OpsFinding]
     coverage: list[Coverage]
     hours: int
+    admin: AccountAccess | None
 
 
 # --------------------------------------------------------------------------- effective backup policy
@@ -733,7 +734,7 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
         coverage.append(row)
         findings += found
     coverage.sort(key=lambda c: (c.kind != "member", c.account_id, c.region))
-    return Verification(org, tree, layout, findings, coverage, hours)
+    return Verification(org, tree, layout, findings, coverage, hours, admin)
 
 
 def _state(row: Coverage) -> str | None:

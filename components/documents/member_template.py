@@ -200,9 +200,7 @@ def _alerting_resources(config: StackConfig) -> Template:
                 "Description": "org-backup: forward failed, aborted and expired AWS Backup jobs to the central bus",
                 "EventPattern": failed_job_event_pattern(),
                 "State": "ENABLED",
-                "Targets": [
-                    {"Id": "central-bus", "Arn": bus_arn, "RoleArn": _role_arn(config, FORWARDING_ROLE_NAME)}
-                ],
+                "Targets": [{"Id": "central-bus", "Arn": bus_arn, "RoleArn": _role_arn(config, FORWARDING_ROLE_NAME)}],
             },
         },
     }

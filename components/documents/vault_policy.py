@@ -137,3 +137,8 @@ def central_vault_policy(
         ),
         _deny_protected_actions(break_glass),
     )
+
+
+def with_extra_statements(document: Document, statements: Sequence[Statement]) -> Document:
+    """A generated vault policy plus a team's own statements, held to the same checks (``ValueError``)."""
+    return policy_document(*document["Statement"], *(dict(s) for s in statements))

@@ -298,7 +298,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         _set("audit/controls", {"BACKUP_FOO": {}}),
         "audit.controls.BACKUP_FOO",
         "audit-control",
-        "unknown Audit Manager control",
+        "is not an Audit Manager control",
     ),
     (
         "unknown control parameter",
@@ -308,16 +308,48 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         ),
         "audit.controls.BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK.parameters.retentionDays",
         "audit-parameter",
-        "no parameter 'retentionDays'",
+        "takes no 'retentionDays'",
     ),
     (
         "unknown report template",
         _set("audit/reports", ["BACKUP_REPORT"]),
         "audit.reports[0]",
         "report-template",
-        "unknown report template",
+        "is not a report template",
     ),
-    ("JSON reports", _set("audit/formats", ["CSV", "JSON"]), "audit.formats", "report-format", "CSV only"),
+    (
+        "bucket name",
+        _set("audit/report_bucket_name", "xn--reports"),
+        "audit.report_bucket_name",
+        "bucket-name",
+        "reserved prefix",
+    ),
+    (
+        "OU path outside the organization",
+        _set("vaults/central/allowed_organization_paths", ["o-zzzzzzzzzz/r-ab12/*"]),
+        "vaults.central.allowed_organization_paths[0]",
+        "organization-path",
+        "OU path",
+    ),
+    (
+        "extra statement with an unconditioned wildcard principal",
+        _set(
+            "vaults/central/extra_access_policy_statements",
+            [
+                {
+                    "Sid": "AllowCopyIn",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "backup:CopyIntoBackupVault",
+                    "Resource": "*",
+                }
+            ],
+        ),
+        "vaults.central.extra_access_policy_statements[0]",
+        "wildcard-principal-org-condition",
+        "aws:PrincipalOrgID",
+    ),
+    ("JSON reports", _set("audit/formats", ["CSV", "JSON"]), "audit.formats", "report-format-csv-only", "CSV only"),
     (
         "email endpoint",
         _set("alerting/subscriptions", [{"protocol": "email", "endpoint": "oncall"}]),
@@ -375,7 +407,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         ),
         "audit.controls.BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT.parameters.crossAccountList",
         "audit-list-max",
-        "at most 5 entries",
+        "at most 5",
     ),
     (
         "too many conditions",
