@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "15-too-many-policies-on-target": (2, "backup-policies-per-target"),
     "16-custom-list-copy-actions": (1, frozenset({"org-backup-policy-valid"})),
     "17-lock-grace-period-1-day": (2, "lock-changeable-range"),
+    "18-wildcard-principal-without-org-condition": (2, "wildcard-principal-org-condition"),
 }
 
 Results = Callable[[str], Preview | ConfigProblem]
