@@ -6,6 +6,8 @@ sits in the component tree: a reviewer fixes configuration, not resources.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -171,6 +173,39 @@ class BackupPolicyInfo:
         return len(self.content)
 
 
+@dataclass(frozen=True)
+class ComplianceLock:
+    """Where a compliance lock goes and the first day on which nobody, AWS included, can remove it."""
+
+    where: str
+    vault: str
+    changeable_for_days: int
+    irreversible_from: dt.date
+
+
+def _template_compliance_locks(stack_set: RecordedResource, today: dt.date) -> list[ComplianceLock]:
+    try:
+        template = json.loads(stack_set.inputs.get("templateBody") or "{}")
+    except (TypeError, ValueError):
+        return []
+    out = []
+    for resource in (template.get("Resources") or {}).values():
+        props = resource.get("Properties") or {} if isinstance(resource, dict) else {}
+        lock = props.get("LockConfiguration") if resource.get("Type") == "AWS::Backup::BackupVault" else None
+        days = lock.get("ChangeableForDays") if isinstance(lock, dict) else None
+        if isinstance(days, (int, float)):
+            name = props.get("BackupVaultName")
+            out.append(
+                ComplianceLock(
+                    f"every account of StackSet {stack_set.inputs.get('name')}",
+                    name if isinstance(name, str) else "(from the template)",
+                    int(days),
+                    today + dt.timedelta(days=int(days)),
+                )
+            )
+    return out
+
+
 @dataclass
 class Preview:
     """Everything one offline preview run produced; ``exit_code`` is the CLI's answer."""
@@ -199,6 +234,25 @@ class Preview:
         for v in self.violations:
             bucket = out.setdefault(v.enforcement, {})
             bucket[v.severity] = bucket.get(v.severity, 0) + 1
+        return out
+
+    @property
+    def compliance_locks(self) -> list[ComplianceLock]:
+        """Every compliance-mode Vault Lock this deployment would create: irreversible after its grace period."""
+        today = dt.date.today()
+        out: list[ComplianceLock] = []
+        for r in self.run.resources:
+            if r.type == "aws:backup/vaultLockConfiguration:VaultLockConfiguration":
+                days = r.inputs.get("changeableForDays")
+                if isinstance(days, (int, float)):
+                    where = f"{self.label(r.account)} {r.region}"
+                    out.append(
+                        ComplianceLock(
+                            where, str(r.inputs.get("backupVaultName")), int(days), today + dt.timedelta(days=int(days))
+                        )
+                    )
+            elif r.type == "aws:cloudformation/stackSet:StackSet":
+                out += _template_compliance_locks(r, today)
         return out
 
     def label(self, node_id: str | None) -> str:

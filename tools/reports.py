@@ -100,6 +100,13 @@ def render_text(preview: Preview) -> str:
         targets = [preview.label(t) for t in p.targets] or ["nothing"]
         lines += _wrap_items(targets, "    attached to ")
         lines.append(f"    reaches {len(p.reaches)} account(s); config: {p.config_path}")
+    locks = preview.compliance_locks
+    lines += ["", f"Compliance-mode Vault Locks ({len(locks)}): irreversible after their grace period"]
+    lines += [
+        f"  ! {lock.vault} in {lock.where}: can be removed only until {lock.irreversible_from.isoformat()} "
+        f"({lock.changeable_for_days} days after creation); after that nobody can shorten retention or delete it"
+        for lock in locks
+    ] or ["  (none)"]
     lines += ["", f"Policy violations ({len(preview.violations)})"]
     if not preview.violations:
         lines.append("  (none)")
@@ -173,6 +180,19 @@ def render_markdown(preview: Preview) -> str:
         ]
         table = _table(["Severity", "Policy", "Resource", "Config", "Message", "Fix"], rows)
         lines += [*_collapsible(f"{enforcement.capitalize()} ({len(found)})", table, len(found)), ""]
+    locks = preview.compliance_locks
+    lines += ["", f"### :warning: Compliance-mode Vault Locks ({len(locks)})", ""]
+    lines += (
+        _table(
+            ["Vault", "Where", "Grace (days)", "Irreversible from"],
+            [
+                [f"`{lock.vault}`", lock.where, str(lock.changeable_for_days), lock.irreversible_from.isoformat()]
+                for lock in locks
+            ],
+        )
+        if locks
+        else ["None."]
+    )
     lines += ["", "### Backup policies", ""]
     rows = [
         [
@@ -213,6 +233,15 @@ def to_json(preview: Preview) -> dict[str, Any]:
         "stack": preview.stack,
         "config_file": display_path(preview.config_file),
         "exit_code": preview.exit_code,
+        "compliance_locks": [
+            {
+                "vault": lock.vault,
+                "where": lock.where,
+                "changeable_for_days": lock.changeable_for_days,
+                "irreversible_from": lock.irreversible_from.isoformat(),
+            }
+            for lock in preview.compliance_locks
+        ],
         "resources": [
             {
                 "type": r.type,

@@ -191,3 +191,23 @@ def test_a_corrupt_inventory_or_an_unwritable_output_exits_2(tmp_path: Path, cap
 
     assert main(["--config", str(broken), "--output", str(tmp_path / "no-such-dir" / "out.txt")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_compliance_locks_get_their_own_warning_with_the_irreversible_date(prod_preview: Preview):
+    import datetime as dt
+
+    from tools.reports import render_markdown, render_text, to_json
+
+    locks = to_json(prod_preview)["compliance_locks"]
+    expected_date = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    assert locks == [
+        {
+            "vault": "org-backup-central",
+            "where": "333333333333 (backup-central) us-west-2",
+            "changeable_for_days": 3,
+            "irreversible_from": expected_date,
+        }
+    ]
+    text = render_text(prod_preview)
+    assert "Compliance-mode Vault Locks (1)" in text and f"can be removed only until {expected_date}" in text
+    assert "Compliance-mode Vault Locks (1)" in render_markdown(prod_preview)
