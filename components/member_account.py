@@ -133,6 +133,10 @@ class MemberAccount(pulumi.ComponentResource):
             rt = config.restore_testing
             if rt.enabled and account.id in rt.accounts:
                 self._restore_testing(prefix, config, region, provider)
+        # What a plan needs to run (each vault implies its key and the role): the backup policies wait for
+        # these, not for every resource of the account, because the SDK checks a dependency list for cycles
+        # in time quadratic in its length, which at a thousand accounts costs more than the whole program.
+        self.ready: list[pulumi.Resource] = [self.role, *self.role_policies, *(v.vault for v in self.vaults.values())]
         self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})
 
     def _restore_testing(self, prefix: str, config: StackConfig, region: str, provider: aws.Provider) -> None:

@@ -135,7 +135,7 @@ def build(loaded: Loaded) -> dict[str, Any]:
         "backup-policies",
         policies=layout.policies,
         provider=providers.get(policy_account),
-        depends_on=[*settings.ready, central, *members.values(), *member_stacks],
+        depends_on=[*settings.ready, central, *(r for m in members.values() for r in m.ready), *member_stacks],
     )
     admin = providers.get(org.backup_admin_account_id)
     outputs: dict[str, Any] = {

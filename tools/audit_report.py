@@ -11,103 +11,46 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from policies.backup_rules.arns import parse_vault_arn
-from tools.audit_render import render_csv, render_html, render_markdown
-from tools.aws import AccessError, AccountAccess, Aws, error_code, fan_out, paginate
+from tools.audit_render import (
+    WINDOWS,
+    AuditData,
+    ComplianceReport,
+    Framework,
+    JobStats,
+    render_csv,
+    render_html,
+    render_markdown,
+)
+from tools.aws import AccountAccess, Aws, error_code, fan_out, paginate
 from tools.ops import OpsFinding, Report, Stack, attempt, command_parser, run_command, utc_now
-from tools.verify import DEFAULT_HOURS, FAILURE_STATES, Coverage, Verification, coverage_table, list_jobs, verify
+from tools.verify import DEFAULT_HOURS, Coverage, coverage_table, list_jobs, verify
 
-__all__ = ["AuditData", "Framework", "JobStats", "collect", "config_revision", "main"]
+__all__ = ["collect", "config_revision", "main", "write_reports"]
 
 COMMAND = "audit_report"
-WINDOWS = (7, 30)
 COMPLIANCE_TEMPLATES = ("CONTROL_COMPLIANCE_REPORT", "RESOURCE_COMPLIANCE_REPORT")
-FAILED = frozenset(FAILURE_STATES["backup"]) | frozenset(FAILURE_STATES["copy"])
-SUCCEEDED = frozenset({"COMPLETED"})
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class JobStats:
-    """Finished jobs: completed, and failed (failed, aborted, expired or partial); running ones do not count."""
-
-    completed: int = 0
-    failed: int = 0
-
-    def add(self, state: str) -> None:
-        if state in SUCCEEDED:
-            self.completed += 1
-        elif state in FAILED:
-            self.failed += 1
-
-    @property
-    def total(self) -> int:
-        return self.completed + self.failed
-
-    def rate(self) -> str:
-        return f"{100 * self.completed / self.total:.1f}%" if self.total else "-"
-
-
-@dataclass(frozen=True)
-class Framework:
-    account_id: str
-    region: str
-    name: str
-    status: str
-    deployment: str
-    controls: int
-
-
-@dataclass(frozen=True)
-class ComplianceReport:
-    plan: str
-    template: str
-    status: str
-    completed: str
-    location: str
-
-
-@dataclass
-class AuditData:
-    """Everything the report shows; the renderers only format it."""
-
-    stack: str
-    organization_id: str
-    generated_at: datetime
-    revision: str
-    verification: Verification
-    backups: dict[tuple[str, str], dict[int, JobStats]] = field(default_factory=dict)
-    copies: dict[tuple[str, str], dict[int, JobStats]] = field(default_factory=dict)
-    daily_backups: dict[date, JobStats] = field(default_factory=dict)
-    daily_copies: dict[date, JobStats] = field(default_factory=dict)
-    central_copies: dict[str, dict[int, JobStats]] = field(default_factory=dict)
-    frameworks: list[Framework] = field(default_factory=list)
-    compliance_reports: list[ComplianceReport] = field(default_factory=list)
-    findings: list[OpsFinding] = field(default_factory=list)
-
-    @property
-    def coverage(self) -> list[Coverage]:
-        return self.verification.coverage
-
-    def days(self) -> list[date]:
-        today = self.generated_at.date()
-        return [today - timedelta(days=n) for n in range(WINDOWS[-1] - 1, -1, -1)]
 
 
 def config_revision(stack_file: Path) -> str:
     """The last commit of the stack file, or ``uncommitted``; local edits on top of it are said too."""
+
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["git", *args, "--", stack_file.name], cwd=stack_file.parent, capture_output=True, text=True, timeout=30
+            ["git", *args, "--", stack_file.name],
+            cwd=stack_file.parent,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
 
     try:
@@ -232,12 +175,22 @@ def collect(stack: Stack, aws: Aws, *, hours: int, workers: int) -> AuditData:
     )
     admin_id = stack.config.organization.backup_admin_account_id
     admin = verification.admin
-    units = [row for row in verification.coverage if row.kind == "member" and row.checked and row.region_enabled and row.reachable]
+    units = [
+        row
+        for row in verification.coverage
+        if row.kind == "member" and row.checked and row.region_enabled and row.reachable
+    ]
     for outcome in fan_out(units, partial(_unit, stack, aws, admin, now), workers=workers, label=f"{COMMAND}: jobs"):
         row = outcome.item
         if outcome.error is not None:
             data.findings.append(
-                OpsFinding("jobs", f"could not read jobs: {error_code(outcome.error)}", "check access", row.account_id, row.region)
+                OpsFinding(
+                    "jobs",
+                    f"could not read jobs: {error_code(outcome.error)}",
+                    "check access",
+                    row.account_id,
+                    row.region,
+                )
             )
             continue
         unit = outcome.unwrap()

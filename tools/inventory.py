@@ -30,7 +30,7 @@ from tools.aws import Aws
 from tools.ops import OpsFinding, Report, Severity, Stack, Table, command_parser, run_command
 from tools.organization import connect, read_organization
 
-__all__ = ["diff_inventories", "main", "ou_path", "render_inventory", "run"]
+__all__ = ["diff_inventories", "main", "ou_path", "render_inventory", "run", "yaml_text"]
 
 COMMAND = "inventory"
 HEADER = (
@@ -137,6 +137,25 @@ def _ou_changes(
     return out
 
 
+class _Dumper(yaml.SafeDumper):
+    """Quotes digit-only strings (account ids): PyYAML leaves some plain (``0980…``), and YAML 1.2 readers
+    such as the Pulumi CLI would then read a number."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"' if value.isdigit() else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
+def yaml_text(document: Any) -> str:
+    """Block style, one line per flat mapping, keys in the given order, account ids quoted."""
+    return yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=10_000, allow_unicode=True
+    )
+
+
 def render_inventory(inventory: Inventory, stack: str) -> str:
     """YAML with a header comment, one line per OU and account; ACTIVE, the default status, is left out."""
     document: dict[str, Any] = {
@@ -146,8 +165,7 @@ def render_inventory(inventory: Inventory, stack: str) -> str:
         "organizational_units": [ou.model_dump(mode="json") for ou in inventory.organizational_units],
         "accounts": [a.model_dump(mode="json", exclude_defaults=True) for a in inventory.accounts],
     }
-    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=None, width=10_000, allow_unicode=True)
-    return HEADER.format(stack=stack) + body
+    return HEADER.format(stack=stack) + yaml_text(document)
 
 
 def write_inventory(path: Path, text: str) -> None:
@@ -164,6 +182,7 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     org = connect(stack, aws)
     live = read_organization(org.organizations())
     path = stack.inventory_file()
+    shown = os.path.relpath(path)
     findings: list[OpsFinding] = []
     old: Inventory | None = None
     if path.exists():
@@ -173,9 +192,9 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
             findings.append(
                 OpsFinding(
                     check="inventory-invalid",
-                    message=f"{path} is not a valid inventory ({exc.findings[0]})",
+                    message=f"{shown} is not a valid inventory ({exc.findings[0]})",
                     action="it is replaced from Organizations" if not args.dry_run else "run without --dry-run",
-                    resource=str(path),
+                    resource=shown,
                     severity="info" if not args.dry_run else "warning",
                 )
             )
@@ -185,18 +204,16 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
             OpsFinding(
                 check="inventory-new",
                 message=f"no inventory yet: {len(live.accounts)} accounts and {len(live.organizational_units)} OUs",
-                action=f"run `{rerun}` and commit {path.name}" if args.dry_run else f"commit {path.name}",
-                resource=str(path),
+                action=f"run `{rerun}` and commit {shown}" if args.dry_run else f"commit {shown}",
+                resource=shown,
                 severity="warning" if args.dry_run else "info",
             )
         ]
     elif args.dry_run:
-        action = f"run `{rerun}`, commit {path.name}, then pulumi up"
+        action = f"run `{rerun}`, commit {shown}, then pulumi up"
         changes = diff_inventories(stack.config, old, live, severity="warning", action=action)
     else:
-        changes = diff_inventories(
-            stack.config, old, live, severity="info", action=f"commit {path.name}, then pulumi up"
-        )
+        changes = diff_inventories(stack.config, old, live, severity="info", action=f"commit {shown}, then pulumi up")
     findings += changes
     written = not args.dry_run and bool(changes)
     if written:
@@ -205,9 +222,9 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
         findings.append(
             OpsFinding(
                 check="inventory-unused",
-                message=f"accounts.source is {stack.config.accounts.source}: the program does not read {path.name}",
+                message=f"accounts.source is {stack.config.accounts.source}: the program does not read {shown}",
                 action="set accounts.source: inventory to deploy from this file",
-                resource=str(path),
+                resource=shown,
                 severity="info",
             )
         )
@@ -224,7 +241,7 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     ]
     state = "written" if written else ("stale, --dry-run wrote nothing" if changes else "up to date")
     summary = Table(
-        f"{path} ({state}): {len(live.accounts)} accounts, {len(live.organizational_units)} OUs, "
+        f"{shown} ({state}): {len(live.accounts)} accounts, {len(live.organizational_units)} OUs, "
         f"{len(members)} targeted members",
         ("TARGET", "OU", "ACCOUNTS", "MEMBERS"),
         rows,

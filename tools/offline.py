@@ -13,7 +13,7 @@ import json
 import runpy
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ import pulumi
 import pulumi.runtime
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as resource_runtime
+from pulumi.runtime.proto import source_pb2
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "org-backup"
@@ -126,8 +128,12 @@ def _stable_digits(digits: int, *parts: str) -> str:
 
 
 def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
-    """Computed outputs a real provider would return, shaped like AWS's (ids, ARNs, names)."""
-    out = dict(inputs)
+    """Computed outputs a real provider would return, shaped like AWS's (ids, ARNs, names).
+
+    Only what the inputs do not already say: outside a dry run the SDK resolves every other output from
+    the resource's own inputs, exactly as it would with a real engine.
+    """
+    out: dict[str, Any] = {}
     resource_name = inputs.get("name") or name
     if type_token == "aws:kms/key:Key":
         key_id = f"mock-key-{_stable_digits(12, account, region, name)}"
@@ -147,27 +153,31 @@ def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account
         out["arn"] = f"arn:aws:backup:{region}:{account}:framework:{resource_name}-mock"
     elif type_token == "aws:organizations/policy:Policy":
         out["arn"] = f"arn:aws:organizations::{account}:policy/backup_policy/p-{_stable_digits(8, name)}"
-    else:
-        out.setdefault(
-            "arn", f"arn:aws:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"
-        )
+    elif "arn" not in inputs:
+        out["arn"] = f"arn:aws:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"
     return out
 
 
 class _Mocks(pulumi.runtime.Mocks):
-    def __init__(self, recorder: _Recorder, answers: _OrganizationAnswers) -> None:
-        self.recorder = recorder
+    """Answers registrations and invokes; the recorder notes each registration as the engine would see it."""
+
+    def __init__(self, answers: _OrganizationAnswers, *, preview: bool) -> None:
+        self.recorder = _Recorder(self)
         self.answers = answers
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        recorded = self.recorder.record(args.inputs)
+        # During a dry run the SDK leaves outputs the engine does not return unknown, so echo the inputs.
+        echoed = dict(args.inputs) if self.preview else {}
         if args.typ == PROVIDER_TYPE:
-            return f"{args.name}-id", dict(args.inputs)
-        account, provider_region = self.recorder.provider_location(args.provider)
-        region = args.inputs.get("region") or provider_region or "us-east-1"
-        outputs = _mock_outputs(args.typ, args.name, args.inputs, account or "000000000000", region)
+            return f"{args.name}-id", echoed
         if not args.custom:
             return f"{args.name}-component", {}
-        return f"{args.name}-id", outputs
+        computed = _mock_outputs(
+            args.typ, args.name, args.inputs, recorded.account or "000000000000", recorded.region or "us-east-1"
+        )
+        return f"{args.name}-id", {**echoed, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recorder.invokes.append((args.token, dict(args.args)))
@@ -175,7 +185,11 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 class _Recorder(pulumi_mocks.MockMonitor):
-    """A mock monitor that keeps what the engine would know: parent, provider, options, dependencies."""
+    """A mock monitor that keeps what the engine would know: parent, provider, options, dependencies.
+
+    ``RegisterResource`` hands its request to ``record`` (through a thread-local: registrations run on
+    executor threads) so the inputs are deserialised once, by the mock monitor itself.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -184,6 +198,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
         self.providers: dict[str, tuple[str | None, str | None]] = {}
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         self.component_outputs: dict[str, Any] = {}
+        self._request = threading.local()
 
     def provider_location(self, provider_ref: str | None) -> tuple[str | None, str | None]:
         if not provider_ref:
@@ -201,19 +216,20 @@ class _Recorder(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        if request.type == "pulumi:pulumi:Stack":
-            return super().RegisterResource(request)
+        self._request.current = request
+        return super().RegisterResource(request)
+
+    def record(self, inputs: Mapping[str, Any]) -> RecordedResource:
+        """Note the registration being answered, with its account and Region (a provider's own for providers)."""
+        request = self._request.current
         urn = self.make_urn(request.parent, request.type, request.name)
         provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else None
         if request.type == PROVIDER_TYPE:
-            inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+            account, provider_region = _provider_account_region(inputs)
             with self.lock:
-                self.providers[urn] = _provider_account_region(inputs)
-        response = super().RegisterResource(request)
-        inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
-        account, provider_region = self.provider_location(provider_urn)
-        if request.type == PROVIDER_TYPE:
-            account, provider_region = self.providers.get(urn, (None, None))
+                self.providers[urn] = (account, provider_region)
+        else:
+            account, provider_region = self.provider_location(provider_urn)
         region = inputs.get("region") if isinstance(inputs.get("region"), str) else provider_region
         recorded = RecordedResource(
             type=request.type,
@@ -233,7 +249,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
         )
         with self.lock:
             self.recorded.append(recorded)
-        return response
+        return recorded
 
 
 def _plain(value: Any) -> Any:
@@ -280,27 +296,50 @@ def run_program(
     Raises ``pulumi.RunError`` (with the configuration report as its message) when the program rejects
     its configuration; any other exception is a bug in the program.
     """
-    answers = _OrganizationAnswers(_inventory_for(stack_config, stack, project_dir))
-    recorder_holder: list[_Recorder] = []
-    mocks = _Mocks(None, answers)  # type: ignore[arg-type]
-    recorder = _Recorder(mocks)
-    mocks.recorder = recorder
-    recorder_holder.append(recorder)
-    pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(config_values(stack_config))
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=recorder)
-    exports: dict[str, Any] = {}
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
+    return run_callable(
+        lambda: runpy.run_path(str(project_dir), run_name="__main__"),
+        stack=stack,
+        stack_config=stack_config,
+        inventory=_inventory_for(stack_config, stack, project_dir),
+        preview=preview,
+    )
+
+
+def run_callable(
+    program: Callable[[], object],
+    *,
+    stack: str,
+    stack_config: Mapping[str, Any] | None = None,
+    inventory: Mapping[str, Any] | None = None,
+    preview: bool = False,
+) -> ProgramRun:
+    """Run ``program`` under the same mocks and recorder as a Pulumi program (the benchmark's floor uses it).
+
+    The SDK's per-resource stack-trace capture is skipped while it runs: it only feeds source positions to
+    the engine's error messages, which the mock monitor drops, and it costs a fifth of every registration.
+    """
+    mocks = _Mocks(_OrganizationAnswers(inventory), preview=preview)
+    recorder = mocks.recorder
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config_values(stack_config or {}))
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=recorder)
+    exports: dict[str, Any] = {}
 
     @pulumi.runtime.test
     def _run() -> Any:
-        runpy.run_path(str(project_dir), run_name="__main__")
+        program()
         root = pulumi.runtime.settings.get_root_resource()
         outputs = getattr(root, "outputs", None) or {}
         return pulumi.Output.from_input(outputs).apply(exports.update)
 
-    _run()
+    capture = resource_runtime._get_stack_trace
+    resource_runtime._get_stack_trace = source_pb2.StackTrace
+    try:
+        _run()
+    finally:
+        resource_runtime._get_stack_trace = capture
     for resource in recorder.recorded:
         resource.outputs = recorder.component_outputs.get(resource.urn, {})
     return ProgramRun(stack=stack, resources=list(recorder.recorded), exports=exports, invokes=recorder.invokes)

@@ -110,35 +110,43 @@ def organization_findings(stack: Stack, org: Org) -> list[OpsFinding]:
                 account=org.caller_account,
             )
         )
+    management = config.management_account_id
+    out += attempt("trusted-access", management, None, partial(_trusted_access, org))
+    out += attempt("backup-policy-type", management, None, partial(_policy_type, org, config.root_id))
+    return out
+
+
+def _trusted_access(org: Org) -> list[OpsFinding]:
     organizations = org.organizations()
     enabled = {
         entry["ServicePrincipal"]
         for entry in paginate(organizations, "list_aws_service_access_for_organization", "EnabledServicePrincipals")
     }
     state = "enabled" if BACKUP_SERVICE_PRINCIPAL in enabled else "not enabled yet"
-    out.append(
+    return [
         OpsFinding(
             check="trusted-access",
             message=f"trusted access for {BACKUP_SERVICE_PRINCIPAL} is {state}",
             action="nothing: pulumi up enables it",
-            account=config.management_account_id,
+            account=org.management.account_id,
             severity="info",
         )
-    )
-    roots = list(paginate(organizations, "list_roots", "Roots"))
+    ]
+
+
+def _policy_type(org: Org, root_id: str) -> list[OpsFinding]:
+    roots = list(paginate(org.organizations(), "list_roots", "Roots"))
     types = {t["Type"]: t["Status"] for root in roots for t in root.get("PolicyTypes", [])}
-    out.append(
+    return [
         OpsFinding(
             check="backup-policy-type",
-            message=f"the {BACKUP_POLICY_TYPE} policy type is {types.get(BACKUP_POLICY_TYPE, 'not enabled')} "
-            f"on the root",
+            message=f"the {BACKUP_POLICY_TYPE} policy type is {types.get(BACKUP_POLICY_TYPE, 'not enabled')} on the root",
             action="nothing: pulumi up enables it",
-            account=config.management_account_id,
-            resource=config.root_id,
+            account=org.management.account_id,
+            resource=root_id,
             severity="info",
         )
-    )
-    return out
+    ]
 
 
 def inventory_findings(stack: Stack, org: Org) -> list[OpsFinding]:
@@ -313,7 +321,8 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     org = connect(stack, aws)
     tree = org_tree(stack, org)
     layout = layout_for(stack, tree)
-    findings = organization_findings(stack, org) + inventory_findings(stack, org)
+    findings = organization_findings(stack, org)
+    findings += attempt("inventory-stale", None, None, partial(inventory_findings, stack, org))
     accounts = plan_accounts(stack, layout, tree)
     outcomes = fan_out(accounts, lambda p: check_account(stack, aws, p), workers=args.workers, label=COMMAND)
     rows = []

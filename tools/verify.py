@@ -3,9 +3,9 @@
 Run after ``pulumi up`` and on a schedule. For every member account: the effective backup policy holds our
 plans and rules as the program renders them; the backup role exists with its trust and managed policies;
 and, in every Region, the vault exists with its own key, its Vault Lock matches the config, its access
-policy denies deletion, no backup or copy job failed, aborted or expired in the last ``--hours``, and no
-resource a plan copies to the central account is encrypted with an AWS managed key (AWS refuses those
-copies). The central vaults get the same vault checks and must accept copies from the organization.
+policy denies deletion, no backup or copy job failed, aborted, expired or ended partial in the last
+``--hours``, and no resource a plan copies to another account is encrypted with an AWS managed key (AWS
+refuses those copies). The central vaults get the same vault checks and must accept copies from the organization.
 Nothing is changed in AWS.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -21,9 +21,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.documents.backup_policy import copy_destination_arn
 from components.documents.iam import BACKUP_POLICY_TYPE, BACKUP_SERVICE_PRINCIPAL, backup_role_managed_policy_arns
-from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
+from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
 from policies.backup_rules.backup_policy import (
     ASSIGN,
     VALUE_OPERATORS,
@@ -32,9 +31,10 @@ from policies.backup_rules.backup_policy import (
     parse_backup_policy,
 )
 from policies.backup_rules.iam import allows_copy_into, vault_policy_denies_deletion
+from policies.backup_rules.selections import policy_selection_selects
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout
-from stackconfig.model import Plan, StackConfig, VaultLock
+from stackconfig.model import StackConfig, VaultLock
 from tools.aws import AccessError, AccountAccess, Aws, error_code, fan_out, paginate
 from tools.ops import (
     OpsFinding,
@@ -49,7 +49,6 @@ from tools.ops import (
     utc_now,
 )
 from tools.organization import Org, connect, layout_for, org_tree, usable_regions
-from tools.selection import selecting
 
 __all__ = ["Coverage", "Verification", "as_assigned", "compare_effective_policy", "list_jobs", "main", "verify"]
 
@@ -85,7 +84,6 @@ class Target:
     regions: tuple[str, ...]
     vault_name: str
     lock: VaultLock | None
-    plans: tuple[str, ...] = ()
 
 
 @dataclass
@@ -112,6 +110,15 @@ class Coverage:
     findings: int = 0
 
     @property
+    def why_unchecked(self) -> str | None:
+        """Why this account-Region could not be checked, if it could not."""
+        if not self.reachable:
+            return "unreachable"
+        if not self.region_enabled:
+            return "Region disabled"
+        return None if self.checked else "unchecked"
+
+    @property
     def protected(self) -> bool:
         return self.reachable and self.region_enabled and self.checked and self.vault and self.key and not self.findings
 
@@ -121,8 +128,6 @@ class Verification:
     """Everything verify found, for its own output and for the audit report."""
 
     org: Org
-    tree: OrgTree
-    layout: Layout
     findings: list[OpsFinding]
     coverage: list[Coverage]
     hours: int
@@ -170,13 +175,18 @@ def _rule_differences(expected: ParsedRule, actual: ParsedRule, account_id: str)
     return [f"rule {expected.name}: {text}" for text in out]
 
 
+def expected_plans(documents: Sequence[str]) -> dict[str, ParsedPlan]:
+    """Our plans reaching an account, by lower-cased name, from the documents the program renders."""
+    plans: dict[str, ParsedPlan] = {}
+    for content in documents:
+        plans.update(_plans(content))
+    return plans
+
+
 def compare_effective_policy(
-    account_id: str, expected_documents: Sequence[str], effective: str | None
+    account_id: str, expected: Mapping[str, ParsedPlan], effective: str | None
 ) -> tuple[list[OpsFinding], dict[str, tuple[str, ...]]]:
     """Our plans as rendered versus the account's effective policy; also the effective plans' Regions."""
-    expected: dict[str, ParsedPlan] = {}
-    for content in expected_documents:
-        expected.update(_plans(content))
     actual = _plans(as_assigned(json.loads(effective))) if effective else {}
     action = (
         f"{REDEPLOY}; if it is already up to date, look for a policy attached elsewhere that overrides ours "
@@ -520,22 +530,33 @@ def encrypted_resources(access: AccountAccess, region: str, partition: str) -> I
             yield Resource(arn, "EBS volume", volume["KmsKeyId"], _tags(volume.get("Tags", [])))
 
 
-def central_copy_plans(config: StackConfig, account_id: str, plans: Sequence[str], region: str) -> dict[str, Plan]:
-    """The account's plans that run in ``region`` and copy to the central account (a cross-account copy)."""
-    if account_id == config.organization.central_vault_account_id:
-        return {}
-    return {
-        name: plan
-        for name, plan in ((n, config.plans[n]) for n in plans)
-        if region in (plan.regions or config.organization.workload_regions)
-        and any(copy.destination == "central" for rule in plan.rules.values() for copy in rule.copies)
-    }
+def cross_account_copies(
+    plans: Iterable[ParsedPlan], account_id: str, region: str
+) -> list[tuple[ParsedPlan, list[str]]]:
+    """The plans that run in ``region`` and copy to a vault of another account, with those vaults."""
+    out = []
+    for plan in plans:
+        destinations = sorted(
+            {
+                copy.destination_arn
+                for rule in plan.rules
+                for copy in rule.copy_actions
+                if (vault := parse_vault_arn(copy.destination_arn)) is not None
+                and vault.account not in (ACCOUNT_PLACEHOLDER, account_id)
+            }
+        )
+        if region in plan.regions and destinations:
+            out.append((plan, destinations))
+    return out
 
 
-def managed_key_findings(access: AccountAccess, config: StackConfig, target: Target, region: str) -> list[OpsFinding]:
-    """Resources a plan copies to the central account but that use an AWS managed key: AWS refuses the copy."""
-    plans = central_copy_plans(config, target.account_id, target.plans, region)
-    if not plans:
+def managed_key_findings(
+    access: AccountAccess, partition: str, plans: Iterable[ParsedPlan], region: str
+) -> list[OpsFinding]:
+    """Resources a plan copies to another account but that use an AWS managed key: AWS refuses the copy."""
+    account_id = access.account_id
+    copies = cross_account_copies(plans, account_id, region)
+    if not copies:
         return []
     kms = access.client("kms", region)
     aws_managed = {
@@ -545,39 +566,36 @@ def managed_key_findings(access: AccountAccess, config: StackConfig, target: Tar
     }
     managers: dict[str, str] = {}
     out = []
-    for resource in encrypted_resources(access, region, config.organization.partition):
-        copying = [name for name, plan in plans.items() if selecting(plan.selections, resource.arn, resource.tags)]
+    for resource in encrypted_resources(access, region, partition):
+        copying = [
+            (plan.name, destinations)
+            for plan, destinations in copies
+            if any(policy_selection_selects(s, resource.arn, resource.tags) for s in plan.selections)
+        ]
         if not copying:
             continue
         key_id = resource.key.rsplit("/", 1)[-1]
-        if key_id not in aws_managed and resource.key not in managers:
+        if key_id in aws_managed:
+            managers[resource.key] = "AWS"
+        elif resource.key not in managers:
             try:
                 managers[resource.key] = kms.describe_key(KeyId=resource.key)["KeyMetadata"].get("KeyManager", "")
             except (ClientError, BotoCoreError) as exc:
                 managers[resource.key] = f"unknown ({error_code(exc)})"
-        manager = "AWS" if key_id in aws_managed else managers[resource.key]
+        manager = managers[resource.key]
         if manager == "CUSTOMER":
             continue
-        destinations = sorted(
-            {
-                copy_destination_arn(config, copy)
-                for name in copying
-                for rule in plans[name].rules.values()
-                for copy in rule.copies
-                if copy.destination == "central"
-            }
-        )
-        key_name = aws_managed.get(key_id, resource.key)
+        key = f"the AWS managed key {aws_managed[key_id]}" if manager == "AWS" else f"key {resource.key} ({manager})"
+        names = ", ".join(name for name, _ in copying)
+        targets = ", ".join(sorted({arn for _, destinations in copying for arn in destinations}))
         out.append(
             OpsFinding(
                 check="aws-managed-key",
-                message=f"{resource.what} encrypted with "
-                + (f"the AWS managed key {key_name}" if manager == "AWS" else f"key {resource.key}, {manager}")
-                + f"; plan(s) {', '.join(copying)} copy it to {', '.join(destinations)}, and AWS refuses "
-                "cross-account copies of backups under AWS managed keys",
-                action="re-encrypt it with a customer managed key whose policy admits the central account "
+                message=f"{resource.what} encrypted with {key}; plan(s) {names} copy it to {targets}, and AWS "
+                "refuses cross-account copies of backups under AWS managed keys",
+                action="re-encrypt it with a customer managed key whose policy admits the destination account "
                 "(copy a snapshot with that key and restore it), or keep it out of the plan's selection",
-                account=target.account_id,
+                account=account_id,
                 region=region,
                 resource=resource.arn,
                 severity="error" if manager == "AWS" else "warning",
@@ -600,7 +618,6 @@ def targets(stack: Stack, layout: Layout, tree: OrgTree) -> list[Target]:
             tuple(layout.member_regions),
             vaults.member.name,
             vaults.member.lock,
-            m.plans,
         )
         for m in layout.members
     ]
@@ -623,16 +640,18 @@ def targets(stack: Stack, layout: Layout, tree: OrgTree) -> list[Target]:
 class _AccountState:
     access: AccountAccess
     regions: list[str]
+    expected: dict[str, ParsedPlan]
     effective_plans: dict[str, tuple[str, ...]]
     findings: list[OpsFinding]
 
 
 def _check_account(
-    stack: Stack, aws: Aws, org: Org, expected: Mapping[str, list[str]], target: Target
+    stack: Stack, aws: Aws, org: Org, expected: Mapping[str, dict[str, ParsedPlan]], target: Target
 ) -> _AccountState:
     home = stack.home_region
     access = aws.account(target.account_id, stack.role_arn(target.account_id), home)
     regions, findings = usable_regions(access, home, target.regions)
+    plans = expected.get(target.account_id, {})
     effective: dict[str, tuple[str, ...]] = {}
     if target.kind == "member":
         findings += attempt(
@@ -640,14 +659,14 @@ def _check_account(
         )
 
         def policy() -> list[OpsFinding]:
-            found, plans = compare_effective_policy(
-                target.account_id, expected.get(target.account_id, []), effective_policy(org, target.account_id)
+            found, in_effect = compare_effective_policy(
+                target.account_id, plans, effective_policy(org, target.account_id)
             )
-            effective.update(plans)
+            effective.update(in_effect)
             return found
 
         findings += attempt("effective-policy", target.account_id, None, policy)
-    return _AccountState(access, regions, effective, findings)
+    return _AccountState(access, regions, plans, effective, findings)
 
 
 def _check_region(
@@ -661,7 +680,9 @@ def _check_region(
             "aws-managed-key",
             target.account_id,
             region,
-            partial(managed_key_findings, state.access, stack.config, target, region),
+            partial(
+                managed_key_findings, state.access, stack.config.organization.partition, state.expected.values(), region
+            ),
         )
         if admin is not None:
             jobs = attempt(
@@ -677,10 +698,11 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
     org = connect(stack, aws)
     tree = org_tree(stack, org)
     layout = layout_for(stack, tree)
-    expected: dict[str, list[str]] = {}
+    documents: dict[str, list[str]] = {}
     for policy in layout.policies:
         for account_id in policy.reaches:
-            expected.setdefault(account_id, []).append(policy.document.content)
+            documents.setdefault(account_id, []).append(policy.document.content)
+    expected = {account_id: expected_plans(contents) for account_id, contents in documents.items()}
     all_targets = targets(stack, layout, tree)
     findings: list[OpsFinding] = []
     coverage: list[Coverage] = []
@@ -734,16 +756,7 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
         coverage.append(row)
         findings += found
     coverage.sort(key=lambda c: (c.kind != "member", c.account_id, c.region))
-    return Verification(org, tree, layout, findings, coverage, hours, admin)
-
-
-def _state(row: Coverage) -> str | None:
-    """Why an account-Region could not be checked, if it could not."""
-    if not row.reachable:
-        return "unreachable"
-    if not row.region_enabled:
-        return "Region disabled"
-    return None if row.checked else "unchecked"
+    return Verification(org, findings, coverage, hours, admin)
 
 
 def coverage_table(coverage: Sequence[Coverage]) -> Table:
@@ -756,7 +769,7 @@ def coverage_table(coverage: Sequence[Coverage]) -> Table:
             c.name,
             c.region,
             c.kind,
-            _state(c) or yes(c.vault),
+            c.why_unchecked or yes(c.vault),
             yes(c.key),
             f"{c.lock_mode} {c.min_retention_days}-{c.max_retention_days}" if c.locked else "NO",
             yes(c.denies_deletion),

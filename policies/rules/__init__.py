@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import audit, copies, coverage, hygiene, kms, org_policies, vaults
+from . import audit, copies, coverage, hygiene, kms, org_policies, stacksets, vaults
 
-DOMAINS = (vaults, kms, org_policies, copies, audit, hygiene, coverage)
+DOMAINS = (vaults, kms, org_policies, copies, audit, hygiene, coverage, stacksets)
 ALL_POLICIES: list[Policy] = [policy for domain in DOMAINS for policy in domain.POLICIES]

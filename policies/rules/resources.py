@@ -292,5 +292,14 @@ class StackIndex:
         return out
 
 
+_last_index: tuple[object, StackIndex] | None = None
+
+
 def stack_index(args: StackValidationArgs) -> StackIndex:
-    return StackIndex(from_policy_resource(r) for r in args.resources)
+    """The index of ``args.resources``, built once per resource list: the offline preview hands every stack
+    policy the same list (the engine builds a new one per policy, so there each policy builds its own).
+    The cache holds the list itself, so its identity cannot be reused by another list while cached."""
+    global _last_index  # noqa: PLW0603 - a one-entry cache
+    if _last_index is None or _last_index[0] is not args.resources:
+        _last_index = (args.resources, StackIndex(from_policy_resource(r) for r in args.resources))
+    return _last_index[1]

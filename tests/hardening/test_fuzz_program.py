@@ -69,7 +69,15 @@ def _prod(section: str, **changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("section", "changes"),
     [
-        ("vaults", {"central": {**stack_config("prod")["org-backup:vaults"]["central"], "allowed_organization_paths": ["abc"]}}),
+        (
+            "vaults",
+            {
+                "central": {
+                    **stack_config("prod")["org-backup:vaults"]["central"],
+                    "allowed_organization_paths": ["abc"],
+                }
+            },
+        ),
         ("audit", {"report_bucket_name": "a..b"}),
         ("accounts", {"inventory_file": "inventory/{stak}.yaml"}),
         ("accounts", {"inventory_file": "inventory/{stack.upper}.yaml"}),

@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
-from stackconfig.inventory import OrgTree, load_inventory
+from stackconfig.inventory import OrgTree, inventory_path, load_inventory
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig, VaultLock
 from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
+from tools.inventory import yaml_text
 
 WORKLOAD_REGIONS = ("us-east-1", "eu-west-1")
 DR_REGIONS = ("us-west-2",)
@@ -48,6 +48,25 @@ class FakeOrg:
     accounts: dict[str, str]
     parents: dict[str, str]
     names: dict[str, str]
+    _session: boto3.Session = field(default_factory=boto3.Session)
+    _credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, account: str | None = None, region: str = "us-east-1") -> Any:
+        """A moto client as ``account`` (None: the management account), from one shared session: a new
+        boto3 session per client would load botocore's data files again each time."""
+        with self._lock:
+            if account is not None and account not in self._credentials:
+                self._credentials[account] = self.moto.member_credentials(account)
+            keys = self._credentials.get(account or "", {})
+            return self._session.client(
+                service,
+                region_name=region,
+                endpoint_url=self.moto.endpoint_url,
+                aws_access_key_id=keys.get("AccessKeyId"),
+                aws_secret_access_key=keys.get("SecretAccessKey"),
+                aws_session_token=keys.get("SessionToken"),
+            )
 
     @property
     def management(self) -> str:
@@ -65,8 +84,7 @@ class FakeOrg:
         return sorted(a for a, parent in self.parents.items() if parent == self.ous[ou])
 
     def add_account(self, name: str, ou: str | None) -> str:
-        organizations = self.moto.client("organizations")
-        account = organizations.create_account(Email=f"{name}@example.com", AccountName=name)
+        account = self.client("organizations").create_account(Email=f"{name}@example.com", AccountName=name)
         account_id = str(account["CreateAccountStatus"]["AccountId"])
         self.parents[account_id] = self.root_id
         self.names[account_id] = name
@@ -76,7 +94,7 @@ class FakeOrg:
         return account_id
 
     def move(self, account_id: str, ou: str) -> None:
-        self.moto.client("organizations").move_account(
+        self.client("organizations").move_account(
             AccountId=account_id, SourceParentId=self.parents[account_id], DestinationParentId=self.ous[ou]
         )
         self.parents[account_id] = self.ous[ou]
@@ -127,14 +145,23 @@ def stack_config(
             },
             "central": {
                 "name": "org-backup-central",
-                "lock": {"mode": "compliance", "changeable_for_days": 3, "min_retention_days": 7, "max_retention_days": 400},
+                "lock": {
+                    "mode": "compliance",
+                    "changeable_for_days": 3,
+                    "min_retention_days": 7,
+                    "max_retention_days": 400,
+                },
                 "break_glass_role_names": [BREAK_GLASS],
             },
         },
         "plans": {
             "daily": {
                 "rules": {
-                    "daily": {"schedule": "daily", "retention_days": 35, "copies": [{"region": DR_REGIONS[0], "retention_days": 90}]}
+                    "daily": {
+                        "schedule": "daily",
+                        "retention_days": 35,
+                        "copies": [{"region": DR_REGIONS[0], "retention_days": 90}],
+                    }
                 },
                 "selections": {
                     "resources": {
@@ -159,7 +186,7 @@ def stack_config(
 
 
 def inventory_document(org: FakeOrg) -> dict[str, Any]:
-    ou_parent = {ou_id: org.root_id for ou_id in org.ous.values()}
+    ou_parent = dict.fromkeys(org.ous.values(), org.root_id)
     return {
         "organization_id": org.id,
         "root_id": org.root_id,
@@ -167,27 +194,28 @@ def inventory_document(org: FakeOrg) -> dict[str, Any]:
         "organizational_units": [
             {"id": ou_id, "name": name, "parent_id": ou_parent[ou_id]} for name, ou_id in sorted(org.ous.items())
         ],
-        "accounts": [
-            {"id": a, "name": org.names[a], "parent_id": parent} for a, parent in sorted(org.parents.items())
-        ],
+        "accounts": [{"id": a, "name": org.names[a], "parent_id": parent} for a, parent in sorted(org.parents.items())],
     }
 
 
-def write_stack(directory: Path, org: FakeOrg, *, with_inventory: bool = True, **config: Any) -> Path:
-    """``Pulumi.ops.yaml`` (and ``inventory/ops.yaml``) describing ``org``; returns the stack file."""
-    stack_file = directory / f"Pulumi.{STACK}.yaml"
+def write_stack(
+    directory: Path, org: FakeOrg, *, stack: str = STACK, with_inventory: bool = True, **config: Any
+) -> Path:
+    """``Pulumi.<stack>.yaml`` (and ``inventory/<stack>.yaml``) describing ``org``; returns the stack file."""
+    stack_file = directory / f"Pulumi.{stack}.yaml"
     document = {"config": {f"org-backup:{k}": v for k, v in stack_config(org, **config).items()}}
-    stack_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    stack_file.write_text(yaml_text(document), encoding="utf-8")
     if with_inventory:
-        inventory = directory / "inventory" / f"{STACK}.yaml"
+        inventory = directory / "inventory" / f"{stack}.yaml"
         inventory.parent.mkdir(exist_ok=True)
-        inventory.write_text(yaml.safe_dump(inventory_document(org), sort_keys=False), encoding="utf-8")
+        inventory.write_text(yaml_text(inventory_document(org)), encoding="utf-8")
     return stack_file
 
 
 def stack_layout(stack_file: Path) -> tuple[StackConfig, Layout]:
     config = config_from_stack_file(stack_file).config
-    tree = OrgTree.from_inventory(load_inventory(stack_file.parent / "inventory" / f"{STACK}.yaml"))
+    stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    tree = OrgTree.from_inventory(load_inventory(inventory_path(config, stack, stack_file.parent)))
     return config, build_layout(config, tree)
 
 
@@ -250,7 +278,9 @@ class StubbedApis:
             "Backup:GetBackupVaultAccessPolicy": self._vault_policy,
             "Backup:ListBackupJobs": lambda p, a, r: {"BackupJobs": self._jobs(self.backup_jobs, p, r)},
             "Backup:ListCopyJobs": lambda p, a, r: {"CopyJobs": self._jobs(self.copy_jobs, p, r)},
-            "Backup:ListFrameworks": lambda p, a, r: {"Frameworks": [_summary(f) for f in self.frameworks.get((a, r), [])]},
+            "Backup:ListFrameworks": lambda p, a, r: {
+                "Frameworks": [_summary(f) for f in self.frameworks.get((a, r), [])]
+            },
             "Backup:DescribeFramework": self._framework,
             "Backup:ListReportJobs": lambda p, a, r: {"ReportJobs": self._report_jobs(p, r)},
         }
@@ -357,11 +387,11 @@ def _lock_args(lock: VaultLock | None) -> dict[str, int]:
     return args | ({"ChangeableForDays": lock.changeable_for_days} if lock.changeable_for_days else {})
 
 
-def _vault(moto: MotoServer, credentials: Mapping[str, str], region: str, name: str, lock: VaultLock | None) -> None:
-    kms = moto.client("kms", region_name=region, credentials=credentials)
+def _vault(org: FakeOrg, account: str, region: str, name: str, lock: VaultLock | None) -> None:
+    kms = org.client("kms", account, region)
     key = kms.create_key(Description=f"vault {name}")["KeyMetadata"]
     kms.create_alias(AliasName=f"alias/{name}", TargetKeyId=key["KeyId"])
-    backup = moto.client("backup", region_name=region, credentials=credentials)
+    backup = org.client("backup", account, region)
     backup.create_backup_vault(BackupVaultName=name, EncryptionKeyArn=key["Arn"])
     if lock is not None:
         backup.put_backup_vault_lock_configuration(BackupVaultName=name, **_lock_args(lock))
@@ -370,21 +400,21 @@ def _vault(moto: MotoServer, credentials: Mapping[str, str], region: str, name: 
 def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int = 8) -> Layout:
     """What ``pulumi up`` leaves behind, built directly in moto (and in the stubs for what moto lacks)."""
     config, layout = stack_layout(stack_file)
-    moto = org.moto
 
     def admins(account_id: str) -> list[str]:
         return config.organization.vault_admin_role_arns(account_id, [BREAK_GLASS])
 
     def member(account_id: str) -> None:
-        credentials = moto.member_credentials(account_id)
-        iam = moto.client("iam", credentials=credentials)
+        iam = org.client("iam", account_id)
         role = config.vaults.backup_role_name
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(backup_role_trust_policy()))
         for arn in backup_role_managed_policy_arns():
             iam.attach_role_policy(RoleName=role, PolicyArn=arn)
         for region in layout.member_regions:
-            _vault(moto, credentials, region, config.vaults.member.name, config.vaults.member.lock)
-            policy = member_vault_policy(break_glass_role_arns=admins(account_id), copy_source_account_ids=[org.central])
+            _vault(org, account_id, region, config.vaults.member.name, config.vaults.member.lock)
+            policy = member_vault_policy(
+                break_glass_role_arns=admins(account_id), copy_source_account_ids=[org.central]
+            )
             stubs.vault_policies[(account_id, region, config.vaults.member.name)] = json.dumps(policy)
         documents = [p.document.content for p in layout.policies if account_id in p.reaches]
         plans: dict[str, Any] = {}
@@ -394,9 +424,8 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(member, [m.id for m in layout.members]))
-    credentials = moto.member_credentials(org.central)
     for region in layout.central_regions:
-        _vault(moto, credentials, region, config.vaults.central.name, config.vaults.central.lock)
+        _vault(org, org.central, region, config.vaults.central.name, config.vaults.central.lock)
         policy = central_vault_policy(organization_id=org.id, break_glass_role_arns=admins(org.central))
         stubs.vault_policies[(org.central, region, config.vaults.central.name)] = json.dumps(policy)
     return layout

@@ -1,0 +1,185 @@
+"""The member-account StackSet template: valid CloudFormation for every kind of config, and safe by construction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.documents import member_template as mt
+from components.documents.kms import member_backup_key_policy
+from stackconfig.load import config_from_stack_file
+from stackconfig.model import StackConfig
+from tests.cfn import lint_errors, rendered
+from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config
+from tools.offline import PROJECT_DIR
+
+COMPLIANCE = {"mode": "compliance", "min_retention_days": 7, "max_retention_days": 3650, "changeable_for_days": 3}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "compliance member lock": {"vaults": {"member": {"lock": COMPLIANCE}}},
+    "no member lock": {"vaults": {"member": {"lock": None}}},
+    "audit off": {"audit": {"enabled": False}},
+    "member frameworks off, alerting off": {
+        "audit": {"frameworks_in_member_accounts": False},
+        "alerting": {"enabled": False},
+    },
+    "break-glass roles and key settings": {
+        "vaults": {
+            "member": {
+                "break_glass_role_names": ["BackupBreakGlass", "Ops"],
+                "key": {"deletion_window_days": 30, "rotation_period_days": 90},
+            }
+        }
+    },
+    "restore testing in 25 accounts": {
+        "restore_testing": {
+            "enabled": True,
+            "accounts": [f"{400000000000 + i}" for i in range(25)],
+            "selections": {"ebs": {"resource_type": "EBS", "conditions": {"aws:ResourceTag/restore": "yes"}}},
+        }
+    },
+    "home Region without member vaults": {
+        "organization": {"home_region": "us-east-1", "workload_regions": ["eu-west-1", "eu-central-1"]}
+    },
+}
+
+
+def _stack(name: str) -> StackConfig:
+    return config_from_stack_file(PROJECT_DIR / f"Pulumi.{name}.yaml").config
+
+
+def _configs() -> dict[str, StackConfig]:
+    return {"prod": _stack("prod"), "staging": _stack("staging")} | {
+        name: make_config(**overrides) for name, overrides in VARIANTS.items()
+    }
+
+
+CONFIGS = _configs()
+
+
+def test_every_template_passes_cfn_lint():
+    failures = {name: lint_errors(mt.member_template_body(config)) for name, config in CONFIGS.items()}
+    assert {name: errs for name, errs in failures.items() if errs} == {}
+
+
+def test_cfn_lint_catches_a_broken_template():
+    template = mt.member_template(CONFIGS["prod"])
+    template["Resources"][mt.VAULT]["Properties"]["LockConfiguration"] = {"MaxRetentionDays": 3}
+    assert any("MinRetentionDays" in e for e in lint_errors(json.dumps(template)))
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_no_placeholder_survives_and_the_body_fits_inline(name: str):
+    body = mt.member_template_body(CONFIGS[name])
+    assert mt.TEMPLATE_ACCOUNT not in body and mt.TEMPLATE_REGION not in body
+    assert len(body.encode()) <= mt.MAX_TEMPLATE_BODY_BYTES
+    assert body == mt.member_template_body(CONFIGS[name]), "the same config must give the same bytes"
+
+
+def test_key_vault_and_backup_role_are_retained():
+    resources = mt.member_template(CONFIGS["prod"])["Resources"]
+    for logical_id in mt.RETAINED:
+        assert resources[logical_id]["DeletionPolicy"] == "Retain"
+        assert resources[logical_id]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_iam_roles_live_in_the_home_region_stack_only():
+    template = mt.member_template(CONFIGS["prod"])
+    assert template["Conditions"][mt.IS_HOME_REGION] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) == 2 and all(r["Condition"] == mt.IS_HOME_REGION for r in roles)
+
+
+def test_roles_go_to_the_first_workload_region_when_the_home_region_has_no_vaults():
+    template = mt.member_template(CONFIGS["home Region without member vaults"])
+    assert template["Conditions"][mt.IS_HOME_REGION]["Fn::Equals"][1] == "eu-west-1"
+
+
+def test_the_lock_follows_the_config():
+    vault = lambda name: mt.member_template(CONFIGS[name])["Resources"][mt.VAULT]["Properties"]  # noqa: E731
+    assert vault("prod")["LockConfiguration"] == {"MinRetentionDays": 7, "MaxRetentionDays": 400}
+    assert vault("compliance member lock")["LockConfiguration"] == {
+        "MinRetentionDays": 7,
+        "MaxRetentionDays": 3650,
+        "ChangeableForDays": 3,
+    }
+    assert "LockConfiguration" not in vault("no member lock")
+
+
+def test_optional_parts_follow_the_config():
+    resources = lambda name: mt.member_template(CONFIGS[name])["Resources"]  # noqa: E731
+    assert {mt.FRAMEWORK, mt.FAILED_JOBS_RULE, mt.FORWARDING_ROLE, mt.RESTORE_PLAN} <= set(resources("prod"))
+    assert mt.FRAMEWORK not in resources("audit off")
+    assert not {mt.FRAMEWORK, mt.FAILED_JOBS_RULE, mt.FORWARDING_ROLE} & set(
+        resources("member frameworks off, alerting off")
+    )
+    assert mt.RESTORE_PLAN not in resources("staging")
+
+
+def test_the_key_policy_is_the_direct_mode_policy_for_any_account_and_region():
+    config = CONFIGS["prod"]
+    policy = mt.member_template(config)["Resources"][mt.KEY]["Properties"]["KeyPolicy"]
+    for account, region in (("444444444401", "us-east-1"), ("555555555502", "eu-west-1")):
+        assert rendered(policy, account, region) == member_backup_key_policy(
+            account_id=account,
+            region=region,
+            organization_id=config.organization.id,
+            backup_role_name=config.vaults.backup_role_name,
+            central_account_id=config.organization.central_vault_account_id,
+        )
+
+
+def test_the_stacksets_execution_role_takes_the_deploy_roles_place():
+    config = CONFIGS["break-glass roles and key settings"]
+    statement = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]["Statement"][-1]
+    exempt = rendered(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"], "444455556666", "eu-west-1")
+    assert exempt == [
+        "arn:aws:iam::444455556666:role/BackupBreakGlass",
+        "arn:aws:iam::444455556666:role/Ops",
+        "arn:aws:iam::444455556666:role/stacksets-exec-*",
+    ]
+
+
+def _accounts_of(condition: dict) -> list[str]:
+    if "Fn::Equals" in condition:
+        return [condition["Fn::Equals"][1]]
+    assert 2 <= len(condition["Fn::Or"]) <= mt.MAX_OR_CONDITIONS
+    return [a for term in condition["Fn::Or"] for a in _accounts_of(term)]
+
+
+def test_restore_testing_accounts_nest_within_the_or_limit():
+    config = CONFIGS["restore testing in 25 accounts"]
+    condition = mt.member_template(config)["Conditions"][mt.IS_RESTORE_TESTING_ACCOUNT]
+    assert _accounts_of(condition) == sorted(config.restore_testing.accounts)
+
+
+def test_one_restore_testing_account_is_a_plain_equals():
+    assert mt._account_is_one_of(["444444444403"]) == {"Fn::Equals": [{"Ref": "AWS::AccountId"}, "444444444403"]}
+
+
+def test_substitute_escapes_literal_variables():
+    text = f"arn:aws:iam::{mt.TEMPLATE_ACCOUNT}:role/${{aws:username}}"
+    assert mt.substitute([text, "plain"]) == [
+        {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:role/${!aws:username}"},
+        "plain",
+    ]
+
+
+def test_the_placeholder_account_cannot_be_configured():
+    config = make_config(organization={"central_vault_account_id": mt.TEMPLATE_ACCOUNT})
+    with pytest.raises(ValueError, match="placeholder"):
+        mt.member_template(config)
+
+
+def test_failed_jobs_go_to_the_central_bus_and_copies_come_from_the_central_account():
+    resources = mt.member_template(make_config())["Resources"]
+    (target,) = resources[mt.FAILED_JOBS_RULE]["Properties"]["Targets"]
+    assert target["Arn"] == f"arn:aws:events:eu-west-1:{ADMIN_ACCOUNT}:event-bus/org-backup-alerts"
+    allow = resources[mt.VAULT]["Properties"]["AccessPolicy"]["Statement"][0]
+    assert allow["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL_ACCOUNT}:root"}
+
+
+def test_builder_is_pure():
+    assert "import pulumi" not in Path(mt.__file__).read_text(encoding="utf-8")

@@ -1,0 +1,182 @@
+"""``member_deployment.mode: stackset``: one StackSet instead of per-account resources, describing the same vault."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+
+import pytest
+
+from components.documents import member_template as mt
+from tests.cfn import rendered
+from tools.offline import ProgramRun, load_stack_config, run_program
+from tools.policy_eval import evaluate
+
+STACK_SET = "aws:cloudformation/stackSet:StackSet"
+INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
+POLICY = "aws:organizations/policy:Policy"
+PROVIDER = "pulumi:providers:aws"
+MEMBER = "444444444401"
+REGION = "eu-west-1"
+
+
+def _prod(mode: str = "stackset", **sections: object) -> dict[str, object]:
+    config = copy.deepcopy(load_stack_config("prod"))
+    config["org-backup:member_deployment"] = {"mode": mode, **sections}
+    return config
+
+
+@pytest.fixture(scope="module")
+def stackset_run() -> ProgramRun:
+    return run_program(_prod(), stack="prod")
+
+
+def _template(run: ProgramRun) -> dict:
+    (stack_set,) = run.of_type(STACK_SET)
+    return json.loads(stack_set.inputs["templateBody"])
+
+
+def test_prod_registers_no_per_member_resources(stackset_run: ProgramRun, prod_run: ProgramRun):
+    assert len(stackset_run.resources) == 63
+    assert len(prod_run.resources) == 262
+    providers = {json.loads(p.inputs["allowedAccountIds"])[0] for p in stackset_run.of_type(PROVIDER)}
+    assert providers == {"111111111111", "222222222222", "333333333333"}
+    assert not [r for r in stackset_run.resources if r.account and r.account.startswith(("4444", "5555"))]
+
+
+def _daily_only(config: dict[str, object], targets: dict[str, object]) -> dict[str, object]:
+    """Prod's daily plan alone, aimed at ``targets``."""
+    daily = load_stack_config("prod")["org-backup:plans"]["daily"]
+    return config | {"org-backup:targets": targets, "org-backup:plans": {"daily": daily | {"targets": None}}}
+
+
+def test_the_resource_count_does_not_depend_on_the_number_of_accounts():
+    listed = [{"id": f"5555555{i:05d}", "name": f"a{i}", "parent_id": "ou-ab12-22222222"} for i in range(40)]
+    config = _daily_only(_prod(), {"organizational_units": [{"name": "non-prod", "id": "ou-ab12-22222222"}]})
+    few, many = (
+        run_program(config | {"org-backup:accounts": {"source": "listed", "listed": ls}}, stack="prod")
+        for ls in (listed[:3], listed)
+    )
+    assert len(few.resources) == len(many.resources)
+    assert len(many.exports["member_accounts"]) == 40
+
+
+def test_the_stackset_is_service_managed_protected_and_auto_deployed(stackset_run: ProgramRun):
+    (stack_set,) = stackset_run.of_type(STACK_SET)
+    inputs = stack_set.inputs
+    assert stack_set.protect and stack_set.account == "222222222222"
+    assert inputs["permissionModel"] == "SERVICE_MANAGED" and inputs["callAs"] == "DELEGATED_ADMIN"
+    assert inputs["autoDeployment"] == {"enabled": True, "retainStacksOnAccountRemoval": True}
+    assert inputs["capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    assert inputs["operationPreferences"] == {
+        "maxConcurrentPercentage": 25,
+        "failureTolerancePercentage": 10,
+        "regionConcurrencyType": "PARALLEL",
+    }
+    (registration,) = [
+        r
+        for r in stackset_run.of_type("aws:organizations/delegatedAdministrator:DelegatedAdministrator")
+        if r.inputs["servicePrincipal"] == "member.org.stacksets.cloudformation.amazonaws.com"
+    ]
+    assert registration.account == "111111111111" and registration.inputs["accountId"] == "222222222222"
+    assert registration.urn in stack_set.dependencies
+
+
+def test_instances_go_where_the_policies_are_attached_in_every_workload_region(stackset_run: ProgramRun):
+    instances = stackset_run.of_type(INSTANCE)
+    assert all(i.protect and i.inputs["retainStack"] and i.inputs["callAs"] == "DELEGATED_ADMIN" for i in instances)
+    targets = Counter(
+        (json.dumps(i.inputs["deploymentTargets"], sort_keys=True), i.inputs["stackSetInstanceRegion"])
+        for i in instances
+    )
+    expected = [{"organizationalUnitIds": [ou]} for ou in ("ou-ab12-22222222", "ou-ab12-55555555")] + [
+        {"accountFilterType": "INTERSECTION", "accounts": [a], "organizationalUnitIds": ["ou-ab12-11111111"]}
+        for a in ("444444444401", "444444444402", "444444444403")
+    ]
+    assert targets == Counter(
+        (json.dumps(t, sort_keys=True), region) for t in expected for region in ("us-east-1", "eu-west-1")
+    )
+    flat = json.dumps([i.inputs for i in instances])
+    assert "444444444406" not in flat and "ou-ab12-33333333" not in flat and "444444444404" not in flat
+
+
+def test_backup_policies_wait_for_the_stackset_and_every_instance(stackset_run: ProgramRun):
+    waited = {r.urn for r in stackset_run.resources if r.type in (STACK_SET, INSTANCE)}
+    for policy in stackset_run.of_type(POLICY):
+        assert waited <= set(policy.dependencies)
+
+
+def test_managed_from_the_management_account(stackset_run: ProgramRun):
+    run = run_program(_prod(stackset={"managed_from": "management"}), stack="prod")
+    (stack_set,) = run.of_type(STACK_SET)
+    assert stack_set.account == "111111111111" and stack_set.inputs["callAs"] == "SELF"
+    assert {i.inputs["callAs"] for i in run.of_type(INSTANCE)} == {"SELF"}
+    assert len(run.resources) == len(stackset_run.resources) - 1, "no StackSets delegated administrator"
+
+
+def test_the_management_account_keeps_direct_resources_because_stacksets_skip_it():
+    run = run_program(_daily_only(_prod(), {"accounts": ["111111111111", MEMBER]}), stack="prod")
+    member_accounts = {r.name for r in run.of_type("org-backup:member_account:MemberAccount")}
+    assert member_accounts == {"member-111111111111"}
+    accounts = [i.inputs["deploymentTargets"]["accounts"] for i in run.of_type(INSTANCE)]
+    assert accounts == [[MEMBER], [MEMBER]]
+
+
+def test_the_pack_passes_the_stackset_stack(stackset_run: ProgramRun):
+    mandatory = [v for v in evaluate(stackset_run).violations if v.enforcement == "mandatory"]
+    assert mandatory == []
+
+
+# --------------------------------------------------------------------------- parity with direct mode
+
+
+def _one(run: ProgramRun, type_token: str, account: str, region: str | None = None):
+    (found,) = [r for r in run.of_type(type_token) if r.account == account and (region is None or r.region == region)]
+    return found
+
+
+def test_both_modes_describe_the_same_vault_lock_key_policy_access_policy_and_role(
+    prod_run: ProgramRun, stackset_run: ProgramRun
+):
+    template = rendered(_template(stackset_run), MEMBER, REGION)["Resources"]
+    key = _one(prod_run, "aws:kms/key:Key", MEMBER, REGION)
+    vault = _one(prod_run, "aws:backup/vault:Vault", MEMBER, REGION)
+    lock = _one(prod_run, "aws:backup/vaultLockConfiguration:VaultLockConfiguration", MEMBER, REGION)
+    access = _one(prod_run, "aws:backup/vaultPolicy:VaultPolicy", MEMBER, REGION)
+    role = next(r for r in prod_run.of_type("aws:iam/role:Role") if r.account == MEMBER and "backup-role" in r.name)
+    attached = sorted(
+        r.inputs["policyArn"]
+        for r in prod_run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.account == MEMBER
+    )
+
+    cfn_vault = template[mt.VAULT]["Properties"]
+    assert cfn_vault["BackupVaultName"] == vault.inputs["name"]
+    assert cfn_vault["EncryptionKeyArn"] == {"Fn::GetAtt": [mt.KEY, "Arn"]}
+    assert key.urn in vault.property_dependencies["kmsKeyArn"]
+    assert cfn_vault["LockConfiguration"] == {
+        "MinRetentionDays": lock.inputs["minRetentionDays"],
+        "MaxRetentionDays": lock.inputs["maxRetentionDays"],
+    }
+    assert "changeableForDays" not in lock.inputs
+
+    cfn_key = template[mt.KEY]["Properties"]
+    assert cfn_key["KeyPolicy"] == json.loads(key.inputs["policy"])
+    assert cfn_key["EnableKeyRotation"] is key.inputs["enableKeyRotation"] is True
+    assert cfn_key["PendingWindowInDays"] == key.inputs["deletionWindowInDays"]
+    assert cfn_key["RotationPeriodInDays"] == key.inputs["rotationPeriodInDays"]
+
+    # The one deliberate difference: the StackSets execution role updates the stack, so it replaces the deploy role.
+    deploy_role = f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole"
+    execution_role = f"arn:aws:iam::{MEMBER}:role/{mt.STACKSETS_EXECUTION_ROLE}"
+    direct_policy = json.loads(access.inputs["policy"].replace(deploy_role, execution_role))
+    for statement in direct_policy["Statement"]:
+        if "Condition" in statement:
+            statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].sort()
+    assert cfn_vault["AccessPolicy"] == direct_policy
+
+    cfn_role = template[mt.ROLE]["Properties"]
+    assert cfn_role["RoleName"] == role.inputs["name"]
+    assert cfn_role["AssumeRolePolicyDocument"] == json.loads(role.inputs["assumeRolePolicy"])
+    assert sorted(cfn_role["ManagedPolicyArns"]) == attached
