@@ -20,6 +20,10 @@ from policies.backup_rules.findings import Finding
 
 from .model import AccountId, Name, OrganizationId, OuId, RootId, StackConfig
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, read ~20x faster (an inventory
+# of 10,000 accounts takes seconds to parse in pure Python).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class InventoryOu(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,7 +64,7 @@ def inventory_path(config: StackConfig, stack: str, project_dir: Path) -> Path:
 def load_inventory(path: Path, *, config_path: str = "accounts.inventory_file") -> Inventory:
     """Read and validate the inventory file; every problem becomes a finding, never a traceback."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise InventoryError(
             [

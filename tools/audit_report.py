@@ -29,8 +29,8 @@ from tools.audit_render import (
     render_html,
     render_markdown,
 )
-from tools.aws import AccountAccess, Aws, error_code, fan_out, paginate
-from tools.ops import OpsFinding, Report, Stack, attempt, command_parser, run_command, utc_now
+from tools.aws import AccountAccess, Aws, fan_out, paginate
+from tools.ops import OpsFinding, Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
 from tools.verify import DEFAULT_HOURS, Coverage, coverage_table, list_jobs, verify
 
 __all__ = ["collect", "config_revision", "main", "write_reports"]
@@ -163,6 +163,7 @@ def _merge(target: dict[Any, JobStats], source: dict[Any, JobStats]) -> None:
 
 
 def collect(stack: Stack, aws: Aws, *, hours: int, workers: int) -> AuditData:
+    """verify's checks, then 30 days of jobs per member account and Region, then Audit Manager."""
     verification = verify(stack, aws, hours=hours, workers=workers)
     now = utc_now()
     data = AuditData(
@@ -183,15 +184,7 @@ def collect(stack: Stack, aws: Aws, *, hours: int, workers: int) -> AuditData:
     for outcome in fan_out(units, partial(_unit, stack, aws, admin, now), workers=workers, label=f"{COMMAND}: jobs"):
         row = outcome.item
         if outcome.error is not None:
-            data.findings.append(
-                OpsFinding(
-                    "jobs",
-                    f"could not read jobs: {error_code(outcome.error)}",
-                    "check access",
-                    row.account_id,
-                    row.region,
-                )
-            )
+            data.findings.append(unreachable(row.account_id, stack.role_arn(row.account_id), outcome.error))
             continue
         unit = outcome.unwrap()
         data.backups[(row.account_id, row.region)] = unit.backups
@@ -208,7 +201,9 @@ def collect(stack: Stack, aws: Aws, *, hours: int, workers: int) -> AuditData:
         data.findings += attempt(
             "compliance-reports", admin_id, home, partial(_compliance_reports, admin, home, data.compliance_reports)
         )
-    data.frameworks.sort(key=lambda f: (f.account_id != admin_id, f.account_id, f.region, f.name))
+    data.frameworks = sorted(
+        set(data.frameworks), key=lambda f: (f.account_id != admin_id, f.account_id, f.region, f.name)
+    )
     return data
 
 

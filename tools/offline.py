@@ -25,6 +25,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.proto import source_pb2
 
+from stackconfig.inventory import SAFE_LOADER
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "org-backup"
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -278,7 +280,7 @@ def _inventory_for(stack_config: Mapping[str, Any], stack: str, project_dir: Pat
     if not isinstance(pattern, str):
         return None
     try:
-        loaded = yaml.safe_load((project_dir / pattern.format(stack=stack)).read_text(encoding="utf-8"))
+        loaded = yaml.load((project_dir / pattern.format(stack=stack)).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, ValueError, KeyError, IndexError, yaml.YAMLError):
         return None
     return loaded if isinstance(loaded, Mapping) else None

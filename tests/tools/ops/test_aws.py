@@ -92,7 +92,7 @@ def test_progress_draws_only_on_a_terminal() -> None:
     assert drawn.endswith("\r\033[K")
 
 
-def test_paginate_follows_next_token_where_botocore_has_no_paginator(aws_env) -> None:
+def test_paginate_follows_next_token_where_botocore_has_no_paginator() -> None:
     client = boto3.client("backup", region_name="us-east-1")
     assert not client.can_paginate("list_frameworks")
     with Stubber(client) as stub:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from stackconfig.inventory import Inventory, load_inventory
+from tests.components.documents.config_factory import base_config
 from tests.moto_server import MotoServer
 from tests.tools.ops.fakes import STACK, FakeOrg, StubbedApis, write_stack
 from tools import inventory
@@ -117,18 +118,27 @@ def test_an_account_outside_any_organization_cannot_run(tmp_path: Path, aws_env:
     assert "not in an organization" in capsys.readouterr().err
 
 
+def offline_stack(directory: Path, **sections: object) -> Path:
+    """A valid stack file (the document-builder tests' config) for runs that stop before reaching AWS."""
+    stack_file = directory / "Pulumi.offline.yaml"
+    config = base_config() | sections
+    stack_file.write_text(yaml_text({"config": {f"org-backup:{k}": v for k, v in config.items()}}))
+    return stack_file
+
+
 def test_no_credentials_cannot_run(
-    stack_file: Path, monkeypatch: pytest.MonkeyPatch, aws_env: MotoServer, capsys
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_env: MotoServer, capsys
 ) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name)
+    stack_file = offline_stack(tmp_path)
     assert inventory.main(["--config", str(stack_file), "--endpoint-url", aws_env.endpoint_url]) == EXIT_CANNOT_RUN
     assert "no usable AWS credentials" in capsys.readouterr().err
 
 
-def test_a_broken_config_cannot_run(tmp_path: Path, org: FakeOrg, connect, capsys) -> None:
-    stack_file = write_stack(tmp_path, org, plans={"daily": {"rules": {}, "selections": {}}})
-    assert run(stack_file, connect) == EXIT_CANNOT_RUN
+def test_a_broken_config_cannot_run(tmp_path: Path, capsys) -> None:
+    stack_file = offline_stack(tmp_path, plans={"daily": {"rules": {}, "selections": {}}})
+    assert inventory.main(["--config", str(stack_file)]) == EXIT_CANNOT_RUN
     assert "plans.daily" in capsys.readouterr().err
 
 
