@@ -31,6 +31,10 @@ test: lint typecheck
 preview: venv
 	$(BIN)/python -m tools.preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
 
+# Many more fuzzing examples than `make test` runs (50,000 for the loader), freshly drawn each time.
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 tests/hardening
+
 bench: venv
 	$(BIN)/python -m tools.bench --suite --json bench/results.json
 

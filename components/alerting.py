@@ -53,7 +53,9 @@ class CentralAlerting(pulumi.ComponentResource):
             policy=policy_json(alert_topic_key_policy(account_id=account, region=region, partition=org.partition)),
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            opts=child,
+            bypass_policy_lockout_safety_check=False,
+            # Like every key of the stack: deleting it would silence every alert (SNS cannot encrypt).
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=True, retain_on_delete=True),
         )
         self.topic = aws.sns.Topic(
             f"{name}-topic",

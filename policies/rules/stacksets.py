@@ -85,6 +85,7 @@ def read_template(body: str) -> Mapping[str, Any] | None:
 
 
 def _substituted(text: str, variables: Mapping[str, Any]) -> Any:
+    """``Fn::Sub``: variables from the map or the pseudo parameters; ``${!Literal}`` stays ``${Literal}``."""
     parts: list[str] = []
     position = 0
     for match in _SUB_VARIABLE.finditer(text):
@@ -92,9 +93,9 @@ def _substituted(text: str, variables: Mapping[str, Any]) -> Any:
         value = resolve(variables[name]) if name in variables else SAMPLE_PSEUDO_PARAMETERS.get(name, UNKNOWN)
         if not isinstance(value, str):
             return UNKNOWN
-        parts += [text[position : match.start()], value]
+        parts += [text[position : match.start()].replace("${!", "${"), value]
         position = match.end()
-    return ("".join(parts) + text[position:]).replace("${!", "${")
+    return "".join([*parts, text[position:].replace("${!", "${")])
 
 
 def resolve(value: Any) -> Any:

@@ -182,7 +182,7 @@ def plausible(key: Any, current: Any = None) -> st.SearchStrategy[Any]:
 
 def scalars(*, yaml_only: bool) -> st.SearchStrategy[Any]:
     """Leaf values a stack file can hold (``yaml_only``) or that a caller of ``load_config`` might pass."""
-    out = [
+    out: list[st.SearchStrategy[Any]] = [
         st.none(),
         st.booleans(),
         st.sampled_from(EDGE_INTS),
@@ -227,10 +227,10 @@ def paths(root: Any, max_depth: int = 12) -> list[Path_]:
             continue
         if isinstance(value, dict):
             seen.add(id(value))
-            stack.extend((path + (k,), v) for k, v in value.items())
+            stack.extend(((*path, k), v) for k, v in value.items())
         elif isinstance(value, list):
             seen.add(id(value))
-            stack.extend((path + (i,), v) for i, v in enumerate(value))
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
     return sorted(out, key=repr)
 
 
@@ -270,7 +270,9 @@ def _replace(draw: st.DrawFn, root: Any, path: Path_, *, yaml_only: bool) -> Any
 def _plausible(draw: st.DrawFn, root: Any, path: Path_) -> Any:
     """A value of the expected shape at a leaf (a mapping or list without a known shape is descended into)."""
     target = get_at(root, path)
-    while isinstance(target, (dict, list)) and target and not (path and path[-1] in PLAUSIBLE):
+    for _ in range(12):  # bounded: an earlier mutation may have made a value contain itself
+        if not (isinstance(target, (dict, list)) and target) or (path and path[-1] in PLAUSIBLE):
+            break
         path = (*path, draw(st.sampled_from(list(target) if isinstance(target, dict) else range(len(target)))))
         target = get_at(root, path)
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
@@ -331,7 +333,8 @@ def _resize(draw: st.DrawFn, root: Any, path: Path_) -> Any:
         if draw(st.booleans()) or not target:
             target.clear()
         else:
-            name = draw(st.sampled_from([k for k in target if isinstance(k, str)] or [None]))
+            names: list[str | None] = [k for k in target if isinstance(k, str)]
+            name = draw(st.sampled_from(names or [None]))
             if name is not None:
                 for i in range(draw(st.sampled_from([5, 11, 51, 300]))):
                     target[f"{name}{i}"] = copy.deepcopy(target[name])
@@ -376,7 +379,7 @@ def mutated(draw: st.DrawFn, base: Any, *, yaml_only: bool, max_mutations: int =
     """
     root = copy.deepcopy(base)
     ops: list[tuple[int, Mutation]] = [
-        (4 if structural else 10, lambda d, r, p: _plausible(d, r, p)),
+        (4 if structural else 10, _plausible),
         (3 if structural else 1, lambda d, r, p: _replace(d, r, p, yaml_only=yaml_only)),
         (2 if structural else 1, _delete),
         (2 if structural else 1, lambda d, r, p: _unknown_key(d, r, p, yaml_only=yaml_only)),
@@ -423,7 +426,7 @@ def stack_file_texts(
     config = draw(mutated(stack_config(stack), yaml_only=True, max_mutations=max_mutations, structural=structural))
     document: Any = {"config": config}
     tokens = draw(st.lists(st.sampled_from(ODD_YAML_TOKENS), max_size=2 if structural else 1))
-    for token in tokens:
+    for _ in tokens:
         target = draw(st.sampled_from(paths(document)))
         if target and target[0] == "config" and len(target) > 1:
             document = set_at(document, target, PLACEHOLDER)

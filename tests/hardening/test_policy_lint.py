@@ -23,7 +23,7 @@ from functools import cache
 from typing import Any
 
 import botocore.session
-import parliament
+import parliament  # type: ignore[import-untyped]
 import pytest
 
 from policies.backup_rules.iam import check_policy_document
@@ -55,13 +55,18 @@ class PolicyDocument:
 KEY_KINDS = frozenset({"kms-key-member", "kms-key-central", "kms-key-alert-topic"})
 VAULT_POLICY_KINDS = frozenset({"vault-policy-member", "vault-policy-central"})
 TRUST_KINDS = frozenset({"trust-backup-role", "trust-event-forwarding-role"})
-EXPECTED_KINDS = KEY_KINDS | VAULT_POLICY_KINDS | TRUST_KINDS | {
-    "inline-event-forwarding-role",
-    "report-bucket-policy",
-    "event-bus-policy",
-    "sns-topic-policy",
-    "organizations-delegation-policy",
-}
+EXPECTED_KINDS = (
+    KEY_KINDS
+    | VAULT_POLICY_KINDS
+    | TRUST_KINDS
+    | {
+        "inline-event-forwarding-role",
+        "report-bucket-policy",
+        "event-bus-policy",
+        "sns-topic-policy",
+        "organizations-delegation-policy",
+    }
+)
 
 _OWNERS = {
     "org-backup:member_account:MemberAccount": "member",
@@ -334,7 +339,10 @@ def test_every_action_is_known_to_parliament_or_botocore(documents: list[PolicyD
         for p in service["privileges"]
     }
     actions = {
-        a for d in documents for s in d.statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        a
+        for d in documents
+        for s in d.statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     missing = sorted(a for a in actions if "*" not in a and a.lower() not in known and a not in NEWER_ACTIONS)
     assert missing == []

@@ -524,6 +524,27 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         "restore-selection-name",
         "letters, digits and underscores",
     ),
+    (
+        "inventory file placeholder",
+        _set("accounts/inventory_file", "inventory/{stak}.yaml"),
+        "accounts.inventory_file",
+        "inventory-file-pattern",
+        "only placeholder is {stack}",
+    ),
+    (
+        "organization path outside the organization",
+        _set("vaults/central/allowed_organization_paths", ["o-zzzzzzzzzz/r-ab12/*"]),
+        "vaults.central.allowed_organization_paths[0]",
+        "organization-path",
+        "is not inside organization o-a1b2c3d4e5",
+    ),
+    (
+        "report bucket name",
+        _set("audit/report_bucket_name", "org..backup"),
+        "audit.report_bucket_name",
+        "bucket-name",
+        "two adjacent periods",
+    ),
 ]
 
 
