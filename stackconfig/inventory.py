@@ -23,6 +23,23 @@ from .model import AccountId, Name, OrganizationId, OuId, RootId, StackConfig
 # libyaml's safe loader when PyYAML was built with it: the same documents, read ~20x faster (an inventory
 # of 10,000 accounts takes seconds to parse in pure Python).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml builds nested collections recursively in C: about 50,000 nested brackets crash the interpreter
+# (a segmentation fault, not an exception). No inventory nests deeper than a few levels.
+MAX_YAML_NESTING = 64
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` parsed with ``SAFE_LOADER``, after an event scan (iterative in libyaml too) that refuses
+    nesting deeper than ``MAX_YAML_NESTING`` with a ValueError instead of letting the C loader crash."""
+    depth = 0
+    for event in yaml.parse(text, Loader=SAFE_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_NESTING:
+                raise ValueError(f"nested deeper than {MAX_YAML_NESTING} levels")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 class InventoryOu(BaseModel):
@@ -64,7 +81,7 @@ def inventory_path(config: StackConfig, stack: str, project_dir: Path) -> Path:
 def load_inventory(path: Path, *, config_path: str = "accounts.inventory_file") -> Inventory:
     """Read and validate the inventory file; every problem becomes a finding, never a traceback."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InventoryError(
             [

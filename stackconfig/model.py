@@ -11,14 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")]
+# [0-9], not \d: pydantic's regex engine matches every Unicode digit with \d (an Arabic-Indic zero got through).
+AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")]
 OrganizationId = Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
 RootId = Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
 OuId = Annotated[str, StringConstraints(pattern=r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")]
 RoleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_+=,.@-]+$", max_length=64)]
 RoleArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]+$", max_length=600)
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$", max_length=600)
 ]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Days = Annotated[int, Field(ge=-1)]

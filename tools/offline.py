@@ -25,7 +25,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.proto import source_pb2
 
-from stackconfig.inventory import SAFE_LOADER
+from stackconfig.inventory import load_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "org-backup"
@@ -280,8 +280,8 @@ def _inventory_for(stack_config: Mapping[str, Any], stack: str, project_dir: Pat
     if not isinstance(pattern, str):
         return None
     try:
-        loaded = yaml.load((project_dir / pattern.format(stack=stack)).read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except (OSError, ValueError, KeyError, IndexError, yaml.YAMLError):
+        loaded = load_yaml((project_dir / pattern.format(stack=stack)).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, IndexError, AttributeError, RecursionError, yaml.YAMLError):
         return None
     return loaded if isinstance(loaded, Mapping) else None
 

@@ -134,7 +134,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "region": st.sampled_from(REGIONS),
     "home_region": st.sampled_from(REGIONS),
     "partition": st.sampled_from(["aws", "aws-us-gov", "aws-cn"]),
-    "mode": st.sampled_from(["governance", "compliance"]),
+    "mode": st.sampled_from(["governance", "compliance", "direct", "stackset"]),
     "destination": st.sampled_from(["central", "member"]),
     "schedule": st.one_of(
         st.sampled_from(["hourly", "daily", "weekly", "monthly", "cron(0 5 ? * * *)", "cron(0 */2 ? * * *)"]),

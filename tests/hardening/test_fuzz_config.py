@@ -23,9 +23,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.audit import report_bucket_name
+from components.documents.events import (
+    alert_topic_key_policy,
+    alert_topic_policy,
+    central_event_bus_policy,
+    event_forwarding_role_policy,
+)
+from components.documents.frameworks import control_parameters
+from components.documents.iam import (
+    backup_role_managed_policy_arns,
+    backup_role_trust_policy,
+    organizations_delegation_policy,
+)
+from components.documents.kms import central_backup_key_policy, member_backup_key_policy
+from components.documents.reports import report_bucket_policy
+from components.documents.vault_policy import central_vault_policy, member_vault_policy
+from components.member_account import central_event_bus_arn
 from components.program import offline_tree
 from stackconfig.inventory import InventoryError, load_inventory
-from stackconfig.layout import build_layout
+from stackconfig.layout import Layout, build_layout
 from stackconfig.load import (
     ConfigError,
     LoadedConfig,
@@ -34,17 +51,80 @@ from stackconfig.load import (
     read_stack_file,
     sections_from_pulumi_config,
 )
+from stackconfig.model import StackConfig
 from tests.hardening.fuzzing import BASE_SECTIONS, PROJECT_DIR, STACKS, fuzz_settings, mutated, stack_file_texts
 from tools.offline import config_values
 
 REPORTS = (ConfigError, InventoryError)
 
 
+def build_documents(config: StackConfig, layout: Layout) -> None:
+    """Every policy document builder, called with the values the components pass it (pure and cheap).
+
+    The program fuzzer runs the real wiring with few examples; this runs the builders with every example the
+    loader accepts, so a value the loader lets through but a builder refuses is found thousands of times faster.
+    """
+    org = config.organization
+    central = config.vaults.central
+    central_admins = org.vault_admin_role_arns(org.central_vault_account_id, central.break_glass_role_names)
+    for region in org.dr_regions:
+        central_backup_key_policy(
+            account_id=org.central_vault_account_id,
+            region=region,
+            organization_id=org.id,
+            organization_paths=central.allowed_organization_paths,
+            break_glass_role_arns=central_admins,
+            partition=org.partition,
+        )
+    central_vault_policy(
+        organization_id=org.id,
+        organization_paths=central.allowed_organization_paths,
+        break_glass_role_arns=central_admins,
+    )
+    bus_arn = central_event_bus_arn(config)
+    for account in layout.members:
+        admins = org.vault_admin_role_arns(account.id, config.vaults.member.break_glass_role_names)
+        member_vault_policy(break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id])
+        control_parameters(config.audit, admins)
+        for region in layout.member_regions:
+            member_backup_key_policy(
+                account_id=account.id,
+                region=region,
+                organization_id=org.id,
+                backup_role_name=config.vaults.backup_role_name,
+                central_account_id=org.central_vault_account_id,
+                partition=org.partition,
+            )
+    backup_role_trust_policy()
+    backup_role_managed_policy_arns(org.partition)
+    organizations_delegation_policy(
+        management_account_id=org.management_account_id,
+        organization_id=org.id,
+        root_id=org.root_id,
+        delegate_account_id=org.backup_admin_account_id,
+        partition=org.partition,
+    )
+    if config.audit.enabled:
+        report_bucket_policy(
+            bucket_name=report_bucket_name(config), account_id=org.backup_admin_account_id, partition=org.partition
+        )
+    if config.alerting.enabled:
+        event_forwarding_role_policy(event_bus_arn=bus_arn)
+        central_event_bus_policy(event_bus_arn=bus_arn, organization_id=org.id)
+        alert_topic_key_policy(
+            account_id=org.backup_admin_account_id, region=org.primary_region, partition=org.partition
+        )
+        topic = (
+            f"arn:{org.partition}:sns:{org.primary_region}:{org.backup_admin_account_id}:{config.alerting.topic_name}"
+        )
+        alert_topic_policy(topic_arn=topic, account_id=org.backup_admin_account_id)
+
+
 def load_and_lay_out(sections: Mapping[str, Any], stack: str) -> LoadedConfig | None:
-    """The loader and the layout behind it; None when the configuration was reported."""
+    """The loader, the layout and the document builders behind it; None when the configuration was reported."""
     try:
         loaded = load_config(sections)
-        build_layout(loaded.config, offline_tree(loaded.config, stack))
+        build_documents(loaded.config, build_layout(loaded.config, offline_tree(loaded.config, stack)))
     except REPORTS as exc:
         assert exc.findings, "a report must say what is wrong"
         assert all(isinstance(f.path, str) and f.message for f in exc.findings)
@@ -59,7 +139,7 @@ def mutated_sections(draw: st.DrawFn) -> tuple[str, Any]:
     return stack, draw(mutated(BASE_SECTIONS[stack], yaml_only=False))
 
 
-@fuzz_settings(ci=1400, fuzz=35_000)
+@fuzz_settings(ci=1550, fuzz=40_000)
 @given(mutated_sections())
 def test_mutated_sections_load_or_report(case: tuple[str, Any]) -> None:
     stack, sections = case
@@ -77,7 +157,7 @@ def stack_file(text: str | bytes) -> Iterator[Path]:
         yield path
 
 
-@fuzz_settings(ci=600, fuzz=15_000)
+@fuzz_settings(ci=450, fuzz=10_000)
 @given(stack_file_texts(stacks=("staging", "staging", "prod")))
 def test_mutated_stack_files_load_or_report(case: tuple[str, str]) -> None:
     """Through the file, as the offline preview reads it; then as the Pulumi CLI would pass the same values."""
@@ -106,7 +186,7 @@ def _prod(**changes: Any) -> dict[str, Any]:
 def _reported(sections: Mapping[Any, Any], stack: str = "prod") -> ConfigError | InventoryError:
     with pytest.raises(REPORTS) as info:
         loaded = load_config(sections)
-        build_layout(loaded.config, offline_tree(loaded.config, stack))
+        build_documents(loaded.config, build_layout(loaded.config, offline_tree(loaded.config, stack)))
     assert isinstance(info.value, REPORTS)
     return info.value
 
@@ -141,6 +221,17 @@ def test_a_self_referencing_value_is_reported_not_a_crash() -> None:
     sections = _prod()
     sections["backup_policies"] = {"custom": {"loop": {"targets": ["prod"], "content": loop}}}
     assert any(f.rule == "nesting" for f in _reported(sections).findings)
+
+
+@pytest.mark.parametrize("account", ["00000000000\u0660", "\uff11" * 12, "12345678901\u00b2"])
+def test_an_account_id_of_non_ascii_digits_is_reported(account: str) -> None:
+    """Found by the program fuzzer: pydantic's \\d took an Arabic-Indic zero, the key policy builder refused it."""
+    listed = [{"id": account, "name": "x", "parent_id": "ou-ab12-11111111"}]
+    report = _reported(_prod(accounts={"source": "listed", "listed": listed}))
+    assert any(f.path.startswith("accounts.listed") for f in report.findings)
+    sections = _prod()
+    sections["organization"] = {**sections["organization"], "central_vault_account_id": account}
+    assert any(f.path == "organization.central_vault_account_id" for f in _reported(sections).findings)
 
 
 @pytest.mark.parametrize("pattern", ["inventory/{stak}.yaml", "inventory/{0}.yaml", "inventory/{", "inv\x00.yaml"])
@@ -179,13 +270,35 @@ def test_a_trailing_newline_does_not_slip_past_a_name_pattern(field: str) -> Non
     assert any(f.path.startswith("vaults.member") for f in report.findings)
 
 
-def test_stack_file_values_json_cannot_carry_are_reported(tmp_path: Path) -> None:
-    """Dates stay strings (as the Pulumi CLI reads them); binary and sets are reported, not passed on."""
+def test_an_empty_plans_section_is_reported() -> None:
+    """Found by the fuzzer: ``plans: {}`` passed the section parser and failed the whole model (ValidationError)."""
+    report = _reported(_prod(plans={}))
+    assert [f.path for f in report.findings if f.severity == "error"] == ["plans"]
+
+
+def test_a_pulumi_value_past_the_digit_limit_is_reported() -> None:
+    """JSON with a 5,000-digit number raised ValueError from ``sections_from_pulumi_config``."""
+    sections = sections_from_pulumi_config({"org-backup:plans": "[" + "9" * 5000 + "]"})
+    assert "plans" in str(_reported({**_prod(), **sections}))
+
+
+def test_stack_files_are_read_as_the_pulumi_cli_reads_them(tmp_path: Path) -> None:
+    """YAML 1.2 scalars: dates, ``on``/``no`` and ``12:30`` stay strings (PyYAML's YAML 1.1 made a date, which
+    crashed the JSON hand-over to the program, and booleans where the CLI passes strings)."""
     path = tmp_path / "Pulumi.x.yaml"
-    path.write_text("config:\n  org-backup:plans:\n    daily:\n      tags: {since: 2020-01-01}\n")
-    assert read_stack_file(path)["org-backup:plans"]["daily"]["tags"] == {"since": "2020-01-01"}
+    path.write_text(
+        "config:\n  x:\n    a: {since: 2020-01-01, 2021-02-03: on, at: 12:30, b: no, c: True}\n    n: [1e3, 0o17, 0x1F, .inf, ~]\n"
+    )
+    values = read_stack_file(path)["x"]
+    assert values["a"] == {"since": "2020-01-01", "2021-02-03": "on", "at": "12:30", "b": "no", "c": True}
+    assert values["n"] == [1000.0, 15, 31, float("inf"), None]
     json.dumps(read_stack_file(path))
-    for value in ("!!binary aGVsbG8=", "!!set {a, b}", "!!omap [a: 1]"):
+
+
+def test_stack_file_values_json_cannot_carry_are_reported(tmp_path: Path) -> None:
+    """Binary, sets and explicit timestamps are reported, not handed on to the program."""
+    path = tmp_path / "Pulumi.x.yaml"
+    for value in ("!!binary aGVsbG8=", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp 2020-01-01"):
         path.write_text(f"config:\n  org-backup:plans:\n    daily:\n      tags: {value}\n")
         with pytest.raises(ConfigError) as info:
             read_stack_file(path)
@@ -205,6 +318,9 @@ UNREADABLE: dict[str, bytes] = {
     "undefined alias": b"config:\n  org-backup:plans: *nowhere\n",
     "python tag": b"config: !!python/object/apply:os.system ['true']\n",
     "UTF-16": "config:\n  org-backup:plans: {}\n".encode("utf-16"),
+    "recursive anchor": b"config:\n  org-backup:plans: &loop {daily: *loop}\n",
+    "5,000-digit number": b"config:\n  org-backup:plans: " + b"9" * 5000 + b"\n",
+    "non-string key": b"config:\n  1: x\n",
 }
 
 
@@ -262,6 +378,7 @@ CORRUPT_INVENTORIES: dict[str, bytes] = {
     "wrong schema": b"organization_id: o-a1b2c3d4e5\nroot_id: r-ab12\naccounts: [{id: 12}]\n",
     "unknown key": b"organization_id: o-a1b2c3d4e5\nroot_id: r-ab12\nacounts: []\n",
     "deep nesting": b"accounts: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "libyaml-crashing nesting": b"accounts: " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
     "a date for an id": b"organization_id: o-a1b2c3d4e5\nroot_id: r-ab12\naccounts: [{id: 2020-01-01, name: x, parent_id: r-ab12}]\n",
 }
 
@@ -320,10 +437,36 @@ def test_the_offline_preview_reports_a_bad_stack_file_with_exit_2(tmp_path: Path
     assert "Traceback" not in output
 
 
+@pytest.mark.parametrize("content", [b"", bytes(range(256)), b"- a\n", b"accounts: " + b"[" * 5000], ids=str)
+def test_the_offline_preview_reports_a_corrupt_inventory_with_exit_2(tmp_path: Path, content: bytes) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_bytes(content)
+    config = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml")
+    config["org-backup:accounts"] = {"source": "inventory", "inventory_file": str(inventory)}
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(json.dumps({"config": config}))
+    code, output = _preview(["--config", str(path), "--stack", "prod"])
+    assert code == 2 and "Traceback" not in output
+    assert inventory.name in output
+
+
 def test_the_offline_preview_reports_a_directory_and_a_missing_file_with_exit_2(tmp_path: Path) -> None:
     for path in (tmp_path, tmp_path / "Pulumi.nope.yaml"):
         code, output = _preview(["--config", str(path), "--stack", "prod"])
         assert code == 2 and "Traceback" not in output
+
+
+def test_the_offline_preview_reports_an_unreadable_stack_file_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "Pulumi.locked.yaml"
+    path.write_text((PROJECT_DIR / "Pulumi.prod.yaml").read_text())
+    _deny_reading(path, monkeypatch)
+    try:
+        code, output = _preview(["--config", str(path), "--stack", "prod"])
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert code == 2 and "Traceback" not in output and "Permission denied" in output
 
 
 def test_the_offline_preview_exits_2_without_a_traceback_as_a_process(tmp_path: Path) -> None:

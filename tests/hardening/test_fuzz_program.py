@@ -46,8 +46,8 @@ def _read(text: str) -> dict[str, Any] | None:
             return None
 
 
-@fuzz_settings(ci=120, fuzz=1_500)
-@given(stack_file_texts(max_mutations=2, structural=False, stacks=("staging", "staging", "prod")))
+@fuzz_settings(ci=90, fuzz=1_500)
+@given(stack_file_texts(max_mutations=2, structural=False, stacks=("staging", "staging", "staging", "prod")))
 def test_mutated_stacks_deploy_or_report(case: tuple[str, str]) -> None:
     stack, text = case
     config = _read(text)
@@ -80,7 +80,7 @@ def _prod(section: str, **changes: Any) -> dict[str, Any]:
         ),
         ("audit", {"report_bucket_name": "a..b"}),
         ("accounts", {"inventory_file": "inventory/{stak}.yaml"}),
-        ("accounts", {"inventory_file": "inventory/{stack.upper}.yaml"}),
+        ("accounts", {"inventory_file": "inventory/{stack.x}.yaml"}),
         ("plans", {}),
     ],
     ids=["organization path", "bucket name", "unknown placeholder", "attribute placeholder", "no plans"],

@@ -186,9 +186,10 @@ def _policy_type_resources(run: ProgramRun) -> list[RecordedResource]:
 
 @pytest.mark.parametrize("type_token", PROTECTED)
 def test_vaults_locks_keys_backup_policies_and_the_delegated_admin_are_protected(
-    air_gapped_run: ProgramRun, type_token: str
+    prod_run: ProgramRun, air_gapped_run: ProgramRun, type_token: str
 ) -> None:
-    resources = air_gapped_run.of_type(type_token)
+    """Every such resource of prod (and of prod with an air-gapped vault, which prod does not configure)."""
+    resources = prod_run.of_type(type_token) + air_gapped_run.of_type(type_token)
     assert resources, f"the prod stack registers no {type_token}"
     assert [r.urn for r in resources if not r.protect] == []
 
@@ -199,8 +200,10 @@ def test_the_policy_type_resource_is_protected(prod_run: ProgramRun) -> None:
 
 
 @pytest.mark.parametrize("type_token", RETAINED)
-def test_vaults_locks_and_keys_are_retained_on_delete(air_gapped_run: ProgramRun, type_token: str) -> None:
-    resources = air_gapped_run.of_type(type_token)
+def test_vaults_locks_and_keys_are_retained_on_delete(
+    prod_run: ProgramRun, air_gapped_run: ProgramRun, type_token: str
+) -> None:
+    resources = prod_run.of_type(type_token) + air_gapped_run.of_type(type_token)
     assert resources
     assert [r.urn for r in resources if not r.retain_on_delete] == []
 
