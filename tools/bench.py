@@ -160,19 +160,17 @@ def measure_floor(count: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     offline.run_callable(program, stack="floor")
-    return {"floor_wall_s": round(time.perf_counter() - started, 3), "floor_peak_rss_mb": round(_peak_rss_mb(), 1)}
+    return {"floor_wall_s": round(time.perf_counter() - started, 3)}
 
 
 def _in_fresh_process(args: Sequence[str]) -> dict[str, Any]:
     """Run one measurement in a new interpreter and read its JSON line."""
-    output = subprocess.run(
-        [sys.executable, "-m", "tools.bench", *args],
-        cwd=PROJECT_DIR,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    child = subprocess.run(
+        [sys.executable, "-m", "tools.bench", *args], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    if child.returncode != 0 or not child.stdout.strip():
+        raise SystemExit(f"measurement {' '.join(args)} failed ({child.returncode}):\n{child.stderr}")
+    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
     return result
 
 
