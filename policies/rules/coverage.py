@@ -8,6 +8,7 @@ accounts each policy reaches (``StackIndex.backup_policies``) and check them aga
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -342,13 +343,23 @@ def _stack_role(index: StackIndex, account: str, name: str) -> _DeployedRole | N
     return _DeployedRole(role.get("assumeRolePolicy"), _policy_names(index.role_policy_arns.get((account, name), ())))
 
 
+def _trusts_backup(trust: str | Mapping[str, Any]) -> bool:
+    """Every account's role carries the same trust document: parse each distinct one once per run."""
+    return _trusts_backup_text(trust) if isinstance(trust, str) else trusts_service(trust, BACKUP_SERVICE)
+
+
+@functools.lru_cache(maxsize=256)
+def _trusts_backup_text(trust: str) -> bool:
+    return trusts_service(trust, BACKUP_SERVICE)
+
+
 def _role_problems(role: _DeployedRole | None, required: list[str]) -> list[str]:
     if role is None:
         return ["does not exist"]
     problems = []
     if is_unknown(role.trust):
         problems.append("has a trust policy not known during preview (treated as a violation)")
-    elif not isinstance(role.trust, str | Mapping) or not trusts_service(role.trust, BACKUP_SERVICE):
+    elif not isinstance(role.trust, str | Mapping) or not _trusts_backup(role.trust):
         problems.append(f"does not trust {BACKUP_SERVICE}")
     absent = [policy for policy in required if policy not in role.managed_policies]
     if absent:
