@@ -140,6 +140,21 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
             )
         policies.append(AttachedPolicy(document, tuple(attach_to)))
     members = member_accounts(config, tree)
+    org = config.organization
+    if any(m.id == org.management_account_id for m in members) and not org.vault_admin_role_arns(
+        org.management_account_id, config.vaults.member.break_glass_role_names
+    ):
+        # Without a management role (the caller's own credentials deploy there) nobody could administer its vault.
+        findings.append(
+            Finding(
+                "organization.management_role_name",
+                None,
+                "management-member-role",
+                f"plans reach the management account {org.management_account_id}, where no role may administer "
+                "its vault: set organization.management_role_name or vaults.member.break_glass_role_names, or "
+                "exclude the account (targets.exclude_accounts)",
+            )
+        )
     policies = [
         AttachedPolicy(
             p.document,

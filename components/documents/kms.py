@@ -22,7 +22,9 @@ from collections.abc import Sequence
 
 from components.documents.iam import (
     ANY_PRINCIPAL,
+    Conditions,
     Document,
+    Principal,
     Statement,
     account_root_arn,
     aws_principal,
@@ -90,6 +92,37 @@ CENTRAL_KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:Sche
 _GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
+def _via_backup(region: str, partition: str) -> Conditions:
+    """The condition binding key use to AWS Backup in ``region`` (regional ``kms:ViaService`` value)."""
+    return {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, partition)}}
+
+
+def _backup_use_statements(*, who: str, principal: Principal, conditions: Conditions) -> list[Statement]:
+    """The pair of statements letting ``principal`` use the key and create grants through AWS Backup.
+
+    The Sids are ``Allow{who}ToUseKey`` and ``Allow{who}ToCreateGrants``; grants also require
+    ``kms:GrantIsForAWSResource``.
+    """
+    return [
+        statement(
+            sid=f"Allow{who}ToUseKey",
+            effect="Allow",
+            principal=principal,
+            actions=BACKUP_KEY_USE_ACTIONS,
+            resources=["*"],
+            conditions=conditions,
+        ),
+        statement(
+            sid=f"Allow{who}ToCreateGrants",
+            effect="Allow",
+            principal=principal,
+            actions=BACKUP_GRANT_ACTIONS,
+            resources=["*"],
+            conditions=merge_conditions(conditions, _GRANT_FOR_AWS_RESOURCE),
+        ),
+    ]
+
+
 def key_administration_statement(
     *, account_id: str, admin_role_arns: Sequence[str] = (), partition: str = "aws"
 ) -> Statement:
@@ -133,50 +166,18 @@ def member_backup_key_policy(
     account = require_account_id(account_id)
     central = require_account_id(central_account_id, "central_account_id")
     org = require_organization_id(organization_id)
-    via_backup = {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, p)}}
+    via_backup = _via_backup(region, p)
     backup_roles = sorted([role_arn(account, backup_role_name, p), backup_service_linked_role_arn(account, p)])
     own_backup = merge_conditions(
         organization_conditions(org), via_backup, {"ArnEquals": {"aws:PrincipalArn": backup_roles}}
     )
     statements = [
         key_administration_statement(account_id=account, admin_role_arns=admin_role_arns, partition=p),
-        statement(
-            sid="AllowAccountBackupRolesToUseKey",
-            effect="Allow",
-            principal=ANY_PRINCIPAL,
-            actions=BACKUP_KEY_USE_ACTIONS,
-            resources=["*"],
-            conditions=own_backup,
-        ),
-        statement(
-            sid="AllowAccountBackupRolesToCreateGrants",
-            effect="Allow",
-            principal=ANY_PRINCIPAL,
-            actions=BACKUP_GRANT_ACTIONS,
-            resources=["*"],
-            conditions=merge_conditions(own_backup, _GRANT_FOR_AWS_RESOURCE),
-        ),
+        *_backup_use_statements(who="AccountBackupRoles", principal=ANY_PRINCIPAL, conditions=own_backup),
     ]
     if central != account:
         central_root = aws_principal([account_root_arn(central, p)])
-        statements += [
-            statement(
-                sid="AllowCentralAccountBackupToUseKey",
-                effect="Allow",
-                principal=central_root,
-                actions=BACKUP_KEY_USE_ACTIONS,
-                resources=["*"],
-                conditions=via_backup,
-            ),
-            statement(
-                sid="AllowCentralAccountBackupToCreateGrants",
-                effect="Allow",
-                principal=central_root,
-                actions=BACKUP_GRANT_ACTIONS,
-                resources=["*"],
-                conditions=merge_conditions(via_backup, _GRANT_FOR_AWS_RESOURCE),
-            ),
-        ]
+        statements += _backup_use_statements(who="CentralAccountBackup", principal=central_root, conditions=via_backup)
     return policy_document(*statements)
 
 
@@ -215,47 +216,15 @@ def central_backup_key_policy(
     foreign = [arn for arn in break_glass if arn.split(":")[4] != account]
     if foreign:
         raise ValueError(f"break_glass_role_arns: {foreign} are not roles of the key's account {account}")
-    via_backup = {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, p)}}
+    via_backup = _via_backup(region, p)
     org_backup = merge_conditions(organization_conditions(org, organization_paths), via_backup)
     statements = [
         key_administration_statement(account_id=account, admin_role_arns=admin_role_arns, partition=p),
-        statement(
-            sid="AllowOrganizationBackupToUseKey",
-            effect="Allow",
-            principal=ANY_PRINCIPAL,
-            actions=BACKUP_KEY_USE_ACTIONS,
-            resources=["*"],
-            conditions=org_backup,
-        ),
-        statement(
-            sid="AllowOrganizationBackupToCreateGrants",
-            effect="Allow",
-            principal=ANY_PRINCIPAL,
-            actions=BACKUP_GRANT_ACTIONS,
-            resources=["*"],
-            conditions=merge_conditions(org_backup, _GRANT_FOR_AWS_RESOURCE),
-        ),
+        *_backup_use_statements(who="OrganizationBackup", principal=ANY_PRINCIPAL, conditions=org_backup),
     ]
     if organization_paths:
         own_root = aws_principal([account_root_arn(account, p)])
-        statements += [
-            statement(
-                sid="AllowAccountBackupToUseKey",
-                effect="Allow",
-                principal=own_root,
-                actions=BACKUP_KEY_USE_ACTIONS,
-                resources=["*"],
-                conditions=via_backup,
-            ),
-            statement(
-                sid="AllowAccountBackupToCreateGrants",
-                effect="Allow",
-                principal=own_root,
-                actions=BACKUP_GRANT_ACTIONS,
-                resources=["*"],
-                conditions=merge_conditions(via_backup, _GRANT_FOR_AWS_RESOURCE),
-            ),
-        ]
+        statements += _backup_use_statements(who="AccountBackup", principal=own_root, conditions=via_backup)
     statements.append(
         statement(
             sid="DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER, VaultArn, parse_vault_arn, role_arn_account
 from .findings import Finding, join
@@ -41,6 +41,8 @@ from .limits import (
     VAULT_NAME_RE,
 )
 from .schedule import check_schedule_expression
+
+_T = TypeVar("_T")
 
 DOCUMENT = "policy"
 ASSIGN = "@@assign"
@@ -590,20 +592,23 @@ def _to_bool(value: Any) -> bool | None:
     return None
 
 
-def _read_int(block: Any, key: str, path: str, out: list[Finding]) -> int | None:
+def _read_setting(
+    block: Any, key: str, path: str, out: list[Finding], convert: Callable[[Any], _T | None], rule: str, expected: str
+) -> _T | None:
+    """The value of setting ``key`` of ``block`` through ``convert``; a scalar it cannot convert is a finding."""
     value = _setting_value(_child(block, key))
-    number = _to_int(value)
-    if number is None and _is_scalar(value):
-        out.append(Finding(join(path, key), value, "number-value", f"{key} must be a whole number, got {value!r}"))
-    return number
+    converted = convert(value)
+    if converted is None and _is_scalar(value):
+        out.append(Finding(join(path, key), value, rule, f"{key} must be {expected}, got {value!r}"))
+    return converted
+
+
+def _read_int(block: Any, key: str, path: str, out: list[Finding]) -> int | None:
+    return _read_setting(block, key, path, out, _to_int, "number-value", "a whole number")
 
 
 def _read_bool(block: Any, key: str, path: str, out: list[Finding]) -> bool | None:
-    value = _setting_value(_child(block, key))
-    flag = _to_bool(value)
-    if flag is None and _is_scalar(value):
-        out.append(Finding(join(path, key), value, "boolean-value", f"{key} must be true or false, got {value!r}"))
-    return flag
+    return _read_setting(block, key, path, out, _to_bool, "boolean-value", "true or false")
 
 
 # --------------------------------------------------------------------------- meaning pass

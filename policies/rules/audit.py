@@ -25,7 +25,7 @@ from backup_rules.limits import (
 )
 
 from .adapter import as_int, is_unknown
-from .base import ADVISORY, MANDATORY, Rule, resource_policy, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .resources import (
     EVENT_RULE,
     EVENT_TARGET,
@@ -102,12 +102,9 @@ FRAMEWORK_COMPLETE = Rule(
             "default": CORE_CONTROLS,
             "description": "Controls every framework must contain.",
         },
-        "minRequiredRetentionDays": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 35,
-            "description": "Smallest requiredRetentionDays a control may check for.",
-        },
+        "minRequiredRetentionDays": integer_setting(
+            minimum=1, default=35, description="Smallest requiredRetentionDays a control may check for."
+        ),
     },
     domain=DOMAIN,
 )
@@ -173,18 +170,16 @@ CONTROLS_QUOTA = Rule(
         "resources in that account and Region."
     ),
     config={
-        "maxControlsPerAccountRegion": {
-            "type": "integer",
-            "minimum": 1,
-            "default": MAX_CONTROLS_PER_ACCOUNT_REGION,
-            "description": "Controls allowed per account and Region (AWS: 50).",
-        },
-        "maxFrameworksPerAccountRegion": {
-            "type": "integer",
-            "minimum": 1,
-            "default": MAX_FRAMEWORKS_PER_ACCOUNT_REGION,
-            "description": "Frameworks allowed per account and Region (AWS: 15).",
-        },
+        "maxControlsPerAccountRegion": integer_setting(
+            minimum=1,
+            default=MAX_CONTROLS_PER_ACCOUNT_REGION,
+            description="Controls allowed per account and Region (AWS: 50).",
+        ),
+        "maxFrameworksPerAccountRegion": integer_setting(
+            minimum=1,
+            default=MAX_FRAMEWORKS_PER_ACCOUNT_REGION,
+            description="Frameworks allowed per account and Region (AWS: 15).",
+        ),
     },
     domain=DOMAIN,
 )

@@ -34,6 +34,19 @@ ResourceCheck = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[StackIndex, Mapping[str, Any]], Iterable[tuple[str | None, str]]]
 
 
+def integer_setting(
+    *, minimum: int, default: int, maximum: int | None = None, description: str | None = None
+) -> dict[str, Any]:
+    """The config schema of an integer setting of a rule (keys in the order the pack has always declared)."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        schema["maximum"] = maximum
+    schema["default"] = default
+    if description is not None:
+        schema["description"] = description
+    return schema
+
+
 @dataclass(frozen=True)
 class Rule:
     """One check with the metadata an operator needs to act on its result."""

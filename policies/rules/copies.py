@@ -22,7 +22,7 @@ from backup_rules.iam import allows_copy_into
 from backup_rules.lifecycle import check_retention_within_lock
 
 from .adapter import as_int, is_unknown
-from .base import ADVISORY, MANDATORY, Rule, resource_policy, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .org_policies import (
     OU_ACCOUNTS_SCHEMA,
     RuleView,
@@ -388,7 +388,7 @@ HAS_COPY = Rule(
         "entry keyed by the destination vault ARN to the rule the message names; for a Plan: "
         "rules[].copyActions."
     ),
-    config={"copyRequiredForRetentionDays": {"type": "integer", "minimum": 1, "default": 90}},
+    config={"copyRequiredForRetentionDays": integer_setting(minimum=1, default=90)},
     domain=DOMAIN,
 )
 COPY_RETENTION = Rule(
@@ -405,7 +405,7 @@ COPY_RETENTION = Rule(
         "rule's retention_days. For a hand-written policy or a Plan: the copy's lifecycle.delete_after_days "
         "(copyActions[].lifecycle.deleteAfter)."
     ),
-    config={"minCopyRetentionDays": {"type": "integer", "minimum": 1, "default": 365}},
+    config={"minCopyRetentionDays": integer_setting(minimum=1, default=365)},
     domain=DOMAIN,
 )
 DESTINATION_LOCKED = Rule(

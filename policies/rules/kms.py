@@ -16,7 +16,7 @@ from backup_rules.findings import errors
 from backup_rules.iam import check_policy_document
 
 from .adapter import as_int, is_unknown, not_known
-from .base import ADVISORY, MANDATORY, Rule, resource_policy, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .resources import AIR_GAPPED_VAULT, BACKUP_KEY_TAG, KMS_KEY, KMS_KEY_POLICY, VAULT, Resource, StackIndex
 
 DOMAIN = "kms"
@@ -51,13 +51,9 @@ ROTATION = Rule(
         "rotation_period_in_days on the aws.kms.Key."
     ),
     config={
-        "maxRotationPeriodDays": {
-            "type": "integer",
-            "minimum": 90,
-            "maximum": 2560,
-            "default": 365,
-            "description": "Longest acceptable rotationPeriodInDays.",
-        }
+        "maxRotationPeriodDays": integer_setting(
+            minimum=90, maximum=2560, default=365, description="Longest acceptable rotationPeriodInDays."
+        )
     },
     domain=DOMAIN,
 )
@@ -102,13 +98,9 @@ DELETION_SAFETY = Rule(
         "bypass_policy_lockout_safety_check=True and is_enabled=False from the aws.kms.Key."
     ),
     config={
-        "minDeletionWindowDays": {
-            "type": "integer",
-            "minimum": 7,
-            "maximum": 30,
-            "default": 30,
-            "description": "Shortest acceptable deletionWindowInDays.",
-        }
+        "minDeletionWindowDays": integer_setting(
+            minimum=7, maximum=30, default=30, description="Shortest acceptable deletionWindowInDays."
+        )
     },
     domain=DOMAIN,
 )

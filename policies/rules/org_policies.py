@@ -33,7 +33,7 @@ from backup_rules.limits import (
 from backup_rules.schedule import EXAMPLE_SCHEDULE, min_interval_minutes
 
 from .adapter import as_int, is_unknown
-from .base import ADVISORY, MANDATORY, Rule, resource_policy, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .resources import (
     BACKUP_POLICY_TYPE,
     DELEGATED_ADMIN,
@@ -757,13 +757,12 @@ COLD_PLUS_90 = Rule(
     remediation=PLAN_KEYS_HINT.format(key="retention_days (and cold_storage_after_days, copies[].retention_days)")
     + " Keep retention at least cold storage + 90 days.",
     config={
-        "maxRetentionDays": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_RETENTION_DAYS,
-            "default": MAX_RETENTION_DAYS,
-            "description": "The organization's retention ceiling (AWS allows 36,500 days).",
-        }
+        "maxRetentionDays": integer_setting(
+            minimum=1,
+            maximum=MAX_RETENTION_DAYS,
+            default=MAX_RETENTION_DAYS,
+            description="The organization's retention ceiling (AWS allows 36,500 days).",
+        )
     },
     domain=DOMAIN,
 )
@@ -780,13 +779,12 @@ CONTINUOUS = Rule(
     remediation=PLAN_KEYS_HINT.format(key="retention_days (at most 35 when continuous: true)")
     + " Use a separate snapshot rule for longer retention.",
     config={
-        "maxContinuousRetentionDays": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": CONTINUOUS_BACKUP_MAX_DAYS,
-            "default": CONTINUOUS_BACKUP_MAX_DAYS,
-            "description": "The organization's ceiling for continuous backups (AWS allows 35 days).",
-        }
+        "maxContinuousRetentionDays": integer_setting(
+            minimum=1,
+            maximum=CONTINUOUS_BACKUP_MAX_DAYS,
+            default=CONTINUOUS_BACKUP_MAX_DAYS,
+            description="The organization's ceiling for continuous backups (AWS allows 35 days).",
+        )
     },
     domain=DOMAIN,
 )
@@ -803,12 +801,11 @@ WINDOWS = Rule(
     severity=Severity.MEDIUM,
     remediation=PLAN_KEYS_HINT.format(key="start_window_minutes / completion_window_minutes"),
     config={
-        "minStartWindowMinutes": {
-            "type": "integer",
-            "minimum": MIN_START_WINDOW_MINUTES,
-            "default": MIN_START_WINDOW_MINUTES,
-            "description": "The shortest start window allowed (AWS requires 60 minutes).",
-        },
+        "minStartWindowMinutes": integer_setting(
+            minimum=MIN_START_WINDOW_MINUTES,
+            default=MIN_START_WINDOW_MINUTES,
+            description="The shortest start window allowed (AWS requires 60 minutes).",
+        ),
         "checkCompletionAfterStart": {
             "type": "boolean",
             "default": True,
@@ -830,8 +827,8 @@ MIN_FREQUENCY = Rule(
     remediation=PLAN_KEYS_HINT.format(key="schedule and retention_days")
     + " Add or change a rule (e.g. schedule: daily, retention_days: 35) in a plan targeting the account.",
     config={
-        "requiredFrequencyHours": {"type": "integer", "minimum": 1, "default": 24},
-        "requiredRetentionDays": {"type": "integer", "minimum": 1, "default": 35},
+        "requiredFrequencyHours": integer_setting(minimum=1, default=24),
+        "requiredRetentionDays": integer_setting(minimum=1, default=35),
         "ouAccounts": OU_ACCOUNTS_SCHEMA,
     },
     domain=DOMAIN,

@@ -100,24 +100,14 @@ def _location(props: Mapping[str, Any], provider_props: Mapping[str, Any] | None
     return account, region
 
 
-def from_resource_args(args: ResourceValidationArgs) -> Resource:
-    props = plain(args.props)
-    provider_props = plain(args.provider.props) if args.provider is not None else None
-    account, region = _location(props, provider_props)
-    return Resource(
-        type=args.resource_type,
-        name=args.name,
-        urn=args.urn,
-        props=props,
-        protect=bool(args.opts.protect),
-        ignore_changes=tuple(args.opts.ignore_changes or ()),
-        account=account,
-        region=region,
-        parent_urn=args.opts.parent,
-    )
-
-
-def from_policy_resource(resource: PolicyResource) -> Resource:
+def _from_pulumi(
+    resource: ResourceValidationArgs | PolicyResource,
+    *,
+    parent_urn: str | None,
+    dependencies: tuple[str, ...] = (),
+    property_dependencies: Mapping[str, tuple[str, ...]] | None = None,
+) -> Resource:
+    """The plain ``Resource`` for what pulumi_policy passes a resource check or a stack check."""
     props = plain(resource.props)
     provider_props = plain(resource.provider.props) if resource.provider is not None else None
     account, region = _location(props, provider_props)
@@ -130,6 +120,19 @@ def from_policy_resource(resource: PolicyResource) -> Resource:
         ignore_changes=tuple(resource.opts.ignore_changes or ()),
         account=account,
         region=region,
+        parent_urn=parent_urn,
+        dependencies=dependencies,
+        property_dependencies=property_dependencies or {},
+    )
+
+
+def from_resource_args(args: ResourceValidationArgs) -> Resource:
+    return _from_pulumi(args, parent_urn=args.opts.parent)
+
+
+def from_policy_resource(resource: PolicyResource) -> Resource:
+    return _from_pulumi(
+        resource,
         parent_urn=resource.parent.urn if resource.parent is not None else resource.opts.parent,
         dependencies=tuple(d.urn for d in resource.dependencies),
         property_dependencies={k: tuple(d.urn for d in v) for k, v in resource.property_dependencies.items()},

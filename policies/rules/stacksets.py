@@ -23,13 +23,19 @@ import yaml
 from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
-from backup_rules.iam import check_policy_document, trusts_service, vault_policy_denies_deletion
+from backup_rules.iam import check_policy_document, trusts_service
 from backup_rules.lifecycle import check_lock
-from backup_rules.limits import LOCK_MAX_RETENTION_CEILING, LOCK_MIN_RETENTION_FLOOR, MAX_PRINCIPAL_ARN_LIST
+from backup_rules.limits import LOCK_MAX_RETENTION_CEILING, LOCK_MIN_RETENTION_FLOOR
 
 from .adapter import UNKNOWN, as_int, is_unknown, not_known
-from .base import ADVISORY, MANDATORY, Rule, resource_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy
 from .resources import STACK_SET, Resource
+from .vaults import (
+    MAX_EXEMPT_PRINCIPALS_SETTINGS,
+    configured_lock_bounds,
+    deletion_deny_messages,
+    lock_bounds_settings,
+)
 
 DOMAIN = "stacksets"
 CFN_VAULT = "AWS::Backup::BackupVault"
@@ -187,21 +193,7 @@ VAULTS_LOCKED = Rule(
         "templates: give every AWS::Backup::BackupVault a LockConfiguration with literal MinRetentionDays, "
         "MaxRetentionDays and, for compliance mode, ChangeableForDays."
     ),
-    config={
-        "minRetentionDaysFloor": {
-            "type": "integer",
-            "minimum": LOCK_MIN_RETENTION_FLOOR,
-            "default": LOCK_MIN_RETENTION_FLOOR,
-            "description": "Smallest acceptable MinRetentionDays.",
-        },
-        "maxRetentionDaysCeiling": {
-            "type": "integer",
-            "minimum": LOCK_MIN_RETENTION_FLOOR,
-            "maximum": LOCK_MAX_RETENTION_CEILING,
-            "default": LOCK_MAX_RETENTION_CEILING,
-            "description": "Largest acceptable MaxRetentionDays.",
-        },
-    },
+    config=lock_bounds_settings("MinRetentionDays", "MaxRetentionDays"),
     domain=DOMAIN,
 )
 
@@ -233,8 +225,7 @@ def check_vaults_locked(stack_set: Resource, config: Mapping[str, Any]) -> Itera
             max_retention_days=maximum,
         ):
             yield f"{logical_id}: {finding.message}"
-        floor = as_int(config.get("minRetentionDaysFloor")) or LOCK_MIN_RETENTION_FLOOR
-        ceiling = as_int(config.get("maxRetentionDaysCeiling")) or LOCK_MAX_RETENTION_CEILING
+        floor, ceiling = configured_lock_bounds(config)
         if minimum is None and not is_unknown(lock.get("MinRetentionDays")):
             yield f"{logical_id}: MinRetentionDays is not set: the lock does not stop early deletion"
         elif minimum is not None and LOCK_MIN_RETENTION_FLOOR <= minimum < floor:
@@ -264,13 +255,9 @@ TEMPLATE_KMS = Rule(
         'scopes Principal "*" with aws:PrincipalOrgID and uses regional kms:ViaService values.'
     ),
     config={
-        "minDeletionWindowDays": {
-            "type": "integer",
-            "minimum": 7,
-            "maximum": 30,
-            "default": 30,
-            "description": "Shortest acceptable PendingWindowInDays.",
-        }
+        "minDeletionWindowDays": integer_setting(
+            minimum=7, maximum=30, default=30, description="Shortest acceptable PendingWindowInDays."
+        )
     },
     domain=DOMAIN,
 )
@@ -331,15 +318,7 @@ TEMPLATE_VAULT_POLICY = Rule(
         'Hand-written templates: add a Deny statement with Principal "*", Resource "*", those three actions and '
         "an ArnNotLike aws:PrincipalArn condition for the break-glass roles to the vault's AccessPolicy."
     ),
-    config={
-        "maxExemptPrincipals": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": MAX_PRINCIPAL_ARN_LIST,
-            "default": MAX_PRINCIPAL_ARN_LIST,
-            "description": "Most principals the deletion deny may exempt.",
-        }
-    },
+    config=MAX_EXEMPT_PRINCIPALS_SETTINGS,
     domain=DOMAIN,
 )
 
@@ -348,8 +327,6 @@ def check_template_vault_policy(stack_set: Resource, config: Mapping[str, Any]) 
     template, problem = _template(stack_set)
     if problem:
         yield problem
-    limit = as_int(config.get("maxExemptPrincipals"))
-    max_exempt = MAX_PRINCIPAL_ARN_LIST if limit is None else limit
     for logical_id, vault in _resources(template or {}, CFN_VAULT):
         policy = resolve(_properties(vault).get("AccessPolicy"))
         if is_unknown(policy) or _contains_unknown(policy):
@@ -357,10 +334,7 @@ def check_template_vault_policy(stack_set: Resource, config: Mapping[str, Any]) 
         elif not isinstance(policy, (str, Mapping)) or not policy:
             yield f"{logical_id}: the vault has no AccessPolicy: nothing denies deletion of recovery points"
         else:
-            for finding in vault_policy_denies_deletion(
-                policy, path=f"{logical_id}.AccessPolicy", max_exempt=max_exempt
-            ):
-                yield str(finding)
+            yield from deletion_deny_messages(policy, config, path=f"{logical_id}.AccessPolicy")
 
 
 # --------------------------------------------------------------------------- stackset-template-retain

@@ -25,7 +25,7 @@ from backup_rules.limits import (
 )
 
 from .adapter import as_int, is_unknown, not_known
-from .base import ADVISORY, MANDATORY, Rule, resource_policy, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .resources import AIR_GAPPED_VAULT, VAULT, VAULT_LOCK, VAULT_POLICY, Resource, StackIndex
 
 DOMAIN = "vaults-and-locks"
@@ -43,6 +43,50 @@ def _kms_key_account(arn: str) -> str | None:
 def _is_aws_managed_key(key: str) -> bool:
     """``alias/aws/...`` (as a name or an alias ARN) is an AWS managed key the organization cannot share."""
     return key.startswith("alias/aws/") or ":alias/aws/" in key
+
+
+def lock_bounds_settings(min_prop: str, max_prop: str) -> dict[str, dict[str, Any]]:
+    """The config of a rule that bounds a lock's retention; the descriptions name the lock's properties."""
+    return {
+        "minRetentionDaysFloor": integer_setting(
+            minimum=LOCK_MIN_RETENTION_FLOOR,
+            default=LOCK_MIN_RETENTION_FLOOR,
+            description=f"Smallest acceptable {min_prop}.",
+        ),
+        "maxRetentionDaysCeiling": integer_setting(
+            minimum=LOCK_MIN_RETENTION_FLOOR,
+            maximum=LOCK_MAX_RETENTION_CEILING,
+            default=LOCK_MAX_RETENTION_CEILING,
+            description=f"Largest acceptable {max_prop}.",
+        ),
+    }
+
+
+def configured_lock_bounds(config: Mapping[str, Any]) -> tuple[int, int]:
+    """The retention floor and ceiling a lock-bounds rule's config asks for (AWS's limits when unset)."""
+    floor = as_int(config.get("minRetentionDaysFloor")) or LOCK_MIN_RETENTION_FLOOR
+    ceiling = as_int(config.get("maxRetentionDaysCeiling")) or LOCK_MAX_RETENTION_CEILING
+    return floor, ceiling
+
+
+MAX_EXEMPT_PRINCIPALS_SETTINGS = {
+    "maxExemptPrincipals": integer_setting(
+        minimum=0,
+        maximum=MAX_PRINCIPAL_ARN_LIST,
+        default=MAX_PRINCIPAL_ARN_LIST,
+        description="Most principals the deletion deny may exempt.",
+    )
+}
+
+
+def deletion_deny_messages(
+    document: str | Mapping[str, Any], config: Mapping[str, Any], *, path: str = "policy"
+) -> Iterator[str]:
+    """What ``vault_policy_denies_deletion`` finds in a vault access policy, exempting at most config
+    ``maxExemptPrincipals`` principals."""
+    limit = as_int(config.get("maxExemptPrincipals"))
+    max_exempt = MAX_PRINCIPAL_ARN_LIST if limit is None else limit
+    yield from (str(f) for f in vault_policy_denies_deletion(document, path=path, max_exempt=max_exempt))
 
 
 # --------------------------------------------------------------------------- backup-vault-cmk
@@ -145,21 +189,7 @@ LOCK_BOUNDS = Rule(
         "Hand-written locks: set min_retention_days, max_retention_days and changeable_for_days on the "
         "aws.backup.VaultLockConfiguration accordingly; every argument forces a new lock."
     ),
-    config={
-        "minRetentionDaysFloor": {
-            "type": "integer",
-            "minimum": LOCK_MIN_RETENTION_FLOOR,
-            "default": LOCK_MIN_RETENTION_FLOOR,
-            "description": "Smallest acceptable minRetentionDays.",
-        },
-        "maxRetentionDaysCeiling": {
-            "type": "integer",
-            "minimum": LOCK_MIN_RETENTION_FLOOR,
-            "maximum": LOCK_MAX_RETENTION_CEILING,
-            "default": LOCK_MAX_RETENTION_CEILING,
-            "description": "Largest acceptable maxRetentionDays.",
-        },
-    },
+    config=lock_bounds_settings("minRetentionDays", "maxRetentionDays"),
     domain=DOMAIN,
 )
 
@@ -180,8 +210,7 @@ def check_lock_bounds(lock: Resource, config: Mapping[str, Any]) -> Iterator[str
     )
     yield from (finding.message for finding in findings)
     reported = {finding.rule for finding in findings}
-    floor = as_int(config.get("minRetentionDaysFloor")) or LOCK_MIN_RETENTION_FLOOR
-    ceiling = as_int(config.get("maxRetentionDaysCeiling")) or LOCK_MAX_RETENTION_CEILING
+    floor, ceiling = configured_lock_bounds(config)
     if minimum is None and not is_unknown(lock.get("minRetentionDays")):
         yield "min_retention_days is not set: the lock does not stop recovery points from being deleted early"
     elif minimum is not None and minimum < floor and "lock-min-range" not in reported:
@@ -211,12 +240,9 @@ COMPLIANCE_MODE = Rule(
         "first). Hand-written locks: set changeable_for_days on the aws.backup.VaultLockConfiguration."
     ),
     config={
-        "maxChangeableForDays": {
-            "type": "integer",
-            "minimum": 3,
-            "default": 30,
-            "description": "Longest acceptable compliance-mode grace period, in days.",
-        },
+        "maxChangeableForDays": integer_setting(
+            minimum=3, default=30, description="Longest acceptable compliance-mode grace period, in days."
+        ),
         "requireComplianceMode": {
             "type": "boolean",
             "default": False,
@@ -266,12 +292,11 @@ AIR_GAPPED_RETENTION = Rule(
         "min_retention_days, max_retention_days and region on the aws.backup.LogicallyAirGappedVault."
     ),
     config={
-        "minRetentionDaysFloor": {
-            "type": "integer",
-            "minimum": LAG_MIN_RETENTION_DAYS,
-            "default": LAG_MIN_RETENTION_DAYS,
-            "description": "Smallest acceptable minRetentionDays.",
-        }
+        "minRetentionDaysFloor": integer_setting(
+            minimum=LAG_MIN_RETENTION_DAYS,
+            default=LAG_MIN_RETENTION_DAYS,
+            description="Smallest acceptable minRetentionDays.",
+        )
     },
     domain=DOMAIN,
 )
@@ -322,15 +347,7 @@ DENIES_DELETION = Rule(
         'Deny statement with Principal "*", Resource "*", those three actions and an ArnNotLike '
         "aws:PrincipalArn condition for the break-glass roles to the policy of the aws.backup.VaultPolicy."
     ),
-    config={
-        "maxExemptPrincipals": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": MAX_PRINCIPAL_ARN_LIST,
-            "default": MAX_PRINCIPAL_ARN_LIST,
-            "description": "Most principals the deletion deny may exempt.",
-        }
-    },
+    config=MAX_EXEMPT_PRINCIPALS_SETTINGS,
     domain=DOMAIN,
 )
 
@@ -342,9 +359,7 @@ def check_denies_deletion(policy: Resource, config: Mapping[str, Any]) -> Iterat
     elif not isinstance(document, (str, Mapping)) or not document:
         yield "the vault access policy is empty: nothing denies deletion of recovery points"
     else:
-        limit = as_int(config.get("maxExemptPrincipals"))
-        max_exempt = MAX_PRINCIPAL_ARN_LIST if limit is None else limit
-        yield from (str(f) for f in vault_policy_denies_deletion(document, max_exempt=max_exempt))
+        yield from deletion_deny_messages(document, config)
 
 
 COPY_SCOPED = Rule(

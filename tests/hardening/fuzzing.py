@@ -30,7 +30,7 @@ from stackconfig.load import read_stack_file, sections_from_pulumi_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STACKS = ("prod", "staging")
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+PROFILE = "fuzz" if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else "ci"
 
 _SLOW_DRAWS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile(
@@ -41,8 +41,6 @@ settings.register_profile("fuzz", derandomize=False, deadline=None, print_blob=T
 
 def fuzz_settings(*, ci: int, fuzz: int) -> settings:
     """The active profile with this test's example count (``ci`` under ``make test``, ``fuzz`` under ``make fuzz``)."""
-    if PROFILE not in ("ci", "fuzz"):
-        raise ValueError(f"HYPOTHESIS_PROFILE={PROFILE!r}: the hardening suite knows 'ci' and 'fuzz'")
     return settings(settings.get_profile(PROFILE), max_examples=fuzz if PROFILE == "fuzz" else ci)
 
 

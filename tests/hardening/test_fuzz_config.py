@@ -270,6 +270,21 @@ def test_a_trailing_newline_does_not_slip_past_a_name_pattern(field: str) -> Non
     assert any(f.path.startswith("vaults.member") for f in report.findings)
 
 
+def test_plans_reaching_the_management_account_need_a_role_to_administer_its_vault() -> None:
+    """Found by the fuzzer: a plan on the root reached the management account, whose vault policy then had
+    nobody to exempt (no management_role_name, no break-glass role) and the builder raised ValueError."""
+    sections = _prod()
+    sections["vaults"]["member"]["break_glass_role_names"] = []
+    sections["plans"]["critical-databases"]["targets"] = ["r-ab12"]
+    report = _reported(sections)
+    assert [f.rule for f in report.findings] == ["management-member-role"]
+    sections["organization"]["management_role_name"] = "OrgBackupDeployer"
+    assert load_and_lay_out(sections, "prod") is not None
+    del sections["organization"]["management_role_name"]
+    sections["vaults"]["member"]["break_glass_role_names"] = ["BackupBreakGlass"]
+    assert load_and_lay_out(sections, "prod") is not None
+
+
 def test_an_empty_plans_section_is_reported() -> None:
     """Found by the fuzzer: ``plans: {}`` passed the section parser and failed the whole model (ValidationError)."""
     report = _reported(_prod(plans={}))
