@@ -63,16 +63,17 @@ RESTORE_START_WINDOW_HOURS = (1, 168)
 RESTORE_VALIDATION_WINDOW_HOURS = (1, 168)
 RESTORE_SELECTION_WINDOW_DAYS = (1, 365)
 
-# §2 names (API_BackupRuleInput, API_BackupSelection, TargetBackupVaultName)
-VAULT_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_]{2,50}$")
-RULE_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_.]{1,50}$")
-PLAN_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_.]{1,50}$")
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
-ROOT_ID_RE = re.compile(r"^r-[0-9a-z]{4,32}$")
-OU_ID_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-IAM_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+# §2 names (API_BackupRuleInput, API_BackupSelection, TargetBackupVaultName). ASCII classes and \Z: Python's
+# \d and \w match any Unicode digit or letter, and $ accepts a trailing newline.
+VAULT_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_]{2,50}\Z")
+RULE_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_.]{1,50}\Z")
+PLAN_NAME_RE = re.compile(r"^[a-zA-Z0-9\-_.]{1,50}\Z")
+ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}\Z")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]\Z")
+ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}\Z")
+ROOT_ID_RE = re.compile(r"^r-[0-9a-z]{4,32}\Z")
+OU_ID_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\Z")
+IAM_ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}\Z")
 
 # §1.6 selections
 SUPPORTED_RESOURCE_TYPES = frozenset(
