@@ -18,6 +18,7 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
 )
 from pulumi_policy.proxy import (
@@ -26,6 +27,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     unknown_checking_proxy,
 )
+
+from tools.offline import RecordedResource
 
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
 UNKNOWN_NUMBER = UNKNOWN_NUMBER_VALUE
@@ -125,3 +128,41 @@ def by_name(policies: Sequence[Policy], name: str) -> Policy:
     matches = [p for p in policies if p.name == name]
     assert len(matches) == 1, f"{name}: {len(matches)} policies"
     return matches[0]
+
+
+def specs_from_run(resources: Sequence[RecordedResource]) -> list[Spec]:
+    """Registrations recorded under the mock engine as specs, as the engine hands them to stack policies:
+    components carry their inputs and outputs, parents and dependencies point at the specs' URNs."""
+    urns = {r.urn: Spec(r.type, {}, name=r.name).urn for r in resources}
+    assert len(set(urns.values())) == len(urns), "type and name must identify each recorded resource"
+    return [
+        Spec(
+            type=r.type,
+            props=dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
+            name=r.name,
+            account=r.account,
+            region=r.region or "us-east-1",
+            protect=r.protect,
+            ignore_changes=list(r.ignore_changes),
+            parent=urns.get(r.parent_urn) if r.parent_urn else None,
+            dependencies=[urns[u] for u in r.dependencies if u in urns],
+            property_dependencies={k: [urns[u] for u in v if u in urns] for k, v in r.property_dependencies.items()},
+        )
+        for r in resources
+    ]
+
+
+def fired(specs: Sequence[Spec], policies: Sequence[Policy]) -> dict[str, list[tuple[str | None, str]]]:
+    """Rule name -> (URN, message) for every given rule that reports something on ``specs``."""
+    found: dict[str, list[tuple[str | None, str]]] = {}
+    for policy in policies:
+        if isinstance(policy, ResourceValidationPolicy):
+            wanted = policy.resource_types  # type: ignore[attr-defined]
+            reports: list[tuple[str | None, str]] = [
+                (spec.urn, message) for spec in specs if spec.type in wanted for message in run_resource(policy, spec)
+            ]
+        else:
+            reports = run_stack(policy, specs)
+        if reports:
+            found[policy.name] = reports
+    return found

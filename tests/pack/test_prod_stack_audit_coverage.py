@@ -11,13 +11,13 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 import pytest
-from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, Policy
 
 from rules import audit, coverage
-from rules.resources import FRAMEWORK, ORG_POLICY, ORG_POLICY_ATTACHMENT, PROVIDER
-from tools.offline import RecordedResource, load_stack_config, run_program
+from rules.resources import FRAMEWORK, ORG_POLICY, ORG_POLICY_ATTACHMENT
+from tools.offline import load_stack_config, run_program
 
-from .harness import Spec, run_resource, run_stack
+from .harness import Spec, fired, specs_from_run
 
 POLICIES = audit.POLICIES + coverage.POLICIES
 MANDATORY_RULES = [p for p in POLICIES if p.enforcement_level == EnforcementLevel.MANDATORY]
@@ -27,45 +27,14 @@ ROLE_RULE = "backup-role-in-every-target"
 SANDBOX_ACCOUNT = "666666666601"
 
 
-def to_specs(resources: Iterable[RecordedResource]) -> list[Spec]:
-    """Recorded registrations as harness specs; a component's props are its inputs plus its outputs."""
-    kept = [r for r in resources if r.type != PROVIDER]
-    urns = {r.urn: Spec(r.type, {}, name=r.name).urn for r in kept}
-    assert len(set(urns.values())) == len(kept), "type and name must identify each resource"
-    return [
-        Spec(
-            type=r.type,
-            props=dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
-            name=r.name,
-            account=r.account,
-            region=r.region or "us-east-1",
-            protect=r.protect,
-            ignore_changes=r.ignore_changes,
-            parent=urns.get(r.parent_urn) if r.parent_urn else None,
-            dependencies=[urns[u] for u in r.dependencies if u in urns],
-            property_dependencies={k: [urns[u] for u in v if u in urns] for k, v in r.property_dependencies.items()},
-        )
-        for r in kept
-    ]
-
-
 def violations(specs: Sequence[Spec], policies: Iterable[Policy]) -> dict[str, list[str]]:
     """Rule name -> messages, for the rules that fire."""
-    out: dict[str, list[str]] = {}
-    for policy in policies:
-        if isinstance(policy, ResourceValidationPolicy):
-            wanted = policy.resource_types  # type: ignore[attr-defined]
-            messages = [m for spec in specs if spec.type in wanted for m in run_resource(policy, spec)]
-        else:
-            messages = [m for _, m in run_stack(policy, specs)]
-        if messages:
-            out[policy.name] = messages
-    return out
+    return {name: [message for _, message in reports] for name, reports in fired(specs, list(policies)).items()}
 
 
 @pytest.fixture(scope="module")
 def prod() -> list[Spec]:
-    return to_specs(run_program(load_stack_config("prod"), stack="prod").resources)
+    return specs_from_run(run_program(load_stack_config("prod"), stack="prod").resources)
 
 
 def without(specs: list[Spec], name: str) -> list[Spec]:
@@ -134,7 +103,7 @@ def test_too_many_controls_in_one_account_and_region(prod: list[Spec]) -> None:
 def prod_stack_set() -> list[Spec]:
     """The prod stack with member vaults and roles deployed by a StackSet (member_deployment.mode stackset)."""
     config = {**load_stack_config("prod"), "org-backup:member_deployment": {"mode": "stackset"}}
-    return to_specs(run_program(config, stack="prod").resources)
+    return specs_from_run(run_program(config, stack="prod").resources)
 
 
 def test_prod_stack_in_stack_set_mode_passes(prod_stack_set: list[Spec]) -> None:

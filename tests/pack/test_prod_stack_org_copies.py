@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel
 
 from rules import copies, org_policies
-from tests.pack.harness import Spec, run_resource, run_stack
-from tools.offline import ProgramRun, RecordedResource, load_stack_config, run_program
+from tests.pack.harness import Spec, fired, specs_from_run
+from tools.offline import load_stack_config, run_program
 
 MANDATORY = [
     policy
@@ -25,47 +25,14 @@ CENTRAL_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 CENTRAL_VAULT_NAME = "org-backup-central"
 
 
-def _spec_urn(resource: RecordedResource) -> str:
-    return Spec(resource.type, {}, name=resource.name).urn
-
-
-def to_specs(run: ProgramRun) -> list[Spec]:
-    """Recorded resources as the engine would hand them to stack policies (components with their outputs)."""
-    urns = {r.urn: _spec_urn(r) for r in run.resources}
-    assert len(set(urns.values())) == len(urns), "type and name identify each recorded resource"
-    return [
-        Spec(
-            type=r.type,
-            props=dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
-            name=r.name,
-            account=r.account,
-            region=r.region or "us-east-1",
-            protect=r.protect,
-            ignore_changes=r.ignore_changes,
-            parent=urns.get(r.parent_urn) if r.parent_urn else None,
-            dependencies=[urns[u] for u in r.dependencies if u in urns],
-            property_dependencies={k: [urns[u] for u in v if u in urns] for k, v in r.property_dependencies.items()},
-        )
-        for r in run.resources
-    ]
-
-
 def violations(specs: Sequence[Spec]) -> dict[str, list[str]]:
     """Messages of every mandatory rule of the two domains, by rule name (rules that pass are left out)."""
-    found: dict[str, list[str]] = {}
-    for policy in MANDATORY:
-        if isinstance(policy, ResourceValidationPolicy):
-            messages = [message for spec in specs for message in run_resource(policy, spec)]
-        else:
-            messages = [message for _, message in run_stack(policy, specs)]
-        if messages:
-            found[policy.name] = messages
-    return found
+    return {name: [message for _, message in reports] for name, reports in fired(specs, MANDATORY).items()}
 
 
 @pytest.fixture(scope="module")
 def prod_specs() -> list[Spec]:
-    return to_specs(run_program(load_stack_config("prod"), stack="prod"))
+    return specs_from_run(run_program(load_stack_config("prod"), stack="prod").resources)
 
 
 def test_the_rules_see_what_prod_registers(prod_specs: list[Spec]) -> None:

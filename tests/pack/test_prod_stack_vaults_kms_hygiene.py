@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import EnforcementLevel
 
 from rules import ALL_POLICIES, hygiene, kms, vaults
 from rules.resources import IAM_ROLE, KMS_KEY, VAULT, VAULT_LOCK, VAULT_POLICY
-from tests.pack.harness import Spec, run_resource, run_stack
+from tests.pack.harness import Spec, fired, specs_from_run
 from tools.offline import load_stack_config, run_program
 
 MANDATORY = [
@@ -26,49 +26,13 @@ MANDATORY = [
 ]
 
 
-def to_specs(stack: str) -> list[Spec]:
-    """Recorded resources as specs; names come from the URN so they stay unique, edges are re-pointed."""
-    run = run_program(load_stack_config(stack), stack=stack)
-    specs = [
-        Spec(
-            type=resource.type,
-            props=resource.inputs if resource.custom else resource.outputs,
-            name=resource.urn.rsplit("::", 1)[-1],
-            account=resource.account,
-            region=resource.region or "us-east-1",
-            protect=resource.protect,
-            ignore_changes=list(resource.ignore_changes),
-        )
-        for resource in run.resources
-    ]
-    spec_urn = {resource.urn: spec.urn for resource, spec in zip(run.resources, specs, strict=True)}
-    assert len(set(spec_urn.values())) == len(specs), "URN-derived names must be unique"
-    for resource, spec in zip(run.resources, specs, strict=True):
-        spec.parent = spec_urn.get(resource.parent_urn or "")
-        spec.dependencies = [spec_urn[urn] for urn in resource.dependencies if urn in spec_urn]
-        spec.property_dependencies = {
-            key: [spec_urn[urn] for urn in urns if urn in spec_urn]
-            for key, urns in resource.property_dependencies.items()
-        }
-    return specs
-
-
 @pytest.fixture(scope="module")
 def prod() -> list[Spec]:
-    return to_specs("prod")
+    return specs_from_run(run_program(load_stack_config("prod"), stack="prod").resources)
 
 
 def violations(specs: list[Spec]) -> dict[str, list[tuple[str | None, str]]]:
-    """Rule name -> (URN, message) of every mandatory rule that reports something."""
-    found: dict[str, list[tuple[str | None, str]]] = {}
-    for policy in MANDATORY:
-        if isinstance(policy, StackValidationPolicy):
-            reports = run_stack(policy, specs)
-        else:
-            reports = [(spec.urn, message) for spec in specs for message in run_resource(policy, spec)]
-        if reports:
-            found[policy.name] = reports
-    return found
+    return fired(specs, MANDATORY)
 
 
 def first(specs: list[Spec], type_token: str) -> Spec:
