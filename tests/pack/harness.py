@@ -166,3 +166,27 @@ def fired(specs: Sequence[Spec], policies: Sequence[Policy]) -> dict[str, list[t
         if reports:
             found[policy.name] = reports
     return found
+
+
+def attachments(policy: Spec, *targets: Any, account: str | None) -> list[Spec]:
+    """One PolicyAttachment per target, linked to ``policy`` as the program links them (policy id unknown)."""
+    return [
+        Spec(
+            "aws:organizations/policyAttachment:PolicyAttachment",
+            {"policyId": UNKNOWN_STRING, "targetId": target},
+            name=f"{policy.name}-{index}",
+            account=account,
+            parent=policy.urn,
+            property_dependencies={"policyId": [policy.urn]},
+        )
+        for index, target in enumerate(targets)
+    ]
+
+
+def assert_rule_metadata(policies: Sequence[Policy], name: str, level: Any, severity: Any) -> None:
+    """A rule's declared level and severity, its texts, and a default for every config setting."""
+    rule = by_name(policies, name)
+    assert (rule.enforcement_level, rule.severity) == (level, severity)
+    assert rule.description and rule.remediation_steps
+    schema = rule.config_schema
+    assert schema is None or all("default" in entry for entry in schema.properties.values())

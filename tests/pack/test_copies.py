@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from rules import copies
-from tests.pack.harness import UNKNOWN_NUMBER, UNKNOWN_STRING, Spec, by_name, run_resource, run_stack
+from tests.pack.harness import UNKNOWN_NUMBER, UNKNOWN_STRING, Spec, attachments, by_name, run_resource, run_stack
 
 ADMIN = "222222222222"
 CENTRAL = "333333333333"
@@ -118,17 +118,7 @@ def backup_policy(doc: Any, *targets: Any, name: str = "org-backup-daily") -> li
     """The policy and its attachments (to account ids or OUs), linked as the program links them."""
     content = doc if isinstance(doc, str) else json.dumps(doc)
     spec = Spec(ORG_POLICY, {"name": name, "type": "BACKUP_POLICY", "content": content}, name=name, account=ADMIN)
-    return [spec] + [
-        Spec(
-            ATTACHMENT,
-            {"policyId": UNKNOWN_STRING, "targetId": target},
-            name=f"{name}-{index}",
-            account=ADMIN,
-            parent=spec.urn,
-            property_dependencies={"policyId": [spec.urn]},
-        )
-        for index, target in enumerate(targets)
-    ]
+    return [spec, *attachments(spec, *targets, account=ADMIN)]
 
 
 def vault(

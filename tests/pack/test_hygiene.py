@@ -8,7 +8,7 @@ import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
 from rules.hygiene import POLICIES
-from tests.pack.harness import UNKNOWN_STRING, Spec, by_name, run_resource
+from tests.pack.harness import UNKNOWN_STRING, Spec, assert_rule_metadata, by_name, run_resource
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
@@ -61,11 +61,7 @@ BACKUP_TRUST = document(
     ],
 )
 def test_rule_metadata(name: str, level: EnforcementLevel, severity: Severity) -> None:
-    rule = policy(name)
-    assert (rule.enforcement_level, rule.severity) == (level, severity)
-    assert rule.description and rule.remediation_steps
-    schema = rule.config_schema
-    assert schema is None or all("default" in entry for entry in schema.properties.values())
+    assert_rule_metadata(POLICIES, name, level, severity)
     assert len(POLICIES) == 4
 
 

@@ -13,6 +13,7 @@ from tests.pack.harness import (
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
     Spec,
+    assert_rule_metadata,
     by_name,
     run_resource,
     run_stack,
@@ -92,11 +93,7 @@ def key(**props) -> Spec:
     ],
 )
 def test_rule_metadata(name: str, level: EnforcementLevel, severity: Severity) -> None:
-    rule = policy(name)
-    assert (rule.enforcement_level, rule.severity) == (level, severity)
-    assert rule.description and rule.remediation_steps
-    schema = rule.config_schema
-    assert schema is None or all("default" in entry for entry in schema.properties.values())
+    assert_rule_metadata(POLICIES, name, level, severity)
     assert len(POLICIES) == 4
 
 

@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from rules import org_policies
-from tests.pack.harness import UNKNOWN_BOOLEAN, UNKNOWN_NUMBER, UNKNOWN_STRING, Spec, by_name, run_resource, run_stack
+from tests.pack.harness import (
+    UNKNOWN_BOOLEAN,
+    UNKNOWN_NUMBER,
+    UNKNOWN_STRING,
+    Spec,
+    attachments,
+    by_name,
+    run_resource,
+    run_stack,
+)
 
 MANAGEMENT = "111111111111"
 ADMIN = "222222222222"
@@ -305,17 +314,7 @@ ORG_BASE = [
 
 def attached(spec: Spec, *targets: Any) -> list[Spec]:
     """A backup policy with one attachment per target, linked as the program links them."""
-    return [spec] + [
-        Spec(
-            ATTACHMENT,
-            {"policyId": UNKNOWN_STRING, "targetId": target},
-            name=f"{spec.name}-{index}",
-            account=ADMIN,
-            parent=spec.urn,
-            property_dependencies={"policyId": [spec.urn]},
-        )
-        for index, target in enumerate(targets)
-    ]
+    return [spec, *attachments(spec, *targets, account=ADMIN)]
 
 
 def stack_messages(rule: str, specs: list[Spec], config: dict[str, Any] | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from tests.pack.harness import (
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
     Spec,
+    assert_rule_metadata,
     by_name,
     run_resource,
     run_stack,
@@ -96,11 +97,7 @@ def vault_policy(document: object) -> Spec:
     ],
 )
 def test_rule_metadata(name: str, level: EnforcementLevel, severity: Severity) -> None:
-    rule = policy(name)
-    assert (rule.enforcement_level, rule.severity) == (level, severity)
-    assert rule.description and rule.remediation_steps
-    schema = rule.config_schema
-    assert schema is None or all("default" in entry for entry in schema.properties.values())
+    assert_rule_metadata(POLICIES, name, level, severity)
     assert len(POLICIES) == 9
 
 
