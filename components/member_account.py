@@ -15,8 +15,7 @@ from components.documents.events import (
     failed_job_event_pattern,
 )
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
-from components.documents.kms import member_backup_key_policy
-from components.documents.vault_policy import member_vault_policy, with_extra_statements
+from components.documents.member_vault import member_access_policy, member_key_policy
 from components.vault import LockedVault, policy_json
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
@@ -85,20 +84,8 @@ class MemberAccount(pulumi.ComponentResource):
                 vault_name=member.name,
                 region=region,
                 provider=provider,
-                key_policy=member_backup_key_policy(
-                    account_id=account.id,
-                    region=region,
-                    organization_id=org.id,
-                    backup_role_name=config.vaults.backup_role_name,
-                    central_account_id=org.central_vault_account_id,
-                    partition=org.partition,
-                ),
-                vault_policy=with_extra_statements(
-                    member_vault_policy(
-                        break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id]
-                    ),
-                    member.extra_access_policy_statements,
-                ),
+                key_policy=member_key_policy(config, account_id=account.id, region=region),
+                vault_policy=member_access_policy(config, admin_role_arns=admins),
                 lock=member.lock,
                 key_settings=member.key,
                 force_destroy=member.force_destroy,

@@ -33,8 +33,7 @@ from components.documents.events import (
 )
 from components.documents.frameworks import control_parameters
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
-from components.documents.kms import member_backup_key_policy
-from components.documents.vault_policy import member_vault_policy
+from components.documents.member_vault import member_access_policy, member_key_policy
 from stackconfig.model import StackConfig, schedule_expression
 
 Template = dict[str, Any]
@@ -112,18 +111,8 @@ def _account_is_one_of(accounts: Sequence[str]) -> Template:
 def _vault_resources(config: StackConfig) -> Template:
     org = config.organization
     member = config.vaults.member
-    key_policy = member_backup_key_policy(
-        account_id=TEMPLATE_ACCOUNT,
-        region=TEMPLATE_REGION,
-        organization_id=org.id,
-        backup_role_name=config.vaults.backup_role_name,
-        central_account_id=org.central_vault_account_id,
-        partition=org.partition,
-    )
-    vault_policy = member_vault_policy(
-        break_glass_role_arns=stackset_admin_role_arns(config),
-        copy_source_account_ids=[org.central_vault_account_id],
-    )
+    key_policy = member_key_policy(config, account_id=TEMPLATE_ACCOUNT, region=TEMPLATE_REGION)
+    vault_policy = member_access_policy(config, admin_role_arns=stackset_admin_role_arns(config))
     vault: Template = {
         "BackupVaultName": member.name,
         "EncryptionKeyArn": {"Fn::GetAtt": [KEY, "Arn"]},

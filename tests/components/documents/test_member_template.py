@@ -183,3 +183,16 @@ def test_failed_jobs_go_to_the_central_bus_and_copies_come_from_the_central_acco
 
 def test_builder_is_pure():
     assert "import pulumi" not in Path(mt.__file__).read_text(encoding="utf-8")
+
+
+def test_a_teams_extra_vault_statements_reach_stackset_vaults_too():
+    extra = {
+        "Sid": "AllowRestoreRoleCopyIn",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{CENTRAL_ACCOUNT}:role/Restore"},
+        "Action": "backup:CopyIntoBackupVault",
+        "Resource": "*",
+    }
+    config = make_config(vaults={"member": {"extra_access_policy_statements": [extra]}})
+    statements = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]["Statement"]
+    assert statements[-1] == extra

@@ -1,0 +1,34 @@
+"""The member vault's key and access policies from the configuration: one definition for both deployment
+modes, so a Pulumi-made vault and a StackSet-made vault are guarded by the same documents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from components.documents.iam import Document
+from components.documents.kms import member_backup_key_policy
+from components.documents.vault_policy import member_vault_policy, with_extra_statements
+from stackconfig.model import StackConfig
+
+
+def member_key_policy(config: StackConfig, *, account_id: str, region: str) -> Document:
+    org = config.organization
+    return member_backup_key_policy(
+        account_id=account_id,
+        region=region,
+        organization_id=org.id,
+        backup_role_name=config.vaults.backup_role_name,
+        central_account_id=org.central_vault_account_id,
+        partition=org.partition,
+    )
+
+
+def member_access_policy(config: StackConfig, *, admin_role_arns: Sequence[str]) -> Document:
+    """Deletion denied to all but ``admin_role_arns``; copy-back from the central account; the team's extras."""
+    return with_extra_statements(
+        member_vault_policy(
+            break_glass_role_arns=admin_role_arns,
+            copy_source_account_ids=[config.organization.central_vault_account_id],
+        ),
+        config.vaults.member.extra_access_policy_statements,
+    )
