@@ -54,6 +54,15 @@ CHILD_OPERATOR_VALUES = frozenset({"@@all", "@@none", ASSIGN, APPEND, REMOVE})
 DEFAULT_VAULT = "Default"
 OLD_WINDOWS_VSS = "WindowsVSS"
 
+AWS_SYNTAX = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html"
+"""The current backup-policy syntax page: element tables ("Required" columns) and examples 1-8."""
+AWS_SYNTAX_ARCHIVE = (
+    "https://github.com/awsdocs/aws-organizations-docs/blob/main/doc_source/orgs_manage_policies_backup_syntax.md"
+)
+"""The previous text of the same page, which still says what the current one leaves out about copy_actions keys."""
+AWS_OPERATORS = "https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html"
+AWS_CROSS_ACCOUNT_COPY = "https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html"
+
 _INTEGER_RE = re.compile(r"^\s*-?\d{1,18}\s*$")
 _PARTITION_PREFIX_RE = re.compile(r"^arn:aws-[a-z-]+:")
 _CAMEL_BOUNDARY_RE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -189,6 +198,8 @@ class _Block:
     fields: Mapping[str, _Node]
     required: frozenset[str] = frozenset()
     unknown_rule: str = "unknown-key"
+    inheritable: bool = True
+    """Whether a parent policy can supply a missing required key (everything below ``plans`` merges by key)."""
 
 
 @dataclass(frozen=True)
@@ -218,11 +229,8 @@ _LIFECYCLE = _Block(
     },
 )
 _TAG = _Block("tag", {"tag_key": _SCALAR, "tag_value": _SCALAR}, required=frozenset({"tag_key", "tag_value"}))
-_COPY_ACTION = _Block(
-    "copy action",
-    {"target_backup_vault_arn": _ARN, "lifecycle": _LIFECYCLE},
-    required=frozenset({"target_backup_vault_arn"}),
-)
+_COPY_ACTION = _Block("copy action", {"target_backup_vault_arn": _ARN, "lifecycle": _LIFECYCLE})
+"""``target_backup_vault_arn`` is optional: the key then names the destination (see ``_copy_destination``)."""
 _CONDITION = _Block(
     "condition",
     {"condition_key": _SCALAR, "condition_value": _SCALAR},
@@ -299,7 +307,13 @@ _PLAN = _Block(
     },
     required=frozenset({"regions", "rules", "selections"}),
 )
-_POLICY = _Block("policy", {"plans": _Named("plan", _PLAN, name_pattern=PLAN_NAME_RE)}, required=frozenset({"plans"}))
+_POLICY = _Block(
+    "policy",
+    {"plans": _Named("plan", _PLAN, name_pattern=PLAN_NAME_RE)},
+    required=frozenset({"plans"}),
+    inheritable=False,
+)
+"""A backup policy "must always start with" ``plans`` (archived S1 text, AWS_SYNTAX_ARCHIVE)."""
 
 
 # --------------------------------------------------------------------------- shape pass
@@ -339,12 +353,24 @@ def _check_block(node: Mapping[str, Any], schema: _Block, path: str) -> list[Fin
             out.append(_unknown_key(join(path, key), key, [*schema.fields, CHILD_OPERATORS], schema))
         else:
             out += _check_shape(value, child, join(path, key))
-    out.extend(
-        Finding(join(path, key), None, "required-key", f"a {schema.what} needs {key}")
-        for key in sorted(schema.required)
-        if key not in node
-    )
+    out.extend(_missing_key(path, key, schema) for key in sorted(schema.required) if key not in node)
     return out
+
+
+def _missing_key(path: str, key: str, schema: _Block) -> Finding:
+    """AWS lists the plan, rule and selection keys as required *in the effective policy* (AWS_SYNTAX, "Required"
+    columns) and documents child policies that omit them because a parent supplies them (AWS_SYNTAX example 5,
+    child policy): one document alone can only be warned about."""
+    if not schema.inheritable:
+        return Finding(join(path, key), None, "required-key", f"a {schema.what} needs {key}")
+    return Finding(
+        join(path, key),
+        None,
+        "required-key",
+        f"a {schema.what} needs {key} in the effective policy: unless a parent policy supplies it, the plan "
+        "is invalid and backs up nothing",
+        "warning",
+    )
 
 
 def _check_named(node: Mapping[str, Any], schema: _Named, path: str) -> list[Finding]:
@@ -633,7 +659,15 @@ def _check_plan(plan: Any, path: str) -> list[Finding]:
     rules_node = _child(plan, "rules")
     rules = _children(rules_node)
     if isinstance(rules_node, Mapping) and not rules:
-        out.append(Finding(join(path, "rules"), rules_node, "required-key", "a plan needs at least one rule"))
+        out.append(
+            Finding(
+                join(path, "rules"),
+                rules_node,
+                "required-key",
+                "a plan needs at least one rule in the effective policy (unless a parent policy supplies one)",
+                "warning",
+            )
+        )
     out += _too_many(join(path, "rules"), len(rules), MAX_RULES_PER_PLAN, "rule-count", "rules in a plan")
     for name, rule in rules:
         out += _check_rule(rule, join(path, "rules", name), regions, rds_scope)
@@ -781,7 +815,15 @@ def _check_copy_actions(node: Any, path: str, plan_regions: tuple[str, ...], rds
 
 
 def _copy_destination(key: str, action: Any, path: str) -> tuple[VaultArn | None, list[Finding]]:
-    """The destination vault of one copy action: its key and ``target_backup_vault_arn`` must agree (§1.5)."""
+    """The destination vault of one copy action (§1.5).
+
+    AWS_SYNTAX_ARCHIVE: the key "must be the Amazon Resource Name (ARN) of the backup vault";
+    ``target_backup_vault_arn`` is "(Optional)", and when it "is missing, then an all lower-case version of the
+    ARN in the parent key name is used" so an upper-case letter in the key points the copy at a vault that
+    does not exist. The same page's first example keys a copy by a ``$account`` ARN whose target names a literal
+    account: a key that differs from the target is legal, the target decides, and the key only identifies the
+    copy action when policies merge.
+    """
     key_arn = parse_vault_arn(key)
     if key_arn is None:
         return None, [
@@ -795,7 +837,18 @@ def _copy_destination(key: str, action: Any, path: str) -> tuple[VaultArn | None
         ]
     target_text = _text(_child(action, "target_backup_vault_arn"))
     if target_text is None:
-        return key_arn, []
+        if key == key.lower():
+            return key_arn, []
+        return key_arn, [
+            Finding(
+                path,
+                key,
+                "copy-action-key-case",
+                "without target_backup_vault_arn AWS uses the lower-cased key "
+                f"{key.lower()} as the destination, which is not the vault {key_arn.name}: "
+                "add target_backup_vault_arn with the exact ARN",
+            )
+        ]
     target_path = join(path, "target_backup_vault_arn")
     target = parse_vault_arn(target_text)
     if target is None:
@@ -808,7 +861,10 @@ def _copy_destination(key: str, action: Any, path: str) -> tuple[VaultArn | None
                 target_path,
                 target_text,
                 "copy-action-key",
-                f"target_backup_vault_arn {target_text} differs from its copy_actions key {key}; they must be equal",
+                f"target_backup_vault_arn {target_text} differs from its copy_actions key {key}: the copy goes to "
+                "the target, and a child policy that changes this key's copy action changes it; key it by the "
+                "target's ARN",
+                "warning",
             )
         ]
     return target, []
@@ -818,13 +874,18 @@ def _check_destination(
     destination: VaultArn, path: str, plan_regions: tuple[str, ...], rds_scope: _RdsScope
 ) -> list[Finding]:
     out = _check_vault_name(destination, path)
-    if destination.name == DEFAULT_VAULT:
+    if destination.name == DEFAULT_VAULT and destination.account != ACCOUNT_PLACEHOLDER:
+        # AWS_CROSS_ACCOUNT_COPY: cross-account copies need a destination vault other than the Default vault.
+        # Same-account copies into Default are fine (AWS_SYNTAX example 2, child policy, copies to
+        # arn:aws:backup:us-east-1:$account:backup-vault:Default).
         out.append(
             Finding(
                 path,
                 str(destination),
                 "copy-default-vault",
-                "copies cannot go to the Default vault (its AWS-managed key cannot be shared); use a named vault",
+                f"copies cannot go to the Default vault of account {destination.account}: the copy is "
+                "cross-account for every other account the policy reaches, and AWS refuses cross-account copies "
+                "into a Default vault; use a named vault (or $account for a same-account copy)",
             )
         )
     cross_account = destination.account != ACCOUNT_PLACEHOLDER
@@ -858,18 +919,38 @@ def _check_selections(node: Any, path: str) -> tuple[_RdsScope, list[Finding]]:
     out: list[Finding] = []
     tag_selections = _children(node.get("tags"))
     resource_selections = _children(node.get("resources"))
-    if ("tags" in node) == ("resources" in node):
-        state = "has both" if "tags" in node else "has neither"
+    # AWS_SYNTAX, selections: "two mutually exclusive elements: tags and resources. An effective policy must
+    # have either": both in one document is an error; neither (or empty ones) a parent policy may still fill.
+    if "tags" in node and "resources" in node:
         out.append(
             Finding(
                 path,
                 sorted(key for key, _ in _children(node)),
                 "selection-kind",
-                f"selections {state} tags and resources; give exactly one",
+                "selections has both tags and resources; give exactly one",
+            )
+        )
+    elif "tags" not in node and "resources" not in node:
+        out.append(
+            Finding(
+                path,
+                sorted(key for key, _ in _children(node)),
+                "selection-kind",
+                "selections has neither tags and resources: unless a parent policy supplies one, the plan "
+                "selects nothing",
+                "warning",
             )
         )
     elif not tag_selections and not resource_selections:
-        out.append(Finding(path, None, "selection-kind", "selections selects nothing"))
+        out.append(
+            Finding(
+                path,
+                None,
+                "selection-kind",
+                "selections selects nothing (unless a parent policy adds a selection)",
+                "warning",
+            )
+        )
     out += _too_many(
         join(path, "tags"),
         len(tag_selections),

@@ -700,8 +700,8 @@ POLICY_VALID = Rule(
     description=(
         "Checks every Organizations BACKUP_POLICY document against the documented syntax and limits: valid JSON "
         "of at most 10,000 characters, no duplicate keys, values under inheritance operators, known keys, "
-        "required plan/rule/selection keys (iam_role_arn, regions, target vault), 6-field cron schedules, copy "
-        "actions keyed by their destination vault ARN and not to the Default vault, tags xor resources "
+        "6-field cron schedules, copy actions keyed by a vault ARN (upper case in the key needs an explicit "
+        "target_backup_vault_arn) and never cross-account into a Default vault, not both tags and resources "
         "selections, no RDS/Aurora copy that is cross-account and cross-Region at once. Organizations rejects "
         "such a policy, or every account that inherits it gets a plan that fails. Lifecycle, continuous-backup "
         "and window errors are reported by their own rules. Fails closed: content or type unknown during "
@@ -728,7 +728,9 @@ POLICY_ADVISORIES = Rule(
     name="org-backup-policy-advisories",
     description=(
         "Reports the warnings about BACKUP_POLICY documents: points AWS leaves unconfirmed or advises against "
-        "(missing schedule_expression that the API defaults, empty objects, warm retention under 7 days, tag "
+        "(keys the effective policy requires but a parent policy may supply, such as regions, selections or "
+        "iam_role_arn; a copy_actions key that differs from its target; "
+        "missing schedule_expression that the API defaults, empty objects, warm retention under 7 days, tag "
         "selections that may include RDS/Aurora in a cross-account cross-Region copy, old spellings). They do "
         "not block a deployment but usually hide a mistake."
     ),

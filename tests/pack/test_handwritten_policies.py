@@ -270,7 +270,7 @@ CASES = [
     ),
     pytest.param(
         MISSING_IAM_ROLE,
-        "org-backup-policy-valid",
+        "org-backup-policy-advisories",
         "selections.tags.nightly.iam_role_arn: a tag selection needs iam_role_arn",
         id="missing-iam-role",
     ),
@@ -307,7 +307,7 @@ CASES = [
     ),
     pytest.param(
         NEITHER_SELECTION_KIND,
-        "org-backup-policy-valid",
+        "org-backup-policy-advisories",
         "selections has neither tags and resources",
         id="neither-selection-kind",
     ),
@@ -342,10 +342,18 @@ def fired(content: str) -> dict[str, list[str]]:
     return out
 
 
+ALSO_FIRES = {
+    # A misspelt required key is an unknown key (error) and a missing one; a parent policy could supply the
+    # missing key, so that half is only an advisory (see backup_rules.backup_policy._missing_key).
+    UNKNOWN_KEY: {"org-backup-policy-advisories"},
+    NEITHER_SELECTION_KIND: {"org-backup-policy-valid"},
+}
+
+
 @pytest.mark.parametrize(("content", "rule", "fragment"), CASES)
 def test_each_mistake_fires_exactly_its_rule(content: str, rule: str, fragment: str) -> None:
     found = fired(content)
-    assert set(found) == {rule}, found
+    assert set(found) == {rule} | ALSO_FIRES.get(content, set()), found
     assert any(fragment in message for message in found[rule]), found[rule]
 
 

@@ -77,14 +77,23 @@ CASES = [
         f"{PLAN}.regions",
         "needs regions",
         lambda d: plan(d).pop("regions"),
+        severity="warning",
     ),
-    Case("rules-missing", "required-key", f"{PLAN}.rules", "needs rules", lambda d: plan(d).pop("rules")),
+    Case(
+        "rules-missing",
+        "required-key",
+        f"{PLAN}.rules",
+        "needs rules",
+        lambda d: plan(d).pop("rules"),
+        severity="warning",
+    ),
     Case(
         "rules-empty",
         "required-key",
         f"{PLAN}.rules",
         "at least one rule",
         lambda d: plan(d).update(rules={}),
+        severity="warning",
     ),
     Case(
         "selections-missing",
@@ -92,6 +101,7 @@ CASES = [
         f"{PLAN}.selections",
         "needs selections",
         lambda d: plan(d).pop("selections"),
+        severity="warning",
     ),
     Case(
         "selection-role-missing (corpus 44)",
@@ -99,6 +109,7 @@ CASES = [
         f"{TAG_SELECTION}.iam_role_arn",
         "tag selection needs iam_role_arn",
         lambda d: plan(d)["selections"]["tags"]["Tagged"].pop("iam_role_arn"),
+        severity="warning",
     ),
     Case(
         "resource-types-missing",
@@ -107,6 +118,7 @@ CASES = [
         "needs resource_types",
         lambda d: plan(d)["selections"]["resources"]["AllButEbs"].pop("resource_types"),
         base=resource_policy,
+        severity="warning",
     ),
     Case(
         "vault-name-missing",
@@ -114,13 +126,17 @@ CASES = [
         f"{RULE}.target_backup_vault_name",
         "needs target_backup_vault_name",
         lambda d: rule(d).pop("target_backup_vault_name"),
+        severity="warning",
     ),
     Case(
-        "copy-target-missing",
-        "required-key",
-        f"{COPY}.target_backup_vault_arn",
-        "needs target_backup_vault_arn",
+        "copy-target-missing-key-upper-case",
+        "copy-action-key-case",
+        COPY,
+        "uses the lower-cased key arn:aws:backup:eu-west-1:111122223333:backup-vault:centralvault",
         lambda d: rule(d)["copy_actions"][CENTRAL_VAULT].pop("target_backup_vault_arn"),
+        good=lambda d: rule(d).update(
+            copy_actions={vault_arn(1).lower(): {"lifecycle": {"delete_after_days": assign("90")}}}
+        ),
     ),
     Case(
         "typo",
@@ -394,6 +410,7 @@ CASES = [
         "differs from its copy_actions key",
         lambda d: rule(d).update(copy_actions={vault_arn(1): copy_action(vault_arn(2))}),
         good=lambda d: rule(d).update(copy_actions={vault_arn(1).lower(): copy_action(vault_arn(1))}),
+        severity="warning",
     ),
     Case(
         "copy-target-not-arn",
@@ -414,11 +431,18 @@ CASES = [
         "copy-to-default",
         "copy-default-vault",
         f"{RULE}.copy_actions.arn:aws:backup:eu-west-1:111122223333:backup-vault:Default",
-        "cannot go to the Default vault",
+        "cannot go to the Default vault of account 111122223333",
         lambda d: rule(d).update(
             copy_actions={
                 "arn:aws:backup:eu-west-1:111122223333:backup-vault:Default": copy_action(
                     "arn:aws:backup:eu-west-1:111122223333:backup-vault:Default"
+                )
+            }
+        ),
+        good=lambda d: rule(d).update(
+            copy_actions={
+                "arn:aws:backup:eu-west-1:$account:backup-vault:Default": copy_action(
+                    "arn:aws:backup:eu-west-1:$account:backup-vault:Default"
                 )
             }
         ),
@@ -456,6 +480,7 @@ CASES = [
         f"{PLAN}.selections",
         "has neither tags and resources",
         lambda d: plan(d).update(selections={"@@operators_allowed_for_child_policies": ["@@all"]}),
+        severity="warning",
     ),
     Case(
         "eleven-tag-selections",
@@ -510,6 +535,7 @@ CASES = [
             "condition_value"
         ),
         base=resource_policy,
+        severity="warning",
     ),
     Case(
         "resource-type-typo",
@@ -625,6 +651,7 @@ RULE_IDS = {
     "boolean-value",
     "copy-actions-shape",
     "copy-action-key",
+    "copy-action-key-case",
     "copy-action-arn",
     "copy-action-count",
     "copy-default-vault",
