@@ -20,6 +20,7 @@ from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules.findings import Finding, join
 
+from . import copy_paths
 from .model import (
     Accounts,
     Alerting,
@@ -29,7 +30,6 @@ from .model import (
     MemberVault,
     Organization,
     Plan,
-    ResourceSelection,
     RestoreTesting,
     Rule,
     Targets,
@@ -53,6 +53,7 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
         out += check_vaults(vaults, org)
     if plans is not None:
         out += check_plans(plans, org, targets, vaults)
+    out += copy_paths.check(parsed)
     if parsed.get("backup_policies") is not None:
         out += check_custom_policies(parsed["backup_policies"], org, targets)
     if parsed.get("audit") is not None:
@@ -393,7 +394,6 @@ def _check_plan(
             )
         )
     out += _case_collisions(join(path, "rules"), plan.rules)
-    may_hold_rds = _may_select_rds(plan)
     for rule_name, rule in plan.rules.items():
         rule_path = join(path, "rules", rule_name)
         if not limits.RULE_NAME_RE.fullmatch(rule_name):
@@ -405,27 +405,12 @@ def _check_plan(
                     f"rule name {rule_name!r} must match {limits.RULE_NAME_RE.pattern}",
                 )
             )
-        out += _check_rule(rule_path, rule, regions, org, vaults, may_hold_rds)
+        out += _check_rule(rule_path, rule, regions, org, vaults)
     out += _check_selections(join(path, "selections"), plan)
     for key in plan.tags:
         if not key:
             out.append(Finding(join(path, "tags"), key, "tag-key", "plan tag keys cannot be empty"))
     return out
-
-
-def _may_select_rds(plan: Plan) -> bool | None:
-    """True: RDS/Aurora explicitly selected; None: unknown (tag selection); False: excluded."""
-    if plan.selections.tags:
-        return None
-    return any(_resource_selection_has_rds(selection) for selection in plan.selections.resources.values())
-
-
-def _resource_selection_has_rds(selection: ResourceSelection) -> bool:
-    types = set(selection.resource_types)
-    excluded = set(selection.not_resource_types)
-    if "*" in types:
-        return not excluded >= limits.RDS_AURORA_RESOURCE_TYPES
-    return bool(types & limits.RDS_AURORA_RESOURCE_TYPES)
 
 
 def _check_rule(
@@ -434,7 +419,6 @@ def _check_rule(
     regions: list[str],
     org: Organization | None,
     vaults: Vaults | None,
-    may_hold_rds: bool | None,
 ) -> list[Finding]:
     out: list[Finding] = []
     expression = schedule_expression(rule.schedule)
@@ -547,31 +531,6 @@ def _check_rule(
                     "member vaults exist only in organization.workload_regions",
                 )
             )
-        cross_region = any(r != copy.region for r in regions)
-        if copy.destination == "central" and cross_region:
-            if may_hold_rds is True:
-                out.append(
-                    Finding(
-                        copy_path,
-                        copy.region,
-                        "rds-cross-account-and-region",
-                        "RDS/Aurora cannot be copied cross-account and cross-Region in one step: "
-                        "exclude them from this selection, or copy them to the central vault in "
-                        "their own Region",
-                    )
-                )
-            elif may_hold_rds is None:
-                out.append(
-                    Finding(
-                        copy_path,
-                        copy.region,
-                        "rds-cross-account-and-region",
-                        "a tag selection may include RDS/Aurora, whose copies cannot be both "
-                        "cross-account and cross-Region; prefer a resources selection that "
-                        "excludes them",
-                        "warning",
-                    )
-                )
     return out
 
 

@@ -17,6 +17,7 @@ from components.documents.backup_policy import (
 from policies.backup_rules.findings import Finding
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET
 
+from .copy_paths import check_in_organization
 from .inventory import (
     MemberAccount,
     OrgTree,
@@ -176,6 +177,7 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
                     f"{MAX_BACKUP_POLICIES_PER_TARGET}",
                 )
             )
+    findings += check_in_organization(config, tree, members)
     if findings:
         raise ConfigError(findings)
     attached = {t for p in policies if p.document.name not in custom_names for t in p.attach_to}

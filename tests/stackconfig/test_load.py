@@ -148,8 +148,8 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         "RDS cross-account and cross-Region",
         _set("plans/daily/selections/resources/tagged-daily/not_resource_types", []),
         "plans.daily.rules.daily.copies[0]",
-        "rds-cross-account-and-region",
-        "cannot be copied cross-account and",
+        "rds-cross-account-cross-region",
+        "both cross-account and cross-Region",
     ),
     (
         "vault name pattern",
@@ -597,7 +597,7 @@ def test_report_is_readable_and_has_no_traceback(prod_raw, rejected):
         (_set("alerting/subscriptions", []), "alert-no-subscriber"),
         (
             _set("plans/daily/selections", {"tags": {"daily": {"key": "backup", "values": ["daily"]}}}),
-            "rds-cross-account-and-region",
+            "rds-cross-account-cross-region",
         ),
         (_set("organization/central_vault_account_id", "111111111111"), "central-not-management"),
         (_set(f"{DAILY}/retention_days", 3), "warm-retention-advised"),
@@ -630,7 +630,7 @@ def test_every_rule_of_the_checks_has_a_test():
         "completion-after-start",
         "retention-forever",
         "alert-no-subscriber",
-        "rds-cross-account-and-region",
+        "rds-cross-account-cross-region",
         "central-not-management",
     }
     assert rule_ids - tested == set()

@@ -33,7 +33,7 @@ EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "08-copy-to-vault-outside-organization": (1, frozenset({"backup-copy-destination-locked"})),
     "09-force-destroy": (1, frozenset({"backup-vault-no-force-destroy"})),
     "10-missing-role-in-target-account": (1, frozenset({"backup-role-in-every-target"})),
-    "11-rds-copy-cross-account-and-region": (2, "rds-cross-account-and-region"),
+    "11-rds-copy-cross-account-and-region": (2, "rds-cross-account-cross-region"),
     "12-five-field-cron": (2, "schedule-syntax"),
     "13-continuous-backup-over-35-days": (1, frozenset({"backup-continuous-retention"})),
     "14-copy-to-governance-locked-vault": (1, frozenset({"backup-copy-destination-locked"})),

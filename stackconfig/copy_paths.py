@@ -1,0 +1,305 @@
+"""The configuration's copy paths, judged by the shared rules of ``policies.backup_rules.copy_paths``.
+
+Two phases, because the organization tree is known only after loading:
+
+- ``check(parsed)`` (hooked into ``checks.check_config``): rules that need no accounts: RDS/Aurora copies in
+  one step, disaster-recovery copies that stay in their Region, and extra vault-policy statements that would
+  lock out the deploying role or the break-glass roles (issue 10 item 7);
+- ``check_in_organization(config, tree, members)`` (hooked into ``layout.build_layout``): for every member
+  account, workload Region and central copy, the destination vault's generated access policy admits the
+  account's backup role (organization id and OU path from the tree), and both keys allow the copy. The
+  documents are the ones the program deploys (``components.documents``), never a re-implementation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from components.documents.iam import backup_service_linked_role_arn, role_arn
+from components.documents.kms import central_backup_key_policy
+from components.documents.member_vault import member_key_policy
+from components.documents.vault_policy import central_vault_policy, with_extra_statements
+from policies.backup_rules import copy_paths as rules
+from policies.backup_rules.access import denials, principal_request
+from policies.backup_rules.findings import Finding, join
+from policies.backup_rules.limits import RDS_AURORA_RESOURCE_TYPES
+
+from .inventory import MemberAccount, OrgTree
+from .model import Organization, Plan, ResourceSelection, StackConfig, Vaults
+
+LOCKOUT = "vault-policy-lockout"
+# Stands for "any member account" when judging the member vault's extra statements, which every member vault
+# carries: an exemption that names one account's roles locks the others out.
+SAMPLE_MEMBER_ACCOUNT = "000000000000"
+
+# What ``pulumi up`` does to a vault it manages (create/read/update of the vault, its access policy, lock,
+# tags and notifications), as the pulumi-aws backup resources call AWS Backup. Deletion is not needed.
+DEPLOY_ACTIONS = (
+    "backup:CreateBackupVault",
+    "backup:DescribeBackupVault",
+    "backup:GetBackupVaultAccessPolicy",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:PutBackupVaultLockConfiguration",
+    "backup:ListTags",
+    "backup:TagResource",
+    "backup:UntagResource",
+    "backup:GetBackupVaultNotifications",
+    "backup:PutBackupVaultNotifications",
+)
+# What a recovery needs from the vault: find and read recovery points, restore them, copy them out (restores
+# are never cross-account: create-cross-account-backup.html), and repair the access policy.
+RECOVERY_ACTIONS = (
+    "backup:DescribeRecoveryPoint",
+    "backup:ListRecoveryPointsByBackupVault",
+    "backup:GetRecoveryPointRestoreMetadata",
+    "backup:StartRestoreJob",
+    "backup:StartCopyJob",
+    "backup:PutBackupVaultAccessPolicy",
+)
+
+
+# --------------------------------------------------------------------------- enumeration
+
+
+def rds_scope(plan: Plan) -> rules.RdsScope:
+    """``selected``: RDS/Aurora explicitly or by ``*``; ``maybe``: a tag selection; ``no``: excluded."""
+    if plan.selections.tags:
+        return "maybe"
+    if any(_selection_has_rds(s) for s in plan.selections.resources.values()):
+        return "selected"
+    return "no"
+
+
+def _selection_has_rds(selection: ResourceSelection) -> bool:
+    types = set(selection.resource_types)
+    if "*" in types:
+        return not set(selection.not_resource_types) >= RDS_AURORA_RESOURCE_TYPES
+    return bool(types & RDS_AURORA_RESOURCE_TYPES)
+
+
+def copy_paths(
+    plans: Mapping[str, Plan],
+    org: Organization,
+    vaults: Vaults,
+    sources: Mapping[str, Sequence[str | None]] | None = None,
+) -> list[rules.CopyPath]:
+    """Every (source account, workload Region, rule, copy) of the plans. ``sources`` maps a plan to the
+    accounts it reaches; without it each path has ``source_account`` None (any reached account)."""
+    out: list[rules.CopyPath] = []
+    for plan_name, plan in plans.items():
+        regions = plan.regions if plan.regions is not None else org.workload_regions
+        accounts: Sequence[str | None] = sources.get(plan_name, ()) if sources is not None else (None,)
+        scope = rds_scope(plan)
+        for rule_name, rule in plan.rules.items():
+            for i, copy in enumerate(rule.copies):
+                central = copy.destination == "central"
+                retention = copy.retention_days if copy.retention_days is not None else rule.retention_days
+                for account in accounts:
+                    for region in regions:
+                        out.append(
+                            rules.CopyPath(
+                                where=join("plans", plan_name, "rules", rule_name, "copies", i),
+                                plan=plan_name,
+                                rule=rule_name,
+                                source_account=account,
+                                source_region=region,
+                                destination_account=org.central_vault_account_id if central else account,
+                                destination_region=copy.region,
+                                destination_vault=vaults.central.name if central else vaults.member.name,
+                                retention_days=retention,
+                                rds=scope,
+                                disaster_recovery=central,
+                            )
+                        )
+    return out
+
+
+# --------------------------------------------------------------------------- phase 1: the config alone
+
+
+def check(parsed: Mapping[str, Any]) -> list[Finding]:
+    """The copy-path and lock-out rules that need no organization tree."""
+    org: Organization | None = parsed.get("organization")
+    vaults: Vaults | None = parsed.get("vaults")
+    plans: dict[str, Plan] | None = parsed.get("plans")
+    out: list[Finding] = []
+    if org is not None and vaults is not None:
+        out += check_lockout(org, vaults)
+    if org is None or vaults is None or plans is None:
+        return out
+    pairs: list[tuple[rules.CopyPath, Finding]] = []
+    for path in copy_paths(plans, org, vaults):
+        pairs += [(path, f) for f in rules.check_rds_one_step(path) + rules.check_leaves_region(path)]
+    return out + _once_per_place(pairs)
+
+
+def _once_per_place(pairs: Iterable[tuple[rules.CopyPath, Finding]]) -> list[Finding]:
+    """Without accounts every source Region yields the same finding: keep one per (path, rule)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Finding] = []
+    for _, finding in pairs:
+        if (finding.path, finding.rule) not in seen:
+            seen.add((finding.path, finding.rule))
+            out.append(finding)
+    return out
+
+
+def _lockout_findings(
+    where: str, statements: Sequence[Mapping[str, Any]], principals: Sequence[tuple[str, str, Sequence[str]]]
+) -> list[Finding]:
+    out: list[Finding] = []
+    for i, entry in enumerate(statements):
+        denied: dict[str, list[str]] = {}
+        maybe: dict[str, list[str]] = {}
+        for who, arn, actions in principals:
+            for action in actions:
+                request = principal_request(action, arn, organization_id=None, organization_path=None)
+                for _, certain in denials([entry], request):
+                    (denied if certain else maybe).setdefault(f"{who} {arn}", []).append(action)
+        hint = (
+            ' (a NotPrincipal Deny does not exempt a role\'s sessions: use Principal "*" with '
+            "ArnNotLike aws:PrincipalArn)"
+            if "NotPrincipal" in entry
+            else ""
+        )
+        for found, certainty, severity in ((denied, "denies", "error"), (maybe, "may deny", "warning")):
+            if not found:
+                continue
+            who = "; ".join(f"{name}: {', '.join(sorted(set(actions)))}" for name, actions in found.items())
+            out.append(
+                Finding(
+                    join(where, i),
+                    entry.get("Sid"),
+                    LOCKOUT,
+                    f"this statement {certainty} what `pulumi up` and recovery need to {who}; exempt these roles "
+                    f"(ArnNotLike aws:PrincipalArn) or they can no longer manage the vault{hint}",
+                    severity,  # type: ignore[arg-type]
+                )
+            )
+    return out
+
+
+def _admins(org: Organization, account: str, break_glass: Sequence[str]) -> list[tuple[str, str, Sequence[str]]]:
+    deploy = org.deploy_role_arn(account)
+    out: list[tuple[str, str, Sequence[str]]] = []
+    if deploy is not None:
+        out.append(("the deploying role", deploy, DEPLOY_ACTIONS + RECOVERY_ACTIONS))
+    for name in break_glass:
+        arn = role_arn(account, name, org.partition)
+        if arn != deploy:
+            out.append(("the break-glass role", arn, RECOVERY_ACTIONS))
+    return out
+
+
+def check_lockout(org: Organization, vaults: Vaults) -> list[Finding]:
+    """Extra vault-policy statements must leave the deploying role and the break-glass roles what they need:
+    a Deny that catches them makes the vault unmanageable (and, once locked, possibly for good)."""
+    central = org.central_vault_account_id
+    return _lockout_findings(
+        "vaults.central.extra_access_policy_statements",
+        vaults.central.extra_access_policy_statements,
+        _admins(org, central, vaults.central.break_glass_role_names),
+    ) + _lockout_findings(
+        "vaults.member.extra_access_policy_statements",
+        vaults.member.extra_access_policy_statements,
+        _admins(org, SAMPLE_MEMBER_ACCOUNT, vaults.member.break_glass_role_names),
+    )
+
+
+# --------------------------------------------------------------------------- phase 2: with the organization
+
+
+def account_org_path(config: StackConfig, tree: OrgTree, account_id: str) -> str:
+    ancestors = list(reversed(tree.ancestors(account_id)))
+    if not ancestors or ancestors[0] != tree.root_id:
+        ancestors = [tree.root_id, *[a for a in ancestors if a != tree.root_id]]
+    return rules.organization_path(config.organization.id, ancestors)
+
+
+def check_in_organization(config: StackConfig, tree: OrgTree, members: Sequence[MemberAccount]) -> list[Finding]:
+    """Admission of every source account into the central vaults, by the generated vault and key policies."""
+    org = config.organization
+    central = config.vaults.central
+    admins = org.vault_admin_role_arns(org.central_vault_account_id, central.break_glass_role_names)
+    try:
+        vault_policy = with_extra_statements(
+            central_vault_policy(
+                organization_id=org.id,
+                organization_paths=central.allowed_organization_paths,
+                break_glass_role_arns=admins,
+            ),
+            central.extra_access_policy_statements,
+        )
+    except ValueError:
+        return []  # the loader already reported what the builder refuses
+    sources = {name: [m.id for m in members if name in m.plans] for name in config.plans}
+    central_path = account_org_path(config, tree, org.central_vault_account_id)
+    central_principal = backup_service_linked_role_arn(org.central_vault_account_id, org.partition)
+    key_policies: dict[str, Any] = {}
+    pairs: list[tuple[rules.CopyPath, Finding]] = []
+    for path in copy_paths(config.plans, org, config.vaults, sources):
+        if not path.disaster_recovery or path.source_account is None or not path.cross_account:
+            continue
+        source = path.source_account
+        principal = role_arn(source, config.vaults.backup_role_name, org.partition)
+        source_path = account_org_path(config, tree, source)
+        pairs += [
+            (path, f)
+            for f in rules.check_vault_admits(
+                path,
+                vault_policy,
+                principal_arn=principal,
+                organization_id=org.id,
+                organization_path=source_path,
+                policy_name="the central vault's access policy (vaults.central)",
+                remedy="widen vaults.central.allowed_organization_paths to cover the account's OU",
+            )
+        ]
+        region = path.destination_region
+        if region not in key_policies:
+            try:
+                key_policies[region] = central_backup_key_policy(
+                    account_id=org.central_vault_account_id,
+                    region=region,
+                    organization_id=org.id,
+                    organization_paths=central.allowed_organization_paths,
+                    break_glass_role_arns=admins,
+                    partition=org.partition,
+                )
+            except ValueError:
+                key_policies[region] = None
+        pairs += [
+            (path, f)
+            for f in rules.check_keys_admit(
+                path,
+                source_key_policy=member_key_policy(
+                    config,
+                    account_id=source,
+                    region=path.source_region,
+                    admin_role_arns=org.vault_admin_role_arns(source, config.vaults.member.break_glass_role_names),
+                ),
+                destination_key_policy=key_policies[region],
+                source_principal_arn=principal,
+                destination_principal_arn=central_principal,
+                organization_id=org.id,
+                source_organization_path=source_path,
+                destination_organization_path=central_path,
+            )
+        ]
+    generated = len(vault_policy["Statement"]) - len(central.extra_access_policy_statements)
+    return [_statement_paths(f, generated) for f in rules.grouped(pairs)]
+
+
+def _statement_paths(finding: Finding, generated: int) -> Finding:
+    """Name a team's own statement by its config path, not by its index in the deployed document."""
+
+    def config_path(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if index < generated:
+            return f"the generated statement {index}"
+        return join("vaults.central.extra_access_policy_statements", index - generated)
+
+    message = re.sub(r"policy\.Statement\[(\d+)\]", config_path, finding.message)
+    return Finding(finding.path, finding.value, finding.rule, message, finding.severity)
