@@ -6,9 +6,14 @@ organization (feature set, trusted services, every enabled policy type), so adop
 organization and risking changes to settings that other teams own. ``PolicyTypeProvider`` instead calls
 Organizations through boto3, touching only the one policy type, idempotently.
 
-The provider is pickled by Pulumi (dill) into the state and run in a separate provider process, so it is a
-module-level class and imports boto3 inside its methods: importing this module needs neither boto3 clients
-nor network access.
+Credentials and account: see ``components.dynamic_aws`` (the ambient credentials, or ``role_arn`` assumed
+from them, never the ``aws.Provider``'s assume-role; with ``management_account_id`` set, STS must answer that
+account before anything is read or changed).
+
+Serialization: Pulumi stores the provider in the state with dill and loads it in a separate provider host
+before every operation. ``components.by_value`` makes dill store this module's code by value, so the host
+needs neither this repository on ``sys.path`` nor this module at this path; boto3 is imported inside the
+functions, so importing this module needs neither AWS clients nor network access.
 """
 
 from __future__ import annotations
@@ -31,6 +36,17 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from components.by_value import pickle_by_value
+from components.dynamic_aws import (
+    assume,
+    caller_identity,
+    client_config,
+    describe_identity,
+    error_code,
+    error_message,
+    require_account,
+)
+
 __all__ = [
     "DEFAULT_POLICY_TYPE",
     "DEFAULT_REGION",
@@ -50,10 +66,11 @@ NOT_ENABLED = "NOT_ENABLED"
 _ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
 _POLICY_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _REPLACE_KEYS = ("root_id", "policy_type")
-_UPDATE_KEYS = ("role_arn", "region", "endpoint_url", "disable_on_delete")
+_UPDATE_KEYS = ("role_arn", "region", "endpoint_url", "disable_on_delete", "management_account_id")
 _PROVIDER_KEY = "__provider"
-_TRANSIENT = frozenset({"ConcurrentModificationException", "PolicyChangesInProgressException"})
-_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
+# Tuples, not sets: this module is pickled by value, and a set's order (so its pickle) changes between runs.
+_TRANSIENT = ("ConcurrentModificationException", "PolicyChangesInProgressException")
+_ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
 _PERMISSIONS = "organizations:DescribeOrganization, ListRoots, EnablePolicyType and DisablePolicyType"
 
 
@@ -71,6 +88,7 @@ class _Target:
     region: str
     endpoint_url: str | None
     disable_on_delete: bool
+    management_account_id: str | None = None
 
     @classmethod
     def from_props(cls, raw: Mapping[str, Any]) -> _Target:
@@ -84,6 +102,7 @@ class _Target:
             region=props.get("region") or DEFAULT_REGION,
             endpoint_url=props.get("endpoint_url") or None,
             disable_on_delete=bool(props.get("disable_on_delete")),
+            management_account_id=props.get("management_account_id") or None,
         )
 
     def outputs(self, root_id: str, status: str) -> dict[str, Any]:
@@ -95,6 +114,7 @@ class _Target:
             "region": self.region,
             "endpoint_url": self.endpoint_url,
             "disable_on_delete": self.disable_on_delete,
+            "management_account_id": self.management_account_id,
             "status": status,
         }
 
@@ -116,7 +136,7 @@ class _Connection:
 
     def who(self) -> str:
         via = f" via role {self.role_arn}" if self.role_arn else ""
-        text = f"{_describe_identity(self.identity())}{via}"
+        text = f"{describe_identity(self.identity())}{via}"
         if self.organization:
             text += (
                 f" in organization {self.organization.get('Id')}"
@@ -133,71 +153,30 @@ class _Connection:
         return ""
 
 
-def _client_config() -> Any:
-    from botocore.config import Config
-
-    return Config(retries={"mode": "adaptive", "max_attempts": 10})
-
-
 def _connect(target: _Target) -> _Connection:
-    """Open an Organizations client, first assuming ``role_arn`` when given."""
-    import boto3
-    from botocore.exceptions import ClientError, NoCredentialsError
-
-    config = _client_config()
-    base = boto3.Session(region_name=target.region)
-    base_sts = base.client("sts", endpoint_url=target.endpoint_url, config=config)
-    session = base
-    if target.role_arn:
-        try:
-            credentials = base_sts.assume_role(RoleArn=target.role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
-        except NoCredentialsError as error:
-            raise PolicyTypeError(
-                f"No AWS credentials found to assume {target.role_arn}: configure credentials "
-                "(AWS_PROFILE or environment variables) that may assume it."
-            ) from error
-        except ClientError as error:
-            raise PolicyTypeError(
-                f"Could not assume role {target.role_arn} from {_identity(base_sts)}: "
-                f"{_code(error)}: {_message(error)}. Check that the role exists in the management account "
-                "and that its trust policy admits these credentials."
-            ) from error
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=target.region,
-        )
+    """Open an Organizations client (assuming ``role_arn`` when given) in the checked account."""
+    session = assume(
+        role_arn=target.role_arn,
+        region=target.region,
+        endpoint_url=target.endpoint_url,
+        session_name=SESSION_NAME,
+        error=PolicyTypeError,
+    )
+    config = client_config()
     organizations = session.client("organizations", endpoint_url=target.endpoint_url, config=config)
     sts = session.client("sts", endpoint_url=target.endpoint_url, config=config)
-    return _Connection(organizations=organizations, identify=lambda: _caller_identity(sts), role_arn=target.role_arn)
-
-
-def _caller_identity(sts: Any) -> dict[str, str]:
-    """Best effort; never raises, since it only decorates an error message."""
-    try:
-        identity = sts.get_caller_identity()
-    except Exception:
-        return {}
-    return {"Account": str(identity["Account"]), "Arn": str(identity["Arn"])}
-
-
-def _identity(sts: Any) -> str:
-    return _describe_identity(_caller_identity(sts))
-
-
-def _describe_identity(identity: Mapping[str, str]) -> str:
-    if not identity:
-        return "the current AWS credentials"
-    return f"account {identity['Account']} ({identity['Arn']})"
-
-
-def _code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
-def _message(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Message", error))
+    connection = _Connection(
+        organizations=organizations, identify=lambda: caller_identity(sts), role_arn=target.role_arn
+    )
+    if target.management_account_id:
+        connection._identity = require_account(
+            sts,
+            target.management_account_id,
+            role_arn=target.role_arn,
+            what=f"{target.policy_type} on the organization root",
+            error=PolicyTypeError,
+        )
+    return connection
 
 
 def _explain(
@@ -213,7 +192,7 @@ def _explain(
         )
     if not isinstance(error, ClientError):
         return PolicyTypeError(f"{action} failed for {connection.who()}: {error}")
-    code = _code(error)
+    code = error_code(error)
     where = connection.who()
     if code in _ACCESS_DENIED:
         return PolicyTypeError(
@@ -237,7 +216,7 @@ def _explain(
         return PolicyTypeError(
             f"{action} failed: root {root_id or target.root_id} was not found by {where}.{hint} {advice}"
         )
-    return PolicyTypeError(f"{action} failed for {where}: {code}: {_message(error)}")
+    return PolicyTypeError(f"{action} failed for {where}: {code}: {error_message(error)}")
 
 
 def _feature_set_error(connection: _Connection, target: _Target, feature_set: str) -> PolicyTypeError:
@@ -436,7 +415,7 @@ class PolicyTypeProvider(ResourceProvider):
         try:
             call(RootId=root_id, PolicyType=target.policy_type)
         except ClientError as error:
-            if _code(error) not in {*_TRANSIENT, settled}:
+            if error_code(error) not in {*_TRANSIENT, settled}:
                 raise _explain(error, action, connection, target, root_id) from error
         except Exception as error:
             raise _explain(error, action, connection, target, root_id) from error
@@ -459,6 +438,7 @@ class OrganizationPolicyType(Resource):
         region: pulumi.Input[str] | None = None,
         endpoint_url: pulumi.Input[str] | None = None,
         disable_on_delete: pulumi.Input[bool] = False,
+        management_account_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props: dict[str, Any] = {
@@ -468,6 +448,10 @@ class OrganizationPolicyType(Resource):
             "region": region or DEFAULT_REGION,
             "endpoint_url": endpoint_url,
             "disable_on_delete": disable_on_delete,
+            "management_account_id": management_account_id,
             "status": None,
         }
         super().__init__(PolicyTypeProvider(), name, props, opts)
+
+
+pickle_by_value(globals())
