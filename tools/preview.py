@@ -24,6 +24,7 @@ from stackconfig.inventory import InventoryError
 from stackconfig.layout import build_layout
 from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
 from tools import reports, sarif
+from tools.access_report import access_matrix, pack_config
 from tools.offline import PROJECT_DIR, run_program, stack_file
 from tools.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
 from tools.preview_model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
@@ -70,7 +71,7 @@ def build_preview(
             run = run_program(raw, stack=stack)
     except pulumi.RunError as exc:
         return ConfigProblem(stack, path, [Finding("config", None, "program", str(exc))])
-    evaluation = evaluate(run, pack, policy_config)
+    evaluation = evaluate(run, pack, pack_config(policy_config, tree))
     places = ConfigPlaces.of(loaded.config, layout)
     return Preview(
         stack=stack,
@@ -82,6 +83,7 @@ def build_preview(
         warnings=loaded.warnings,
         names=names_of(tree),
         wall_s=time.perf_counter() - started,
+        access=access_matrix(run, tree),
     )
 
 

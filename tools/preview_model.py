@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from policies.access import AccessMatrix
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout, custom_policy_name
@@ -219,6 +220,8 @@ class Preview:
     warnings: list[Finding]
     names: dict[str, str]
     wall_s: float = 0.0
+    access: AccessMatrix | None = None
+    """Who can destroy backups (``tools.access_report``)."""
 
     @property
     def exit_code(self) -> int:

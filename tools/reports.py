@@ -14,6 +14,7 @@ from typing import Any
 
 from policies.backup_rules.findings import Finding
 from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
+from tools import access_report
 from tools.preview_model import SEVERITIES, ConfigProblem, Preview, Violation, display_path
 
 DETAILS_AFTER_ROWS = 10
@@ -107,6 +108,7 @@ def render_text(preview: Preview) -> str:
         f"({lock.changeable_for_days} days after creation); after that nobody can shorten retention or delete it"
         for lock in locks
     ] or ["  (none)"]
+    lines += access_report.text_section(preview.access) if preview.access else []
     lines += ["", f"Policy violations ({len(preview.violations)})"]
     if not preview.violations:
         lines.append("  (none)")
@@ -193,6 +195,7 @@ def render_markdown(preview: Preview) -> str:
         if locks
         else ["None."]
     )
+    lines += access_report.markdown_section(preview.access) if preview.access else []
     lines += ["", "### Backup policies", ""]
     rows = [
         [
@@ -290,6 +293,7 @@ def to_json(preview: Preview) -> dict[str, Any]:
             "exit_code": preview.exit_code,
         },
         "warnings": [_finding_json(f) for f in preview.warnings],
+        "access": access_report.json_section(preview.access) if preview.access else None,
         "config_errors": [],
     }
 
