@@ -82,7 +82,12 @@ class OpsFinding:
 def attempt(
     check: str, account: str | None, region: str | None, work: Callable[[], list[OpsFinding]]
 ) -> list[OpsFinding]:
-    """Run one check; an AWS error (typically AccessDenied) becomes a finding and the other checks go on."""
+    """Run one check; an AWS error (typically AccessDenied) becomes a finding and the other checks go on.
+
+    So does an answer without a field the check reads (``KeyError``/``TypeError`` on the parsed response):
+    botocore documents most output members as optional, and a command reading a real organization must report
+    what it could not check instead of stopping with a traceback.
+    """
     try:
         return work()
     except (ClientError, BotoCoreError) as exc:
@@ -91,6 +96,16 @@ def attempt(
                 check=check,
                 message=f"could not check: {error_code(exc)}: {exc}",
                 action="give the role read access (see README, Operations) and run again",
+                account=account,
+                region=region,
+            )
+        ]
+    except (KeyError, TypeError) as exc:
+        return [
+            OpsFinding(
+                check=check,
+                message=f"could not check: AWS answered without the expected field ({type(exc).__name__}: {exc})",
+                action="run again; if it persists, report the answer (this command may need updating)",
                 account=account,
                 region=region,
             )

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from components.documents.iam import BACKUP_POLICY_TYPE, BACKUP_SERVICE_PRINCIPAL, backup_role_managed_policy_arns
-from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
+from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
 from policies.backup_rules.backup_policy import (
     ASSIGN,
     VALUE_OPERATORS,
@@ -31,11 +31,11 @@ from policies.backup_rules.backup_policy import (
     parse_backup_policy,
 )
 from policies.backup_rules.iam import allows_copy_into, vault_policy_denies_deletion
-from policies.backup_rules.selections import policy_selection_selects
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout
 from stackconfig.model import StackConfig, VaultLock
 from tools.aws import AccessError, AccountAccess, Aws, error_code, fan_out, paginate
+from tools.managed_keys import managed_key_findings
 from tools.ops import (
     OpsFinding,
     Report,
@@ -493,112 +493,6 @@ def job_findings(admin: AccountAccess, account_id: str, region: str, since: date
                 account=account_id,
                 region=region,
                 resource=resource,
-            )
-        )
-    return out
-
-
-# --------------------------------------------------------------------------- AWS managed keys on copied resources
-
-
-@dataclass(frozen=True)
-class Resource:
-    arn: str
-    what: str
-    key: str
-    tags: Mapping[str, str]
-
-
-def _tags(pairs: Sequence[Mapping[str, str]]) -> dict[str, str]:
-    return {p["Key"]: p["Value"] for p in pairs}
-
-
-def encrypted_resources(access: AccountAccess, region: str, partition: str) -> Iterator[Resource]:
-    """Encrypted resources whose backups keep the resource's own key (not fully managed by AWS Backup)."""
-    rds = access.client("rds", region)
-    for db in paginate(rds, "describe_db_instances", "DBInstances"):
-        if db.get("StorageEncrypted") and db.get("KmsKeyId") and not db.get("DBClusterIdentifier"):
-            yield Resource(db["DBInstanceArn"], "RDS DB instance", db["KmsKeyId"], _tags(db.get("TagList", [])))
-    for cluster in paginate(rds, "describe_db_clusters", "DBClusters"):
-        if cluster.get("StorageEncrypted") and cluster.get("KmsKeyId"):
-            yield Resource(
-                cluster["DBClusterArn"], "RDS DB cluster", cluster["KmsKeyId"], _tags(cluster.get("TagList", []))
-            )
-    for volume in paginate(access.client("ec2", region), "describe_volumes", "Volumes"):
-        if volume.get("Encrypted") and volume.get("KmsKeyId"):
-            arn = f"arn:{partition}:ec2:{region}:{access.account_id}:volume/{volume['VolumeId']}"
-            yield Resource(arn, "EBS volume", volume["KmsKeyId"], _tags(volume.get("Tags", [])))
-
-
-def cross_account_copies(
-    plans: Iterable[ParsedPlan], account_id: str, region: str
-) -> list[tuple[ParsedPlan, list[str]]]:
-    """The plans that run in ``region`` and copy to a vault of another account, with those vaults."""
-    out = []
-    for plan in plans:
-        destinations = sorted(
-            {
-                copy.destination_arn
-                for rule in plan.rules
-                for copy in rule.copy_actions
-                if (vault := parse_vault_arn(copy.destination_arn)) is not None
-                and vault.account not in (ACCOUNT_PLACEHOLDER, account_id)
-            }
-        )
-        if region in plan.regions and destinations:
-            out.append((plan, destinations))
-    return out
-
-
-def managed_key_findings(
-    access: AccountAccess, partition: str, plans: Iterable[ParsedPlan], region: str
-) -> list[OpsFinding]:
-    """Resources a plan copies to another account but that use an AWS managed key: AWS refuses the copy."""
-    account_id = access.account_id
-    copies = cross_account_copies(plans, account_id, region)
-    if not copies:
-        return []
-    kms = access.client("kms", region)
-    aws_managed = {
-        alias["TargetKeyId"]: alias["AliasName"]
-        for alias in paginate(kms, "list_aliases", "Aliases")
-        if alias["AliasName"].startswith("alias/aws/") and alias.get("TargetKeyId")
-    }
-    managers: dict[str, str] = {}
-    out = []
-    for resource in encrypted_resources(access, region, partition):
-        copying = [
-            (plan.name, destinations)
-            for plan, destinations in copies
-            if any(policy_selection_selects(s, resource.arn, resource.tags) for s in plan.selections)
-        ]
-        if not copying:
-            continue
-        key_id = resource.key.rsplit("/", 1)[-1]
-        if key_id in aws_managed:
-            managers[resource.key] = "AWS"
-        elif resource.key not in managers:
-            try:
-                managers[resource.key] = kms.describe_key(KeyId=resource.key)["KeyMetadata"].get("KeyManager", "")
-            except (ClientError, BotoCoreError) as exc:
-                managers[resource.key] = f"unknown ({error_code(exc)})"
-        manager = managers[resource.key]
-        if manager == "CUSTOMER":
-            continue
-        key = f"the AWS managed key {aws_managed[key_id]}" if manager == "AWS" else f"key {resource.key} ({manager})"
-        names = ", ".join(name for name, _ in copying)
-        targets = ", ".join(sorted({arn for _, destinations in copying for arn in destinations}))
-        out.append(
-            OpsFinding(
-                check="aws-managed-key",
-                message=f"{resource.what} encrypted with {key}; plan(s) {names} copy it to {targets}, and AWS "
-                "refuses cross-account copies of backups under AWS managed keys",
-                action="re-encrypt it with a customer managed key whose policy admits the destination account "
-                "(copy a snapshot with that key and restore it), or keep it out of the plan's selection",
-                account=account_id,
-                region=region,
-                resource=resource.arn,
-                severity="error" if manager == "AWS" else "warning",
             )
         )
     return out
