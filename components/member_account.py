@@ -84,7 +84,7 @@ class MemberAccount(pulumi.ComponentResource):
                 vault_name=member.name,
                 region=region,
                 provider=provider,
-                key_policy=member_key_policy(config, account_id=account.id, region=region),
+                key_policy=member_key_policy(config, account_id=account.id, region=region, admin_role_arns=admins),
                 vault_policy=member_access_policy(config, admin_role_arns=admins),
                 lock=member.lock,
                 key_settings=member.key,

@@ -12,8 +12,16 @@ Two keys per account and Region:
 Neither policy gives ``kms:*`` to the account root (as the AWS default policy and every corpus example do):
 the root gets an explicit list of administrative actions, which keeps the key manageable and the policy
 lockout-safe (``kms:PutKeyPolicy`` stays allowed) without letting every IAM principal of the account decrypt.
-All use is bound to AWS Backup with the *regional* ``kms:ViaService`` value (corpus kms-policy/03 shows the
-non-regional ``backup.amazonaws.com`` form, which never matches).
+All use is bound to the services that copy recovery points, with their *regional* ``kms:ViaService`` values
+(corpus kms-policy/03 shows the non-regional ``backup.amazonaws.com`` form, which never matches): AWS Backup
+itself for the types it fully manages, and EC2 (EBS snapshots, AMIs) and RDS (RDS, Aurora, Neptune, DocumentDB
+snapshots) for the types it does not, whose copies that service makes and re-encrypts with the destination
+vault's key (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption,
+https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html).
+
+Both keys deny the actions that make a key unusable or unmanageable (disable, schedule deletion, replace the
+policy, ...) to every principal but the break-glass and deploying roles: the account root is not exempt, so
+an account administrator cannot lock the backup role out of a key whose recovery points it must restore.
 """
 
 from __future__ import annotations
@@ -86,15 +94,51 @@ BACKUP_KEY_USE_ACTIONS = (
 # Grants let the services behind AWS Backup (EBS, RDS…) use the key for the resources they create.
 BACKUP_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
-# Denied on the central keys to everyone but the break-glass roles.
-CENTRAL_KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+# Denied on every vault key to all but the break-glass (and deploying) roles: what makes the key unusable for
+# AWS Backup (disabled, deleted, or a policy that locks the backup role out):
+# https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html ("data encrypted under that KMS key
+# becomes unrecoverable"), https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html (a disabled
+# key cannot be used in any cryptographic operation). Left out: DisableKeyRotation (old key material stays
+# usable), RevokeGrant and CreateGrant (how AWS Backup, EC2 and RDS use the key and clean up after a job), and the
+# imported-material and multi-Region actions (the keys are single-Region, AWS_KMS origin).
+KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+CENTRAL_KEY_PROTECTED_ACTIONS = KEY_PROTECTED_ACTIONS
+
+# The services whose regional endpoints may use a vault key (kms:ViaService): AWS Backup, and the services that
+# copy the recovery points of the types AWS Backup does not fully manage (EC2 for EBS snapshots and AMIs; RDS for
+# RDS, Aurora, Neptune and DocumentDB snapshots): https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html
+# and https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service.
+KEY_USER_SERVICES = ("backup", "ec2", "rds")
 
 _GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
 def _via_backup(region: str, partition: str) -> Conditions:
-    """The condition binding key use to AWS Backup in ``region`` (regional ``kms:ViaService`` value)."""
-    return {"StringEquals": {"kms:ViaService": service_endpoint("backup", region, partition)}}
+    """The condition binding key use to the copying services in ``region`` (regional ``kms:ViaService`` values)."""
+    return {"StringEquals": {"kms:ViaService": [service_endpoint(s, region, partition) for s in KEY_USER_SERVICES]}}
+
+
+def _deny_key_destruction(exempt_role_arns: Sequence[str]) -> Statement:
+    """Deny :data:`KEY_PROTECTED_ACTIONS` to every principal whose ARN is not one of ``exempt_role_arns``."""
+    return statement(
+        sid="DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",
+        effect="Deny",
+        principal=ANY_PRINCIPAL,
+        actions=KEY_PROTECTED_ACTIONS,
+        resources=["*"],
+        conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}},
+    )
+
+
+def _exempt_roles(arns: Sequence[str], *, account: str, partition: str, what: str) -> list[str]:
+    """Roles of the key's own account (they act through the root delegation), at least one."""
+    roles = require_role_arns(arns, partition=partition, what=what, allow_wildcards=True)
+    if not roles:
+        raise ValueError(f"{what}: at least one role must be able to administer the key")
+    foreign = [arn for arn in roles if arn.split(":")[4] != account]
+    if foreign:
+        raise ValueError(f"{what}: {foreign} are not roles of the key's account {account}")
+    return roles
 
 
 def _backup_use_statements(*, who: str, principal: Principal, conditions: Conditions) -> list[Statement]:
@@ -148,6 +192,7 @@ def member_backup_key_policy(
     organization_id: str,
     backup_role_name: str,
     central_account_id: str,
+    protected_by_role_arns: Sequence[str],
     admin_role_arns: Sequence[str] = (),
     partition: str = "aws",
 ) -> Document:
@@ -160,12 +205,16 @@ def member_backup_key_policy(
       not exist yet, and the service-linked role only appears once AWS Backup first runs in the account;
     - use and grants for the central account via AWS Backup, so that a copy from the central vault back into
       this vault (the restore path) can be encrypted with this key. The central account's IAM policies decide
-      which of its roles may do so.
+      which of its roles may do so;
+    - a Deny of :data:`KEY_PROTECTED_ACTIONS` to every principal but ``protected_by_role_arns`` (the
+      break-glass roles and the role that deploys the key, which KMS's lockout check requires to keep
+      ``kms:PutKeyPolicy``: https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
     """
     p = require_partition(partition)
     account = require_account_id(account_id)
     central = require_account_id(central_account_id, "central_account_id")
     org = require_organization_id(organization_id)
+    exempt = _exempt_roles(protected_by_role_arns, account=account, partition=p, what="protected_by_role_arns")
     via_backup = _via_backup(region, p)
     backup_roles = sorted([role_arn(account, backup_role_name, p), backup_service_linked_role_arn(account, p)])
     own_backup = merge_conditions(
@@ -178,6 +227,7 @@ def member_backup_key_policy(
     if central != account:
         central_root = aws_principal([account_root_arn(central, p)])
         statements += _backup_use_statements(who="CentralAccountBackup", principal=central_root, conditions=via_backup)
+    statements.append(_deny_key_destruction(exempt))
     return policy_document(*statements)
 
 
@@ -194,10 +244,10 @@ def central_backup_key_policy(
     """Key policy of a central (copy-destination) vault key in ``region``.
 
     - administration for the account root (+ ``admin_role_arns``), explicit actions;
-    - use and grants via AWS Backup in this Region for any principal of the organization
+    - use and grants via AWS Backup, EC2 and RDS in this Region for any principal of the organization
       (``aws:PrincipalOrgID``), narrowed to ``organization_paths`` when given. With paths, the central account
       itself may sit outside them, so its own AWS Backup use (copy-back, same-account jobs) gets a statement;
-    - a Deny of DisableKey / PutKeyPolicy / ScheduleKeyDeletion for every principal whose ARN is not one of
+    - a Deny of :data:`KEY_PROTECTED_ACTIONS` for every principal whose ARN is not one of
       ``break_glass_role_arns`` (``ArnNotLike aws:PrincipalArn``). The account root user is *not* exempt.
 
     Lockout safety: the break-glass roles must be roles of this account (they act through the root
@@ -208,14 +258,7 @@ def central_backup_key_policy(
     p = require_partition(partition)
     account = require_account_id(account_id)
     org = require_organization_id(organization_id)
-    break_glass = require_role_arns(
-        break_glass_role_arns, partition=p, what="break_glass_role_arns", allow_wildcards=True
-    )
-    if not break_glass:
-        raise ValueError("break_glass_role_arns: at least one role must be able to administer the key")
-    foreign = [arn for arn in break_glass if arn.split(":")[4] != account]
-    if foreign:
-        raise ValueError(f"break_glass_role_arns: {foreign} are not roles of the key's account {account}")
+    break_glass = _exempt_roles(break_glass_role_arns, account=account, partition=p, what="break_glass_role_arns")
     via_backup = _via_backup(region, p)
     org_backup = merge_conditions(organization_conditions(org, organization_paths), via_backup)
     statements = [
@@ -225,14 +268,5 @@ def central_backup_key_policy(
     if organization_paths:
         own_root = aws_principal([account_root_arn(account, p)])
         statements += _backup_use_statements(who="AccountBackup", principal=own_root, conditions=via_backup)
-    statements.append(
-        statement(
-            sid="DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",
-            effect="Deny",
-            principal=ANY_PRINCIPAL,
-            actions=CENTRAL_KEY_PROTECTED_ACTIONS,
-            resources=["*"],
-            conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
-        )
-    )
+    statements.append(_deny_key_destruction(break_glass))
     return policy_document(*statements)

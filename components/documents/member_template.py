@@ -8,8 +8,30 @@ for a placeholder account and Region and every string that contains one becomes 
 
 Deliberate differences from direct mode, and why:
 
-- the vault access policy (and the framework's ``principalArnList``) exempts the StackSets execution role
-  (``stacksets-exec-*``) instead of ``organization.member_role_name``: it is the role that updates the stack;
+- no name pattern is exempt from what destroys backups. Every call CloudFormation makes in a member account runs
+  as the StackSets execution role, which StackSets names ``stacksets-exec-<suffix>``: the member account's
+  service-linked role may create any role of that pattern and the management account's may assume any
+  (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgMemberServiceRolePolicy.html,
+  https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgAdminServiceRolePolicy.html,
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-custom-execution-role.html). The
+  suffix is not documented, and no global condition key tells that role's sessions from those of a role a member
+  administrator creates with a matching name
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html), so a
+  ``stacksets-exec-*`` exemption could be obtained by naming a role. Hence:
+
+  * the vault access policy's Deny of recovery-point deletion, lifecycle changes and vault-policy changes, and
+    the framework's ``principalArnList``, exempt exactly the roles direct mode exempts
+    (``organization.member_role_name`` and the break-glass roles). The StackSet writes the access policy when it
+    creates the vault; a later change of it (break-glass roles, extra statements) is refused to the StackSet and
+    is applied through one of those roles (the route direct mode's ``pulumi up`` takes);
+  * the StackSets execution role may still write the Vault Lock (own Deny statement), because CloudFormation does
+    not document whether it writes a new vault's lock before or after its access policy;
+  * the key's Deny exempts it too: KMS refuses a key policy that would stop its creator from calling
+    ``kms:PutKeyPolicy`` again (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html,
+    BypassPolicyLockoutSafetyCheck). Those two residual name-based exemptions are closed by the organization's
+    service control policy denying the creation or alteration of ``stacksets-exec-*`` roles (service control
+    policies apply to that role, which is not service-linked, and not to the service-linked role that creates
+    it: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html);
 - IAM is global and the template runs once per Region, so the two roles live only in the stack of one
   Region (condition ``IsHomeRegion``); the other Regions refer to them by ARN;
 - the failed-job rule, forwarding role, framework and restore-testing plan carry a ``-stackset`` (or
@@ -65,10 +87,15 @@ def role_region(config: StackConfig) -> str:
 
 
 def stackset_admin_role_arns(config: StackConfig) -> list[str]:
-    """Who may still change a StackSet-made vault: the StackSets execution role and the break-glass roles."""
-    partition = config.organization.partition
-    names = [STACKSETS_EXECUTION_ROLE, *config.vaults.member.break_glass_role_names]
-    return list(dict.fromkeys(f"arn:{partition}:iam::{TEMPLATE_ACCOUNT}:role/{name}" for name in names))
+    """Who may still delete recovery points or change a StackSet-made vault's policy: the same exact role ARNs as
+    in direct mode (``organization.member_role_name`` and the break-glass roles), never a name pattern."""
+    org = config.organization
+    return org.vault_admin_role_arns(TEMPLATE_ACCOUNT, config.vaults.member.break_glass_role_names)
+
+
+def stackset_execution_role_arns(config: StackConfig) -> list[str]:
+    """The StackSets execution role, exempt only where AWS requires it (the key policy, the Vault Lock)."""
+    return [f"arn:{config.organization.partition}:iam::{TEMPLATE_ACCOUNT}:role/{STACKSETS_EXECUTION_ROLE}"]
 
 
 def substitute(value: Any) -> Any:
@@ -111,8 +138,12 @@ def _account_is_one_of(accounts: Sequence[str]) -> Template:
 def _vault_resources(config: StackConfig) -> Template:
     org = config.organization
     member = config.vaults.member
-    key_policy = member_key_policy(config, account_id=TEMPLATE_ACCOUNT, region=TEMPLATE_REGION)
-    vault_policy = member_access_policy(config, admin_role_arns=stackset_admin_role_arns(config))
+    admins = stackset_admin_role_arns(config)
+    execution = stackset_execution_role_arns(config)
+    key_policy = member_key_policy(
+        config, account_id=TEMPLATE_ACCOUNT, region=TEMPLATE_REGION, admin_role_arns=[*admins, *execution]
+    )
+    vault_policy = member_access_policy(config, admin_role_arns=admins, lock_writer_role_arns=execution)
     vault: Template = {
         "BackupVaultName": member.name,
         "EncryptionKeyArn": {"Fn::GetAtt": [KEY, "Arn"]},

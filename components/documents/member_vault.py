@@ -11,7 +11,8 @@ from components.documents.vault_policy import member_vault_policy, with_extra_st
 from stackconfig.model import StackConfig
 
 
-def member_key_policy(config: StackConfig, *, account_id: str, region: str) -> Document:
+def member_key_policy(config: StackConfig, *, account_id: str, region: str, admin_role_arns: Sequence[str]) -> Document:
+    """Key destruction denied to all but ``admin_role_arns`` (break-glass roles and the deploying role)."""
     org = config.organization
     return member_backup_key_policy(
         account_id=account_id,
@@ -19,16 +20,21 @@ def member_key_policy(config: StackConfig, *, account_id: str, region: str) -> D
         organization_id=org.id,
         backup_role_name=config.vaults.backup_role_name,
         central_account_id=org.central_vault_account_id,
+        protected_by_role_arns=admin_role_arns,
         partition=org.partition,
     )
 
 
-def member_access_policy(config: StackConfig, *, admin_role_arns: Sequence[str]) -> Document:
-    """Deletion denied to all but ``admin_role_arns``; copy-back from the central account; the team's extras."""
+def member_access_policy(
+    config: StackConfig, *, admin_role_arns: Sequence[str], lock_writer_role_arns: Sequence[str] = ()
+) -> Document:
+    """Deletion denied to all but ``admin_role_arns`` (``lock_writer_role_arns`` may also write the lock);
+    copy-back from the central account; the team's extras."""
     return with_extra_statements(
         member_vault_policy(
             break_glass_role_arns=admin_role_arns,
             copy_source_account_ids=[config.organization.central_vault_account_id],
+            lock_writer_role_arns=lock_writer_role_arns,
         ),
         config.vaults.member.extra_access_policy_statements,
     )

@@ -70,19 +70,48 @@ def _break_glass(break_glass_role_arns: Sequence[str]) -> list[str]:
     return arns
 
 
-def _deny_protected_actions(break_glass: list[str]) -> Statement:
-    return statement(
-        sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
-        effect="Deny",
-        principal=ANY_PRINCIPAL,
-        actions=_PROTECTED_ACTIONS,
-        resources=["*"],
-        conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
-    )
+LOCK_WRITE_ACTION = "backup:PutBackupVaultLockConfiguration"
+
+
+def _deny_protected_actions(break_glass: list[str], lock_writers: Sequence[str] = ()) -> list[Statement]:
+    """The Deny of the protected actions; ``lock_writers`` are exempt from writing the lock only (own statement)."""
+    if not lock_writers:
+        return [
+            statement(
+                sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
+                effect="Deny",
+                principal=ANY_PRINCIPAL,
+                actions=_PROTECTED_ACTIONS,
+                resources=["*"],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
+            )
+        ]
+    writers = require_role_arns(lock_writers, partition=None, what="lock_writer_role_arns", allow_wildcards=True)
+    return [
+        statement(
+            sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=[a for a in _PROTECTED_ACTIONS if a != LOCK_WRITE_ACTION],
+            resources=["*"],
+            conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
+        ),
+        statement(
+            sid="DenyVaultLockChangesExceptBreakGlassAndDeployer",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=[LOCK_WRITE_ACTION],
+            resources=["*"],
+            conditions={"ArnNotLike": {"aws:PrincipalArn": sorted({*break_glass, *writers})}},
+        ),
+    ]
 
 
 def member_vault_policy(
-    *, break_glass_role_arns: Sequence[str], copy_source_account_ids: Sequence[str] = ()
+    *,
+    break_glass_role_arns: Sequence[str],
+    copy_source_account_ids: Sequence[str] = (),
+    lock_writer_role_arns: Sequence[str] = (),
 ) -> Document:
     """Access policy of a member vault: deny the protected actions to all but the break-glass roles (1 to 5).
 
@@ -92,6 +121,9 @@ def member_vault_policy(
     policies decide which of their roles may do so. The partition of their ARNs is the break-glass roles'.
 
     The role that deploys this policy must be a break-glass role, or it cannot update the policy later.
+    ``lock_writer_role_arns`` may only write the Vault Lock (CloudFormation does not document whether it writes a
+    vault's lock before or after its access policy, so the StackSets execution role keeps that and nothing
+    else; see ``member_template``).
     """
     break_glass = _break_glass(break_glass_role_arns)
     if isinstance(copy_source_account_ids, str):
@@ -109,7 +141,7 @@ def member_vault_policy(
                 resources=["*"],
             )
         )
-    statements.append(_deny_protected_actions(break_glass))
+    statements += _deny_protected_actions(break_glass, lock_writer_role_arns)
     return policy_document(*statements)
 
 
@@ -135,7 +167,7 @@ def central_vault_policy(
             resources=["*"],
             conditions=organization_conditions(organization_id, organization_paths),
         ),
-        _deny_protected_actions(break_glass),
+        *_deny_protected_actions(break_glass),
     )
 
 

@@ -151,6 +151,7 @@ def all_documents(
             organization_id=organization_id,
             backup_role_name=backup_role_name,
             central_account_id=central_account_id,
+            protected_by_role_arns=member_glass,
             admin_role_arns=admins,
             partition=partition,
         ),

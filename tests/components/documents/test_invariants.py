@@ -64,7 +64,12 @@ def test_vault_policies_pass_the_pack_vault_rules(name):
 def test_via_service_is_the_configured_region(name):
     doc, _ = FIXED[name]
     for value in condition_values(doc, "kms:ViaService"):
-        assert value in ("backup.eu-west-2.amazonaws.com", "sns.eu-west-2.amazonaws.com")
+        assert value in (
+            "backup.eu-west-2.amazonaws.com",
+            "ec2.eu-west-2.amazonaws.com",
+            "rds.eu-west-2.amazonaws.com",
+            "sns.eu-west-2.amazonaws.com",
+        )
 
 
 @pytest.mark.parametrize("name", sorted(FIXED))

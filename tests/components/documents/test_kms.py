@@ -13,6 +13,8 @@ CENTRAL = "111122223333"
 OTHER = "999988887777"
 REGION = "eu-west-2"
 VIA_BACKUP = f"backup.{REGION}.amazonaws.com"
+# AWS Backup, and EC2/RDS, which copy the types AWS Backup does not fully manage (item 8).
+VIA_COPIERS = [VIA_BACKUP, f"ec2.{REGION}.amazonaws.com", f"rds.{REGION}.amazonaws.com"]
 CRYPTO = {
     "kms:Encrypt",
     "kms:Decrypt",
@@ -26,6 +28,8 @@ GRANTS = {"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"}
 BACKUP_ROLE = f"arn:aws:iam::{MEMBER}:role/OrgBackupServiceRole"
 SLR = f"arn:aws:iam::{MEMBER}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
 BREAK_GLASS = f"arn:aws:iam::{CENTRAL}:role/BackupBreakGlass"
+MEMBER_BREAK_GLASS = f"arn:aws:iam::{MEMBER}:role/BackupBreakGlass"
+DEPLOY_ROLE = f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole"
 
 
 def member(**overrides):
@@ -35,6 +39,7 @@ def member(**overrides):
         "organization_id": ORG,
         "backup_role_name": "OrgBackupServiceRole",
         "central_account_id": CENTRAL,
+        "protected_by_role_arns": [MEMBER_BREAK_GLASS, DEPLOY_ROLE],
     }
     return kms.member_backup_key_policy(**{**args, **overrides})
 
@@ -104,7 +109,7 @@ def test_member_key_backup_roles_use_the_key_via_regional_backup_only():
     assert use["Principal"] == "*"
     assert set(as_list(use["Action"])) == CRYPTO
     assert use["Condition"] == {
-        "StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_BACKUP},
+        "StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_COPIERS},
         "ArnEquals": {"aws:PrincipalArn": [BACKUP_ROLE, SLR]},
     }
     grants = by_sid(doc)["AllowAccountBackupRolesToCreateGrants"]
@@ -118,10 +123,10 @@ def test_member_key_central_account_can_copy_back():
     use = by_sid(doc)["AllowCentralAccountBackupToUseKey"]
     assert use["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
     assert set(as_list(use["Action"])) == CRYPTO
-    assert use["Condition"] == {"StringEquals": {"kms:ViaService": VIA_BACKUP}}
+    assert use["Condition"] == {"StringEquals": {"kms:ViaService": VIA_COPIERS}}
     grants = by_sid(doc)["AllowCentralAccountBackupToCreateGrants"]
     assert grants["Condition"] == {
-        "StringEquals": {"kms:ViaService": VIA_BACKUP},
+        "StringEquals": {"kms:ViaService": VIA_COPIERS},
         "Bool": {"kms:GrantIsForAWSResource": "true"},
     }
 
@@ -142,7 +147,13 @@ def test_member_key_behaviour():
     # another role of the account cannot use the key, only administer it
     admin = f"arn:aws:iam::{MEMBER}:role/Admin"
     assert not is_allowed(doc, action="kms:Decrypt", principal_arn=admin, context=org_context(MEMBER))
-    assert is_allowed(doc, action="kms:PutKeyPolicy", principal_arn=admin)
+    # an account administrator (even the root user) can no longer lock the backup role out or destroy the key
+    for action in ("kms:PutKeyPolicy", "kms:DisableKey", "kms:ScheduleKeyDeletion"):
+        assert not is_allowed(doc, action=action, principal_arn=admin)
+        assert not is_allowed(doc, action=action, principal_arn=f"arn:aws:iam::{MEMBER}:root")
+        assert is_allowed(doc, action=action, principal_arn=DEPLOY_ROLE)
+        assert is_allowed(doc, action=action, principal_arn=MEMBER_BREAK_GLASS)
+    assert is_allowed(doc, action="kms:EnableKeyRotation", principal_arn=admin)
     # the same role name in another member account gets nothing
     twin = f"arn:aws:iam::{OTHER}:role/OrgBackupServiceRole"
     assert not is_allowed(doc, action="kms:Decrypt", principal_arn=twin, context=org_context(OTHER))
@@ -158,16 +169,26 @@ def test_member_key_without_a_separate_central_account():
 
 
 def test_member_key_role_with_path_and_partition():
-    doc = member(backup_role_name="backup/OrgBackupServiceRole", partition="aws-us-gov", region="us-gov-west-1")
+    doc = member(
+        backup_role_name="backup/OrgBackupServiceRole",
+        partition="aws-us-gov",
+        region="us-gov-west-1",
+        protected_by_role_arns=[f"arn:aws-us-gov:iam::{MEMBER}:role/BackupBreakGlass"],
+    )
     use = by_sid(doc)["AllowAccountBackupRolesToUseKey"]
     assert use["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
         f"arn:aws-us-gov:iam::{MEMBER}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
         f"arn:aws-us-gov:iam::{MEMBER}:role/backup/OrgBackupServiceRole",
     ]
-    assert use["Condition"]["StringEquals"]["kms:ViaService"] == "backup.us-gov-west-1.amazonaws.com"
-    china = member(partition="aws-cn", region="cn-north-1")
+    via = use["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via == [f"{s}.us-gov-west-1.amazonaws.com" for s in ("backup", "ec2", "rds")]
+    china = member(
+        partition="aws-cn",
+        region="cn-north-1",
+        protected_by_role_arns=[f"arn:aws-cn:iam::{MEMBER}:role/BackupBreakGlass"],
+    )
     assert by_sid(china)["AllowCentralAccountBackupToUseKey"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "backup.cn-north-1.amazonaws.com.cn"}
+        "StringEquals": {"kms:ViaService": [f"{s}.cn-north-1.amazonaws.com.cn" for s in ("backup", "ec2", "rds")]}
     }
 
 
@@ -196,11 +217,11 @@ def test_central_key_organization_use():
     use = by_sid(doc)["AllowOrganizationBackupToUseKey"]
     assert use["Principal"] == "*"
     assert set(as_list(use["Action"])) == CRYPTO
-    assert use["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_BACKUP}}
+    assert use["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_COPIERS}}
     grants = by_sid(doc)["AllowOrganizationBackupToCreateGrants"]
     assert set(as_list(grants["Action"])) == GRANTS
     assert grants["Condition"] == {
-        "StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_BACKUP},
+        "StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": VIA_COPIERS},
         "Bool": {"kms:GrantIsForAWSResource": "true"},
     }
     assert not any(sid.startswith("AllowAccountBackup") for sid in by_sid(doc))
@@ -215,7 +236,7 @@ def test_central_key_organization_paths():
     # the central account may sit outside the paths: its own AWS Backup keeps using the key
     own = by_sid(doc)["AllowAccountBackupToUseKey"]
     assert own["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL}:root"}
-    assert own["Condition"] == {"StringEquals": {"kms:ViaService": VIA_BACKUP}}
+    assert own["Condition"] == {"StringEquals": {"kms:ViaService": VIA_COPIERS}}
     assert by_sid(doc)["AllowAccountBackupToCreateGrants"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     inside = f"arn:aws:iam::{MEMBER}:role/OrgBackupServiceRole"
     assert is_allowed(doc, action="kms:ReEncryptTo", principal_arn=inside, context=org_context(MEMBER))
@@ -283,3 +304,31 @@ def test_central_key_outsiders_get_nothing():
 def test_central_key_break_glass_validation(glass, message):
     with pytest.raises(ValueError, match=message):
         central(break_glass_role_arns=glass)
+
+
+def test_member_key_denies_disable_deletion_and_policy_change_except_break_glass_and_deployer():
+    deny = by_sid(member())["DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass"]
+    assert deny == {
+        "Sid": "DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": sorted([MEMBER_BREAK_GLASS, DEPLOY_ROLE])}},
+    }
+
+
+def test_member_key_protection_needs_roles_of_the_keys_account():
+    with pytest.raises(ValueError, match="at least one role"):
+        member(protected_by_role_arns=[])
+    with pytest.raises(ValueError, match="not roles of the key's account"):
+        member(protected_by_role_arns=[BREAK_GLASS])
+
+
+@pytest.mark.parametrize("service", ["backup", "ec2", "rds"])
+def test_keys_admit_the_copying_services_in_their_region_only(service):
+    for doc in (member(), central()):
+        for statement in doc["Statement"]:
+            if statement["Effect"] == "Allow" and "Condition" in statement and "kms:ViaService" in str(statement):
+                assert statement["Condition"]["StringEquals"]["kms:ViaService"] == VIA_COPIERS
+    assert f"{service}.{REGION}.amazonaws.com" in VIA_COPIERS

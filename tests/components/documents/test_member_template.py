@@ -14,6 +14,7 @@ from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 from tests.cfn import lint_errors, rendered
 from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config
+from tests.components.documents.helpers import by_sid
 from tools.offline import PROJECT_DIR
 
 COMPLIANCE = {"mode": "compliance", "min_retention_days": 7, "max_retention_days": 3650, "changeable_for_days": 3}
@@ -128,18 +129,39 @@ def test_the_key_policy_is_the_direct_mode_policy_for_any_account_and_region():
             organization_id=config.organization.id,
             backup_role_name=config.vaults.backup_role_name,
             central_account_id=config.organization.central_vault_account_id,
+            protected_by_role_arns=[
+                arn.replace(mt.TEMPLATE_ACCOUNT, account)
+                for arn in [*mt.stackset_admin_role_arns(config), *mt.stackset_execution_role_arns(config)]
+            ],
         )
 
 
-def test_the_stacksets_execution_role_takes_the_deploy_roles_place():
+def test_no_role_named_stacksets_exec_may_delete_recovery_points_or_replace_the_vault_policy():
+    """Issue 9 item 1: a member admin's own ``stacksets-exec-x`` role is exempt from nothing that destroys backups."""
     config = CONFIGS["break-glass roles and key settings"]
-    statement = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]["Statement"][-1]
-    exempt = rendered(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"], "444455556666", "eu-west-1")
-    assert exempt == [
-        "arn:aws:iam::444455556666:role/BackupBreakGlass",
-        "arn:aws:iam::444455556666:role/Ops",
-        "arn:aws:iam::444455556666:role/stacksets-exec-*",
-    ]
+    template = mt.member_template(config)
+    statements = by_sid(
+        rendered(template["Resources"][mt.VAULT]["Properties"]["AccessPolicy"], "444455556666", "eu-west-1")
+    )
+    deny = statements["DenyRecoveryPointAndVaultChangesExceptBreakGlass"]
+    assert deny["Condition"] == {
+        "ArnNotLike": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::444455556666:role/BackupBreakGlass",
+                "arn:aws:iam::444455556666:role/Ops",
+                "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole",
+            ]
+        }
+    }
+    assert "backup:PutBackupVaultAccessPolicy" in deny["Action"]
+    assert "backup:DeleteRecoveryPoint" in deny["Action"]
+    assert "backup:PutBackupVaultLockConfiguration" not in deny["Action"]
+    lock = statements["DenyVaultLockChangesExceptBreakGlassAndDeployer"]
+    assert lock["Action"] == "backup:PutBackupVaultLockConfiguration"
+    assert "arn:aws:iam::444455556666:role/stacksets-exec-*" in lock["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    framework = template["Resources"].get(mt.FRAMEWORK)
+    if framework is not None:
+        assert "stacksets-exec" not in json.dumps(framework)
 
 
 def _accounts_of(condition: dict) -> list[str]:
