@@ -6,16 +6,18 @@ AccessDenied message are exercised with botocore's Stubber and a fake client ins
 
 from __future__ import annotations
 
-import base64
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import dill  # type: ignore[import-untyped]
 import pulumi
 import pytest
 from botocore.stub import Stubber
-from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.rpc import UNKNOWN
 
 from components import policy_type
@@ -24,6 +26,7 @@ from components.policy_type import (
     PolicyTypeError,
     PolicyTypeProvider,
 )
+from tests.components.fresh_process import REPO, run_provider
 
 if TYPE_CHECKING:
     from tests.moto_server import MotoServer
@@ -403,15 +406,86 @@ def test_check_rejects_malformed_inputs_before_any_call(provider: PolicyTypeProv
     assert provider.check({}, {"root_id": "r-ab12", "policy_type": "BACKUP_POLICY"}).failures == []
 
 
-def test_provider_survives_pulumi_serialisation() -> None:
-    serialised = serialize_provider(PolicyTypeProvider(poll_interval_seconds=1.5))
-    raw = base64.b64decode(serialised)
+def test_provider_runs_from_its_serialized_form_in_a_process_without_the_repository(
+    org: Any, props: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 9 item 14: the provider host may run elsewhere (Automation API) or after the module moved; a
+    provider pickled by reference to ``components.policy_type`` then cannot be loaded at all."""
+    body = """
+    outcome = provider.create(PROPS)
+    read = provider.read(outcome.id, outcome.outs)
+    print(json.dumps({"id": outcome.id, "status": read.outs["status"], "poll": provider.poll_interval_seconds}))
+    """.replace("PROPS", repr({**props, "management_account_id": DEFAULT_ACCOUNT_ID}))
 
-    restored = dill.loads(raw)
+    result = run_provider(PolicyTypeProvider(poll_interval_seconds=0.05), body, tmp_path / "elsewhere")
 
-    assert b"components.policy_type" in raw
-    assert isinstance(restored, PolicyTypeProvider)
-    assert restored.poll_interval_seconds == 1.5
+    root_id = _root(org)["Id"]
+    assert result == {"id": f"{root_id}/BACKUP_POLICY", "status": "ENABLED", "poll": 0.05}
+    assert _root(org)["PolicyTypes"] == [{"Type": "BACKUP_POLICY", "Status": "ENABLED"}]
+
+
+def test_serialized_provider_does_not_depend_on_the_checkout_path_or_hash_seed(tmp_path: Path) -> None:
+    """The ``__provider`` input is compared between runs: it must not change with where the code lives."""
+    copy = tmp_path / "checkout"
+    shutil.copytree(REPO / "components", copy / "components")
+    script = (
+        "from pulumi.dynamic.dynamic import serialize_provider\n"
+        "from components.policy_type import PolicyTypeProvider\n"
+        "print(serialize_provider(PolicyTypeProvider()))"
+    )
+    outputs = set()
+    for root, seed in ((REPO, "1"), (copy, "2")):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_credentials_of_another_account_are_refused_before_any_change(
+    org: Any, provider: PolicyTypeProvider, props: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider does not use the aws.Provider's role: ambient credentials of the wrong account must fail."""
+    calls = _count_enable_calls(monkeypatch)
+
+    with pytest.raises(PolicyTypeError) as raised:
+        provider.create({**props, "management_account_id": "111111111111"})
+
+    message = str(raised.value)
+    assert f"account {DEFAULT_ACCOUNT_ID}" in message
+    assert "organization.management_account_id is 111111111111" in message
+    assert "does not use the aws.Provider's assume_role" in message
+    assert calls == []
+    assert _root(org)["PolicyTypes"] == []
+
+
+def test_the_guard_checks_the_account_of_the_assumed_role(
+    aws_env: MotoServer, org: Any, provider: PolicyTypeProvider, props: dict[str, Any]
+) -> None:
+    member = _create_member(org)
+    member_role = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+
+    with pytest.raises(PolicyTypeError, match=f"account {member}.*after assuming {member_role}"):
+        provider.delete(
+            "r-ab12/BACKUP_POLICY",
+            {**props, "role_arn": member_role, "disable_on_delete": True, "management_account_id": DEFAULT_ACCOUNT_ID},
+        )
+
+    created = provider.create({**props, "management_account_id": DEFAULT_ACCOUNT_ID})
+    assert created.outs is not None
+    assert created.outs["management_account_id"] == DEFAULT_ACCOUNT_ID
+
+
+def test_state_without_the_account_guard_is_updated_once() -> None:
+    """Stacks deployed before the guard existed get it (and the by-value provider) on their next update."""
+    provider = PolicyTypeProvider()
+    olds = {"policy_type": "BACKUP_POLICY", "root_id": "r-ab12", "region": "us-east-1"}
+
+    diff = provider.diff("r-ab12/BACKUP_POLICY", olds, {**olds, "management_account_id": DEFAULT_ACCOUNT_ID})
+
+    assert (diff.changes, diff.replaces) == (True, [])
 
 
 class _RecordingMocks(pulumi.runtime.Mocks):
@@ -434,7 +508,9 @@ def test_organization_policy_type_registers_a_dynamic_resource() -> None:
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        resource = OrganizationPolicyType("backup-policy-type", role_arn=MANAGEMENT_ROLE)
+        resource = OrganizationPolicyType(
+            "backup-policy-type", role_arn=MANAGEMENT_ROLE, management_account_id=DEFAULT_ACCOUNT_ID
+        )
         return pulumi.Output.all(resource.policy_type, resource.root_id, resource.status).apply(seen.extend)
 
     program()
@@ -446,5 +522,6 @@ def test_organization_policy_type_registers_a_dynamic_resource() -> None:
     assert args.inputs["role_arn"] == MANAGEMENT_ROLE
     assert args.inputs["region"] == "us-east-1"
     assert args.inputs["disable_on_delete"] is False
+    assert args.inputs["management_account_id"] == DEFAULT_ACCOUNT_ID
     assert "__provider" in args.inputs
     assert seen == ["BACKUP_POLICY", "r-ab12", "ENABLED"]
