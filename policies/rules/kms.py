@@ -14,6 +14,7 @@ from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
 from backup_rules.iam import check_policy_document
+from backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS
 
 from .adapter import as_int, is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
@@ -99,7 +100,10 @@ DELETION_SAFETY = Rule(
     ),
     config={
         "minDeletionWindowDays": integer_setting(
-            minimum=7, maximum=30, default=30, description="Shortest acceptable deletionWindowInDays."
+            minimum=7,
+            maximum=30,
+            default=KMS_MIN_DELETION_WINDOW_DAYS,
+            description="Shortest acceptable deletionWindowInDays.",
         )
     },
     domain=DOMAIN,
@@ -108,7 +112,7 @@ DELETION_SAFETY = Rule(
 
 def check_deletion_safety(key: Resource, config: Mapping[str, Any]) -> Iterator[str]:
     window = key.get("deletionWindowInDays")
-    shortest = as_int(config.get("minDeletionWindowDays")) or 30
+    shortest = as_int(config.get("minDeletionWindowDays")) or KMS_MIN_DELETION_WINDOW_DAYS
     if is_unknown(window):
         yield not_known("deletionWindowInDays", "the key's deletion window")
     elif (days := as_int(window)) is not None and days < shortest:

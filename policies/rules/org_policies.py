@@ -419,16 +419,28 @@ def _window_message(finding: Finding) -> str:
 
 
 def _check_windows(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    minimum = int(config["minStartWindowMinutes"])
-    skip = set() if config["checkCompletionAfterStart"] else {UNCONFIRMED_WINDOW_FINDING}
-    wanted = WINDOW_FINDINGS - skip
+    """The confirmed window rules (mandatory); the UNCONFIRMED one is ``_check_completion_window``'s, so that
+    the pack and the loader give it the same level (a warning: advisory)."""
+    yield from _windows(resource, WINDOW_FINDINGS - {UNCONFIRMED_WINDOW_FINDING}, int(config["minStartWindowMinutes"]))
+
+
+def _check_completion_window(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    if config["checkCompletionAfterStart"]:
+        yield from _windows(resource, frozenset({UNCONFIRMED_WINDOW_FINDING}), None)
+
+
+def _windows(resource: Resource, wanted: frozenset[str], minimum: int | None) -> Iterator[str]:
+    """Window findings of a Plan or BACKUP_POLICY; unknowns fail closed only for the mandatory rule."""
+    fail_closed = minimum is not None
     if resource.type == PLAN:
         views, messages = _plan_views_or_unknown(resource)
-        yield from messages
+        if fail_closed:
+            yield from messages
         for view in views:
             label = _label(resource, view)
             if view.windows_unknown:
-                yield label + unverified(view.windows_unknown)
+                if fail_closed:
+                    yield label + unverified(view.windows_unknown)
                 continue
             findings = check_windows(
                 view.where, start_minutes=view.start_minutes, completion_minutes=view.completion_minutes
@@ -437,7 +449,8 @@ def _check_windows(resource: Resource, config: Mapping[str, Any]) -> Iterator[st
     elif is_backup_policy(resource):
         content, unknown = _document_or_unknown(resource)
         if unknown:
-            yield unknown
+            if fail_closed:
+                yield unknown
             return
         yield from (_window_message(f) for f in document_findings(content) if f.rule in wanted)
         views = resource_rule_views(resource)
@@ -445,7 +458,7 @@ def _check_windows(resource: Resource, config: Mapping[str, Any]) -> Iterator[st
         return
     for view in views:
         start = view.start_minutes
-        if start is not None and MIN_START_WINDOW_MINUTES <= start < minimum:
+        if minimum is not None and start is not None and MIN_START_WINDOW_MINUTES <= start < minimum:
             yield (
                 f"{_label(resource, view)}{join(view.where, 'start_backup_window_minutes')}: {start} minutes is "
                 f"below the organization's minStartWindowMinutes {minimum}"
@@ -794,10 +807,8 @@ WINDOWS = Rule(
     name="backup-plan-windows",
     description=(
         "Checks the backup windows of Plan rules and BACKUP_POLICY rules: a start window, when set, of at least "
-        "60 minutes (or config minStartWindowMinutes), since AWS rejects shorter ones; a positive completion "
-        "window; and, UNCONFIRMED by AWS documentation, a completion window longer than the start window, so "
-        "that jobs are not cancelled as soon as they start. Fails closed: windows unknown during preview are "
-        "a violation."
+        "60 minutes (or config minStartWindowMinutes), since AWS rejects shorter ones, and a positive completion "
+        "window. Fails closed: windows unknown during preview are a violation."
     ),
     enforcement=MANDATORY,
     severity=Severity.MEDIUM,
@@ -808,6 +819,20 @@ WINDOWS = Rule(
             default=MIN_START_WINDOW_MINUTES,
             description="The shortest start window allowed (AWS requires 60 minutes).",
         ),
+    },
+    domain=DOMAIN,
+)
+COMPLETION_WINDOW = Rule(
+    name="backup-plan-completion-window",
+    description=(
+        "Advises a completion window longer than the start window in Plan rules and BACKUP_POLICY rules, so "
+        "that jobs are not cancelled as soon as they start. UNCONFIRMED by AWS documentation, hence advisory, "
+        "as the configuration loader reports it (a warning)."
+    ),
+    enforcement=ADVISORY,
+    severity=Severity.LOW,
+    remediation=PLAN_KEYS_HINT.format(key="completion_window_minutes"),
+    config={
         "checkCompletionAfterStart": {
             "type": "boolean",
             "default": True,
@@ -938,6 +963,7 @@ POLICIES: list[Policy] = [
     resource_policy(COLD_PLUS_90, [PLAN, ORG_POLICY], _check_cold_plus_90),
     resource_policy(CONTINUOUS, [PLAN, ORG_POLICY], _check_continuous),
     resource_policy(WINDOWS, [PLAN, ORG_POLICY], _check_windows),
+    resource_policy(COMPLETION_WINDOW, [PLAN, ORG_POLICY], _check_completion_window),
     stack_policy(MIN_FREQUENCY, _check_min_frequency),
     resource_policy(SELECTION_SANE, [SELECTION], _check_selection),
     stack_policy(ENABLED_AND_ATTACHED, _check_enabled_and_attached),

@@ -192,7 +192,8 @@ def test_advisories_ignore_findings_config_and_leave_completion_window_to_its_ru
     assert messages("org-backup-policy-advisories", spec, {"ignoreFindings": ["schedule-missing"]}) == []
     short = backup_policy(document(complete_backup_window_minutes={"@@assign": "60"}))
     assert messages("org-backup-policy-advisories", short) == []
-    assert "UNCONFIRMED" in messages("backup-plan-windows", short)[0]
+    assert "UNCONFIRMED" in messages("backup-plan-completion-window", short)[0]
+    assert messages("backup-plan-windows", short) == []
 
 
 # --------------------------------------------------------------------------- backup-lifecycle-cold-plus-90
@@ -286,10 +287,13 @@ def test_windows_on_a_policy_and_a_plan() -> None:
 
 
 def test_windows_completion_after_start_is_worded_unconfirmed_and_configurable() -> None:
+    """A warning in the loader, so advisory in the pack (issue 10 item 8): never under the mandatory rule."""
     spec = backup_plan(plan_rule(startWindow=120.0, completionWindow=120.0))
-    [found] = messages("backup-plan-windows", spec)
+    [found] = messages("backup-plan-completion-window", spec)
     assert "should exceed start_backup_window_minutes 120" in found and "UNCONFIRMED" in found
-    assert messages("backup-plan-windows", spec, {"checkCompletionAfterStart": False}) == []
+    assert messages("backup-plan-completion-window", spec, {"checkCompletionAfterStart": False}) == []
+    assert messages("backup-plan-windows", spec) == []
+    assert org_policies.COMPLETION_WINDOW.enforcement.value == "advisory"
 
 
 def test_windows_minimum_config() -> None:

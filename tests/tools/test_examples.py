@@ -20,7 +20,7 @@ EXAMPLES_DIR = PROJECT_DIR / "examples"
 
 # Exit 1: exactly these mandatory policies fire. Exit 2: the configuration loader reports this rule id.
 EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
-    "01-member-vault-unlocked": (1, frozenset({"backup-every-vault-locked"})),
+    "01-member-vault-unlocked": (2, "vault-unlocked"),
     "02-copy-to-unlocked-central-vault": (
         1,
         frozenset({"backup-copy-destination-locked", "backup-every-vault-locked"}),
@@ -31,7 +31,7 @@ EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "06-cold-storage-plus-90": (2, "cold-storage-plus-90"),
     "07-custom-cold-storage-plus-90": (1, frozenset({"backup-lifecycle-cold-plus-90"})),
     "08-copy-to-vault-outside-organization": (1, frozenset({"backup-copy-destination-locked"})),
-    "09-force-destroy": (1, frozenset({"backup-vault-no-force-destroy"})),
+    "09-force-destroy": (2, "force-destroy"),
     "10-missing-role-in-target-account": (1, frozenset({"backup-role-in-every-target"})),
     "11-rds-copy-cross-account-and-region": (2, "rds-cross-account-cross-region"),
     "12-five-field-cron": (2, "schedule-syntax"),
@@ -98,11 +98,10 @@ def test_sarif_points_at_the_line_that_holds_the_mistake(
     name: str, line_text: str, sarif_schema: dict[str, Any], result_of: Results
 ):
     result = result_of(name)
-    assert isinstance(result, Preview)
     path: Path = EXAMPLES_DIR / f"{name}.yaml"
     lines = path.read_text(encoding="utf-8").splitlines()
 
-    log = sarif.to_sarif(result)
+    log = sarif.to_sarif(result) if isinstance(result, Preview) else sarif.problem_sarif(result)
 
     jsonschema.Draft4Validator(sarif_schema).validate(log)
     errors = [r for r in log["runs"][0]["results"] if r["level"] == "error"]
