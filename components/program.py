@@ -62,7 +62,8 @@ def offline_tree(config: StackConfig, stack: str) -> OrgTree:
     ``discover``, which is how the offline preview sees the accounts a deploy would discover)."""
     if config.accounts.source == "listed":
         return OrgTree.from_listed(config)
-    return OrgTree.from_inventory(load_inventory(inventory_path(config, stack, PROJECT_DIR)))
+    path = inventory_path(config, stack, PROJECT_DIR)
+    return OrgTree.from_inventory(load_inventory(path), source=config.accounts.inventory_file.format(stack=stack))
 
 
 def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
@@ -79,7 +80,7 @@ def load() -> Loaded:
         layout = build_layout(loaded.config, org_tree(loaded.config, providers, pulumi.get_stack()))
     except (ConfigError, InventoryError) as exc:
         raise pulumi.RunError(format_report(exc.findings)) from None
-    for warning in loaded.warnings:
+    for warning in [*loaded.warnings, *layout.warnings]:
         pulumi.log.warn(str(warning))
     return Loaded(loaded.config, layout, providers)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import string
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -17,10 +16,12 @@ from typing import Any
 from components.documents.iam import require_organization_paths
 from policies.backup_rules import audit as audit_rules
 from policies.backup_rules import iam as iam_rules
-from policies.backup_rules import levels, lifecycle, limits, schedule
+from policies.backup_rules import lifecycle, limits, schedule
+from policies.backup_rules import selections as selection_rules
 from policies.backup_rules.findings import Finding, join
 
 from . import copy_paths
+from . import regions as region_rules
 from .model import (
     Accounts,
     Alerting,
@@ -37,9 +38,30 @@ from .model import (
     Vaults,
     schedule_expression,
 )
+from .subscriptions import check_subscriptions
+
+# Findings that only follow from a mistake in another section: when that section did not parse whole (or
+# its Regions are not real), they would blame the wrong path, so only the cause is reported.
+CONSEQUENCES: dict[str, frozenset[str]] = {
+    "organization": frozenset(
+        {"copy-region-dr", "copy-region-member", "plan-region", "lag-region-dr", "copy-to-itself", "organization-path"}
+    ),
+    "targets": frozenset({"plan-target", "policy-target"}),
+    "vaults": frozenset({"retention-within-lock", "copy-destination-unlocked"}),
+}
+_REGION_RULES = frozenset({"region-unknown", "region-partition", "region-service"})
 
 
-def check_config(parsed: dict[str, Any]) -> list[Finding]:
+def check_config(parsed: dict[str, Any], damaged: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every rule on the parsed sections; ``damaged`` names the sections that did not parse whole."""
+    findings = _check_sections(parsed)
+    if any(f.rule in _REGION_RULES and f.path.startswith("organization.") for f in findings):
+        damaged |= {"organization"}
+    dropped = frozenset().union(*(CONSEQUENCES.get(section, frozenset()) for section in damaged))
+    return [f for f in findings if f.rule not in dropped]
+
+
+def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
     org: Organization | None = parsed.get("organization")
     targets: Targets | None = parsed.get("targets")
     vaults: Vaults | None = parsed.get("vaults")
@@ -53,18 +75,21 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
         out += check_vaults(vaults, org)
     if plans is not None:
         out += check_plans(plans, org, targets, vaults)
+        if vaults is not None:
+            out = _copies_need_central_lock(out, vaults, plans)
     out += copy_paths.check(parsed)
     if parsed.get("backup_policies") is not None:
         out += check_custom_policies(parsed["backup_policies"], org, targets)
     if parsed.get("audit") is not None:
         out += check_audit(parsed["audit"])
     if parsed.get("alerting") is not None:
-        out += check_alerting(parsed["alerting"])
+        out += check_alerting(parsed["alerting"], org.partition if org is not None else "aws")
     if parsed.get("restore_testing") is not None:
         out += check_restore_testing(parsed["restore_testing"])
     if parsed.get("accounts") is not None:
         out += check_inventory_file(parsed["accounts"])
-        out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id")
+        out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id", "id")
+        out += _listed_only_when_listed(parsed["accounts"])
         if parsed["accounts"].source == "listed" and not parsed["accounts"].listed:
             out.append(
                 Finding(
@@ -75,6 +100,28 @@ def check_config(parsed: dict[str, Any]) -> list[Finding]:
                 )
             )
     return out
+
+
+def _listed_only_when_listed(accounts: Accounts) -> list[Finding]:
+    """Listed accounts are read only with ``source: listed``: anywhere else they would be ignored silently."""
+    if accounts.source == "listed":
+        return []
+    return [
+        Finding(
+            join("accounts", key),
+            len(getattr(accounts, key)),
+            "listed-ignored",
+            f"accounts.{key} is read only with accounts.source: listed (source is {accounts.source}): "
+            + (
+                "refresh the inventory file instead (`python -m tools.inventory`), or set source: listed and list "
+                "every account the stack names"
+                if accounts.source == "inventory"
+                else "Organizations answers at deploy time (the offline preview reads the inventory file)"
+            ),
+        )
+        for key in ("listed", "organizational_units")
+        if getattr(accounts, key)
+    ]
 
 
 def check_inventory_file(accounts: Accounts) -> list[Finding]:
@@ -97,11 +144,17 @@ def check_inventory_file(accounts: Accounts) -> list[Finding]:
     return []
 
 
-def _duplicates(path: str, values: Iterable[str], what: str) -> list[Finding]:
-    counts = Counter(values)
-    return [
-        Finding(path, value, "duplicate", f"{what} {value!r} appears {n} times") for value, n in counts.items() if n > 1
-    ]
+def _duplicates(path: str, values: Iterable[str], what: str, field: str | None = None) -> list[Finding]:
+    """One finding per repeated entry, at that entry (the one to remove), naming where it first appeared."""
+    first: dict[str, int] = {}
+    out: list[Finding] = []
+    for i, value in enumerate(values):
+        if value in first:
+            where = join(path, i, field) if field else join(path, i)
+            out.append(Finding(where, value, "duplicate", f"{what} {value!r} is already listed at [{first[value]}]"))
+        else:
+            first[value] = i
+    return out
 
 
 def check_organization(org: Organization) -> list[Finding]:
@@ -126,21 +179,25 @@ def check_organization(org: Organization) -> list[Finding]:
                 "warning",
             )
         )
-    if org.partition == "aws" and any(r.startswith(("us-gov-", "cn-")) for r in org.workload_regions + org.dr_regions):
-        out.append(
-            Finding(
-                "organization.partition",
-                org.partition,
-                "partition-region",
-                "GovCloud and China Regions need partition aws-us-gov or aws-cn",
-            )
-        )
+    out += organization_region_findings(org)
+    return out
+
+
+def organization_region_findings(org: Organization) -> list[Finding]:
+    """Each workload, DR and home Region exists in the partition and has AWS Backup (at its own path)."""
+    out: list[Finding] = []
+    for field_name in ("workload_regions", "dr_regions"):
+        for i, region in enumerate(getattr(org, field_name)):
+            out += region_rules.check_region(join("organization", field_name, i), region, org.partition)
+    if org.home_region is not None:
+        out += region_rules.check_region("organization.home_region", org.home_region, org.partition)
     return out
 
 
 def check_targets(targets: Targets) -> list[Finding]:
-    out = _duplicates("targets.organizational_units", [ou.name for ou in targets.organizational_units], "OU name")
-    out += _duplicates("targets.organizational_units", [ou.id for ou in targets.organizational_units], "OU id")
+    ous = targets.organizational_units
+    out = _duplicates("targets.organizational_units", [ou.name for ou in ous], "OU name", "name")
+    out += _duplicates("targets.organizational_units", [ou.id for ou in ous], "OU id", "id")
     out += _duplicates("targets.accounts", targets.accounts, "account id")
     for i, ou in enumerate(targets.organizational_units):
         if ou.id in targets.exclude_organizational_units:
@@ -227,26 +284,35 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
             min_retention_days=lag.min_retention_days,
             max_retention_days=lag.max_retention_days,
         )
-        regions = lag.regions if lag.regions is not None else (org.dr_regions if org else [])
-        for region in regions:
-            if region in limits.LAG_UNSUPPORTED_REGIONS:
-                out.append(
-                    Finding(
-                        "vaults.central.air_gapped.regions",
-                        region,
-                        "lag-region",
-                        f"logically air-gapped vaults are not available in {region}",
+        out += _air_gapped_regions(lag.regions, org)
+    return out
+
+
+def _air_gapped_regions(explicit: list[str] | None, org: Organization | None) -> list[Finding]:
+    """Air-gapped vaults go to ``regions`` (default: every DR Region), each real and offering them."""
+    partition = org.partition if org is not None else "aws"
+    if explicit is None:
+        out: list[Finding] = []
+        for region in org.dr_regions if org is not None else []:
+            for finding in region_rules.check_region(
+                "vaults.central.air_gapped.regions", region, partition, air_gapped=True
+            ):
+                if finding.rule == "lag-region":
+                    out.append(
+                        replace(
+                            finding,
+                            message=f"{finding.message}; the air-gapped vaults default to every DR Region: "
+                            "list the ones to use under vaults.central.air_gapped.regions",
+                        )
                     )
-                )
-            if org is not None and region not in org.dr_regions:
-                out.append(
-                    Finding(
-                        "vaults.central.air_gapped.regions",
-                        region,
-                        "lag-region-dr",
-                        f"{region} is not one of organization.dr_regions",
-                    )
-                )
+        return out
+    out = _duplicates("vaults.central.air_gapped.regions", explicit, "Region")
+    for i, region in enumerate(explicit):
+        path = join("vaults.central.air_gapped.regions", i)
+        found = region_rules.check_region(path, region, partition, air_gapped=True)
+        out += found
+        if not found and org is not None and region not in org.dr_regions:
+            out.append(Finding(path, region, "lag-region-dr", f"{region} is not one of organization.dr_regions"))
     return out
 
 
@@ -292,8 +358,8 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
                 join(where, "lock"),
                 None,
                 "vault-unlocked",
-                "the vault has no Vault Lock: recovery points can be deleted by an account administrator; add "
-                "lock (mode, min_retention_days, max_retention_days)",
+                "the vault has no Vault Lock: recovery points can be deleted by an account administrator",
+                "warning",
             )
         )
     else:
@@ -305,18 +371,8 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
                 join(where, "force_destroy"),
                 True,
                 "force-destroy",
-                "force_destroy lets `pulumi destroy` delete every recovery point in the vault; remove it",
-            )
-        )
-    if vault.key.deletion_window_days < levels.KMS_MIN_DELETION_WINDOW_DAYS:
-        out.append(
-            Finding(
-                join(where, "key", "deletion_window_days"),
-                vault.key.deletion_window_days,
-                "kms-deletion-window",
-                f"must be {levels.KMS_MIN_DELETION_WINDOW_DAYS}, got {vault.key.deletion_window_days}: AWS allows "
-                "7-30 days, org-backup keeps the longest window to notice and cancel the deletion of the key that "
-                "makes the recovery points readable",
+                "force_destroy lets `pulumi destroy` delete every recovery point in the vault",
+                "warning",
             )
         )
     if len(vault.break_glass_role_names) > limits.MAX_PRINCIPAL_ARN_LIST - 1:
@@ -333,10 +389,44 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
     return out
 
 
+def _copies_need_central_lock(findings: list[Finding], vaults: Vaults, plans: dict[str, Plan]) -> list[Finding]:
+    """Copies exist to survive a compromised member account; into an unlocked central vault they do not. One
+    error at the lock to add (the warning for an unlocked vault becomes it), naming the plans that copy there."""
+    copying = sorted(
+        name
+        for name, plan in plans.items()
+        if any(c.destination == "central" for rule in plan.rules.values() for c in rule.copies)
+    )
+    if vaults.central.lock is not None or not copying:
+        return findings
+    kept = [f for f in findings if not (f.rule == "vault-unlocked" and f.path == "vaults.central.lock")]
+    return [
+        *kept,
+        Finding(
+            "vaults.central.lock",
+            None,
+            "copy-destination-unlocked",
+            f"plans {', '.join(copying)} copy into vaults.central, which has no Vault Lock: an administrator of the "
+            "central account could delete every copy. Add a lock (mode: compliance with changeable_for_days, "
+            "min_retention_days, max_retention_days)",
+        ),
+    ]
+
+
 def _lock_of(vaults: Vaults | None, destination: str) -> VaultLock | None:
+    """The lock that retentions must fit, or None; a lock that is itself wrong (min above max) is reported at
+    the lock only, not again at every rule measured against it."""
     if vaults is None:
         return None
-    return vaults.central.lock if destination == "central" else vaults.member.lock
+    lock = vaults.central.lock if destination == "central" else vaults.member.lock
+    if lock is None or lifecycle.check_lock(
+        "lock",
+        changeable_for_days=None,
+        min_retention_days=lock.min_retention_days,
+        max_retention_days=lock.max_retention_days,
+    ):
+        return None
+    return lock
 
 
 def check_plans(
@@ -353,13 +443,22 @@ def check_plans(
 
 
 def _case_collisions(path: str, names: Iterable[str]) -> list[Finding]:
-    """Effective policies lower-case identifiers, so 'Daily' and 'daily' would collide."""
-    lowered = Counter(n.lower() for n in names)
-    return [
-        Finding(path, n, "duplicate-name", f"names {n!r} collide once AWS lower-cases policy identifiers")
-        for n in names
-        if lowered[n.lower()] > 1
-    ]
+    """Effective policies lower-case identifiers, so 'Daily' and 'daily' would collide: reported once, at
+    the later name (the one to rename)."""
+    first: dict[str, str] = {}
+    out: list[Finding] = []
+    for name in names:
+        earlier = first.setdefault(name.lower(), name)
+        if earlier != name:
+            out.append(
+                Finding(
+                    join(path, name),
+                    name,
+                    "duplicate-name",
+                    f"{name!r} and {earlier!r} collide once AWS lower-cases policy identifiers: rename one",
+                )
+            )
+    return out
 
 
 def _check_plan(
@@ -370,7 +469,14 @@ def _check_plan(
     if org is not None and plan.regions is not None:
         out += _duplicates(join(path, "regions"), plan.regions, "Region")
         for i, region in enumerate(plan.regions):
-            if region not in org.workload_regions:
+            # A Region of workload_regions was judged there; only one outside it is judged here.
+            unreal = (
+                []
+                if region in org.workload_regions
+                else region_rules.check_region(join(path, "regions", i), region, org.partition)
+            )
+            out += unreal
+            if not unreal and region not in org.workload_regions:
                 out.append(
                     Finding(
                         join(path, "regions", i),
@@ -417,9 +523,16 @@ def _check_plan(
             )
         out += _check_rule(rule_path, rule, regions, org, vaults)
     out += _check_selections(join(path, "selections"), plan)
-    for key in plan.tags:
-        if not key:
-            out.append(Finding(join(path, "tags"), key, "tag-key", "plan tag keys cannot be empty"))
+    out += _created_tags(join(path, "tags"), plan.tags)
+    return out
+
+
+def _created_tags(path: str, tags: dict[str, str]) -> list[Finding]:
+    """Tags this stack puts on plans and recovery points: AWS's tag rules, and no reserved aws: prefix."""
+    out: list[Finding] = []
+    for key, value in tags.items():
+        out += selection_rules.check_tag_key(join(path, key) if key else path, key, created_here=True)
+        out += selection_rules.check_tag_value(join(path, key) if key else path, value, wildcard=True)
     return out
 
 
@@ -465,6 +578,7 @@ def _check_rule(
                 "archive opt-in only applies with cold_storage_after_days",
             )
         )
+    out += _created_tags(join(path, "recovery_point_tags"), rule.recovery_point_tags)
     if len(rule.recovery_point_tags) > limits.MAX_RECOVERY_POINT_TAGS:
         out.append(
             Finding(
@@ -483,19 +597,28 @@ def _check_rule(
                 f"at most {limits.MAX_COPY_ACTIONS_PER_RULE} copy actions per rule",
             )
         )
-    out += _duplicates(join(path, "copies"), [f"{c.destination}:{c.region}" for c in rule.copies], "copy destination")
-    if vaults is not None:
+    out += _duplicates(
+        join(path, "copies"), [f"{c.destination} vault in {c.region}" for c in rule.copies], "copy to the", "region"
+    )
+    member_lock = _lock_of(vaults, "member")
+    if vaults is not None and member_lock is not None:
         out += _rename(
             lifecycle.check_retention_within_lock(
                 path,
                 delete_after_days=rule.retention_days,
-                lock_min_days=vaults.member.lock.min_retention_days if vaults.member.lock else None,
-                lock_max_days=vaults.member.lock.max_retention_days if vaults.member.lock else None,
+                lock_min_days=member_lock.min_retention_days,
+                lock_max_days=member_lock.max_retention_days,
                 vault=f"vaults.member ({vaults.member.name})",
             )
         )
     for i, copy in enumerate(rule.copies):
         copy_path = join(path, "copies", i)
+        unreal = (
+            region_rules.check_region(join(copy_path, "region"), copy.region, org.partition)
+            if org is not None and copy.region not in (*org.dr_regions, *org.workload_regions)
+            else []
+        )
+        out += unreal
         out += _rename(
             lifecycle.check_lifecycle(
                 copy_path, cold_after_days=copy.cold_storage_after_days, delete_after_days=copy.retention_days
@@ -513,7 +636,7 @@ def _check_rule(
                     vault=f"vaults.{copy.destination} ({vault})",
                 )
             )
-        if org is not None and copy.destination == "central" and copy.region not in org.dr_regions:
+        if not unreal and org is not None and copy.destination == "central" and copy.region not in org.dr_regions:
             out.append(
                 Finding(
                     join(copy_path, "region"),
@@ -532,7 +655,7 @@ def _check_rule(
                     "copy the vault into itself",
                 )
             )
-        if copy.destination == "member" and org is not None and copy.region not in org.workload_regions:
+        if not unreal and copy.destination == "member" and org is not None and copy.region not in org.workload_regions:
             out.append(
                 Finding(
                     join(copy_path, "region"),
@@ -596,8 +719,18 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
                     f"selection name {name!r} must match {limits.RULE_NAME_RE.pattern}",
                 )
             )
+    for name, tag_selection in selections.tags.items():
+        tag_path = join(path, "tags", name)
+        out += selection_rules.check_tag_key(join(tag_path, "key"), tag_selection.key, created_here=False)
+        for i, value in enumerate(tag_selection.values):
+            out += selection_rules.check_tag_value(join(tag_path, "values", i), value, wildcard=False)
     for name, selection in selections.resources.items():
         sel_path = join(path, "resources", name)
+        for operator in ("string_equals", "string_not_equals", "string_like", "string_not_like"):
+            for key, value in getattr(selection.conditions, operator).items():
+                out += selection_rules.check_condition(
+                    join(sel_path, "conditions", operator, key), operator, key, value
+                )
         for field_name in ("resource_types", "not_resource_types"):
             for i, value in enumerate(getattr(selection, field_name)):
                 if value not in limits.SUPPORTED_RESOURCE_TYPES:
@@ -700,7 +833,7 @@ def check_audit(audit: Audit) -> list[Finding]:
     return out
 
 
-def check_alerting(alerting: Alerting) -> list[Finding]:
+def check_alerting(alerting: Alerting, partition: str = "aws") -> list[Finding]:
     out: list[Finding] = []
     if alerting.enabled and not alerting.subscriptions:
         out.append(
@@ -712,25 +845,7 @@ def check_alerting(alerting: Alerting) -> list[Finding]:
                 "warning",
             )
         )
-    for i, sub in enumerate(alerting.subscriptions):
-        if sub.protocol.startswith("email") and "@" not in sub.endpoint:
-            out.append(
-                Finding(
-                    join("alerting.subscriptions", i, "endpoint"),
-                    sub.endpoint,
-                    "alert-endpoint",
-                    "an email subscription needs an email address",
-                )
-            )
-        if sub.protocol == "https" and not sub.endpoint.startswith("https://"):
-            out.append(
-                Finding(
-                    join("alerting.subscriptions", i, "endpoint"),
-                    sub.endpoint,
-                    "alert-endpoint",
-                    "an https subscription needs an https:// URL",
-                )
-            )
+    out += check_subscriptions(alerting, partition)
     return out
 
 

@@ -132,25 +132,38 @@ class OrgTree:
     ou_parent: dict[str, str] = field(default_factory=dict)
     ou_names: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
+    # Where this picture of the organization comes from, for messages ("inventory/prod.yaml").
+    source: str = "the inventory file"
+    # False when only the targeted OUs were walked (``discover`` at deploy): absence then proves nothing.
+    complete: bool = True
+    organization_id: str | None = None
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory) -> OrgTree:
+    def from_inventory(cls, inventory: Inventory, source: str = "the inventory file") -> OrgTree:
         return cls(
             root_id=inventory.root_id,
             ou_parent={ou.id: ou.parent_id for ou in inventory.organizational_units},
             ou_names={ou.id: ou.name for ou in inventory.organizational_units},
             accounts={a.id: Account(a.id, a.name, a.parent_id, a.status) for a in inventory.accounts},
+            source=source,
+            organization_id=inventory.organization_id,
         )
 
     @classmethod
     def from_listed(cls, config: StackConfig) -> OrgTree:
-        """Listed accounts: targeted OUs are taken to hang off the root unless an account says otherwise."""
+        """Listed accounts and OUs; a targeted OU not listed under ``accounts.organizational_units`` is taken
+        to hang off the root (the references check refuses accounts under an OU nobody declared)."""
         root = config.organization.root_id
+        listed_ous = config.accounts.organizational_units
         return cls(
             root_id=root,
-            ou_parent={ou.id: root for ou in config.targets.organizational_units},
-            ou_names={ou.id: ou.name for ou in config.targets.organizational_units},
+            ou_parent={ou.id: root for ou in config.targets.organizational_units}
+            | {ou.id: ou.parent_id for ou in listed_ous},
+            ou_names={ou.id: ou.name for ou in config.targets.organizational_units}
+            | {ou.id: ou.name for ou in listed_ous},
             accounts={a.id: Account(a.id, a.name, a.parent_id, a.status) for a in config.accounts.listed},
+            source="accounts.listed",
+            organization_id=config.organization.id,
         )
 
     def ancestors(self, node_id: str) -> list[str]:
@@ -242,7 +255,7 @@ def tree_from_organizations(root_id: str, target_ids: Iterable[str], list_childr
     ``list_children(parent_id)`` returns ``(ou_rows, account_rows)`` as mappings with ``id``, ``name`` and,
     for accounts, ``status``; the program passes a function backed by the pulumi-aws data sources.
     """
-    tree = OrgTree(root_id=root_id)
+    tree = OrgTree(root_id=root_id, source="Organizations (the targeted OUs)", complete=False)
     pending = [t for t in target_ids if not t.isdigit()]
     seen: set[str] = set()
     while pending:

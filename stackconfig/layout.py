@@ -14,7 +14,7 @@ from components.documents.backup_policy import (
     BackupPolicyError,
     render_backup_policies,
 )
-from policies.backup_rules.findings import Finding
+from policies.backup_rules.findings import Finding, errors
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET
 
 from .copy_paths import check_in_organization
@@ -28,6 +28,7 @@ from .inventory import (
 )
 from .load import ConfigError
 from .model import StackConfig
+from .references import check_references
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Layout:
     central_regions: list[str]
     policies: list[AttachedPolicy]
     stackset_targets: list[StackSetTarget] = field(default_factory=list)
+    # What the organization tells about the configuration that is not an error (a plan reaching nobody).
+    warnings: list[Finding] = field(default_factory=list)
 
 
 def custom_policy_name(config: StackConfig, name: str) -> str:
@@ -113,6 +116,10 @@ def stackset_targets(config: StackConfig, tree: OrgTree, attached: set[str]) -> 
 
 def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
     """Members, Regions and attached policy documents; ``ConfigError`` when a policy cannot be placed."""
+    # Unknown OU and account ids first: every later finding would only be a consequence of them.
+    references = check_references(config, tree, member_accounts(config, tree))
+    if errors(references):
+        raise ConfigError(references)
     targets_by_plan = {name: plan_target_ids(config, name) for name in sorted(config.plans)}
     try:
         documents = render_backup_policies(config, targets_by_plan)
@@ -187,4 +194,5 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
         central_regions=list(config.organization.dr_regions),
         policies=policies,
         stackset_targets=stackset_targets(config, tree, attached),
+        warnings=references,
     )

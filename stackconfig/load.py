@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from policies.backup_rules.findings import Finding, errors
 
 from .checks import check_config
+from .messages import pattern_at, plain_message
 from .model import REQUIRED_SECTIONS, SECTION_TYPES, StackConfig
 
 PROJECT = "org-backup"
@@ -79,8 +80,8 @@ def _pydantic_findings(section: str, section_type: Any, exc: ValidationError) ->
         elif err["type"] == "missing":
             out.append(Finding(path, None, "required", "is required"))
         else:
-            shown = _shown(err.get("input"))
-            out.append(Finding(path, shown, f"type:{err['type']}", f"{shown!r}: {err['msg']}"))
+            message = plain_message(err, pattern=pattern_at(section_type, loc))
+            out.append(Finding(path, _shown(err.get("input")), f"type:{err['type']}", message))
     return out
 
 
@@ -221,7 +222,8 @@ def load_config(raw: Mapping[str, Any]) -> LoadedConfig:
         raise ConfigError([Finding("config", type(raw).__name__, "type", "the configuration must be a mapping")])
     parsed, findings = parse_sections(raw)
     broken = tuple(f.path for f in findings)
-    findings.extend(f for f in check_config(parsed) if not f.path.startswith(broken) or not broken)
+    damaged = frozenset(re.split(r"[.\[]", f.path, maxsplit=1)[0] for f in findings)
+    findings.extend(f for f in check_config(parsed, damaged) if not f.path.startswith(broken) or not broken)
     if errors(findings):
         raise ConfigError(findings)
     try:

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # [0-9], not \d: pydantic's regex engine matches every Unicode digit with \d (an Arabic-Indic zero got through).
 AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")]
+# Any text: checks.py judges it against the real Region list of the partition (stackconfig/regions.py).
+RegionCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 OrganizationId = Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
 RootId = Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
 OuId = Annotated[str, StringConstraints(pattern=r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")]
@@ -98,16 +99,26 @@ class ListedAccount(Model):
     status: Literal["ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED"] = "ACTIVE"
 
 
+class ListedOrganizationalUnit(Model):
+    """An OU for ``source: listed``, as the inventory file writes it: nested OUs name their parent OU."""
+
+    id: OuId
+    name: Name
+    parent_id: OuId | RootId
+
+
 class Accounts(Model):
     """How member accounts are known: listed here, read from the inventory file, or discovered at deploy.
 
     ``discover`` asks Organizations at deploy time for the accounts under each targeted OU; without AWS
-    access (the offline preview) the same answer comes from the inventory file.
+    access (the offline preview) the same answer comes from the inventory file. ``listed`` (with
+    ``organizational_units``) is the whole organization as the stack knows it, like an inventory file.
     """
 
     source: Literal["inventory", "listed", "discover"] = "inventory"
     inventory_file: str = "inventory/{stack}.yaml"
     listed: list[ListedAccount] = Field(default_factory=list)
+    organizational_units: list[ListedOrganizationalUnit] = Field(default_factory=list)
 
 
 class VaultLock(Model):
@@ -302,7 +313,7 @@ class Audit(Model):
 
 
 class Subscription(Model):
-    protocol: Literal["email", "email-json", "https", "sqs", "lambda", "sms"]
+    protocol: Literal["email", "email-json", "http", "https", "sqs", "lambda", "sms", "application", "firehose"]
     endpoint: Annotated[str, StringConstraints(min_length=3)]
 
 

@@ -80,7 +80,7 @@ def build_preview(
         evaluation=evaluation,
         violations=locate(evaluation.violations, evaluation.rules, run, places),
         backup_policies=backup_policies(layout, places),
-        warnings=loaded.warnings,
+        warnings=[*loaded.warnings, *layout.warnings],
         names=names_of(tree),
         wall_s=time.perf_counter() - started,
         access=access_matrix(run, tree),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from .backup_policy import ParsedCondition, ParsedSelection
+from .findings import Finding
 
 RESOURCE_TAG_PREFIX = "aws:ResourceTag/"
 STRING_EQUALS = "string_equals"
@@ -95,3 +96,104 @@ def plan_selection_selects(
     if not resources and not tag_list:
         return bool(conditions)
     return any(arn_matches(p, arn) for p in resources) or any(tags.get(key) == value for key, value in tag_list)
+
+
+# Tag keys and values as AWS documents them, and where a wildcard means something in a selection.
+# Tagging rules: https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html ("Tag naming limits and
+# requirements": keys 1-128 and values 0-256 Unicode characters; letters, numbers, spaces and _ . : / = + - @
+# generally allowed, some services allow more; the aws: prefix is reserved for AWS's own tags).
+# Conditions: https://docs.aws.amazon.com/aws-backup/latest/devguide/API_Conditions.html (StringLike and
+# StringNotLike take "*" anywhere; StringEquals and StringNotEquals match exactly) and
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources-json.html (condition keys are
+# aws:ResourceTag/<tag key>); a backup policy's tag_value list is exact matching too (ListOfTags: StringEquals,
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html).
+TAG_KEY_MAX_CHARS = 128
+TAG_VALUE_MAX_CHARS = 256
+TAG_PUNCTUATION = "_.:/=+-@"
+RESERVED_TAG_PREFIX = "aws:"
+WILDCARD_OPERATORS = frozenset({STRING_LIKE, STRING_NOT_LIKE})
+
+
+def _odd_characters(text: str, *, wildcard: bool) -> list[str]:
+    allowed = TAG_PUNCTUATION + ("*" if wildcard else "")
+    return sorted({c for c in text if not (c.isalnum() or c.isspace() or c in allowed)})
+
+
+def check_tag_key(path: str, key: str, *, created_here: bool) -> list[Finding]:
+    """A tag key a selection matches (``created_here``: one this stack puts on a plan or recovery point)."""
+    if not key:
+        return [Finding(path, key, "tag-key", "a tag key cannot be empty")]
+    if len(key) > TAG_KEY_MAX_CHARS:
+        return [Finding(path, key, "tag-key", f"a tag key is at most {TAG_KEY_MAX_CHARS} characters, got {len(key)}")]
+    if created_here and key.lower().startswith(RESERVED_TAG_PREFIX):
+        return [Finding(path, key, "tag-key", f"tag keys starting with {key[:4]!r} are reserved for AWS")]
+    odd = _odd_characters(key, wildcard=False)
+    if odd:
+        return [
+            Finding(
+                path,
+                key,
+                "tag-characters",
+                f"tag key {key!r} has {', '.join(map(repr, odd))}: AWS allows letters, digits, spaces and "
+                f"{' '.join(TAG_PUNCTUATION)} in tags generally (some services allow more)",
+                "warning",
+            )
+        ]
+    return []
+
+
+def check_tag_value(path: str, value: str, *, wildcard: bool) -> list[Finding]:
+    """A tag value; ``wildcard``: compared with StringLike/StringNotLike, where ``*`` matches any run."""
+    if len(value) > TAG_VALUE_MAX_CHARS:
+        return [
+            Finding(
+                path,
+                value,
+                "tag-value",
+                f"a tag value is at most {TAG_VALUE_MAX_CHARS} characters, got {len(value)}: it matches no resource",
+            )
+        ]
+    if not wildcard and "*" in value:
+        return [
+            Finding(
+                path,
+                value,
+                "tag-value-wildcard",
+                f"{value!r} is compared exactly here: '*' is a literal character, not a wildcard, so it matches "
+                "no tag value AWS allows; use string_like (a condition) to match by pattern",
+            )
+        ]
+    odd = _odd_characters(value, wildcard=wildcard)
+    if odd:
+        return [
+            Finding(
+                path,
+                value,
+                "tag-characters",
+                f"tag value {value!r} has {', '.join(map(repr, odd))}: AWS allows letters, digits, spaces and "
+                f"{' '.join(TAG_PUNCTUATION)} in tags generally (some services allow more)",
+                "warning",
+            )
+        ]
+    return []
+
+
+def check_condition(path: str, operator: str, key: str, value: str) -> list[Finding]:
+    """One selection condition: its key is ``aws:ResourceTag/<tag key>`` and its value fits its operator."""
+    if not key.startswith(RESOURCE_TAG_PREFIX) or not _is_tag_key(key):
+        return [
+            Finding(
+                path,
+                key,
+                "condition-key",
+                f"condition key {key!r} is not aws:ResourceTag/<tag key>, the only key backup selections support",
+            )
+        ]
+    tag_key = key.removeprefix(RESOURCE_TAG_PREFIX)
+    if "*" in tag_key:
+        return [
+            Finding(path, key, "condition-key", f"{key!r}: a tag key in a condition is exact, '*' is no wildcard there")
+        ]
+    return check_tag_key(path, tag_key, created_here=False) + check_tag_value(
+        path, value, wildcard=operator in WILDCARD_OPERATORS
+    )

@@ -175,9 +175,9 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
     (
         "case collision",
         lambda raw: raw["plans"].update({"Weekly": raw["plans"]["weekly"]}),
-        "plans",
+        "plans.Weekly",
         "duplicate-name",
-        "collide once AWS lower-cases",
+        "'Weekly' and 'weekly' collide once AWS lower-cases policy identifiers: rename one",
     ),
     (
         "unknown key",
@@ -193,14 +193,14 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         _set(f"{DAILY}/retention_days", "a month"),
         "plans.daily.rules.daily.retention_days",
         "type:int_parsing",
-        "valid integer",
+        "must be a whole number, got the text 'a month'",
     ),
     (
         "bad Region",
-        _set("organization/dr_regions", ["us-weest"]),
+        _set("organization/dr_regions", ["us-weest-2"]),
         "organization.dr_regions[0]",
-        "type:string_pattern_mismatch",
-        "us-weest",
+        "region-unknown",
+        "'us-weest-2' is not an AWS Region of partition aws (botocore",
     ),
     (
         "admin is management",
@@ -212,9 +212,9 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
     (
         "duplicate Region",
         _set("organization/workload_regions", ["us-east-1", "us-east-1"]),
-        "organization.workload_regions",
+        "organization.workload_regions[1]",
         "duplicate",
-        "appears 2 times",
+        "Region 'us-east-1' is already listed at [0]",
     ),
     (
         "plan Region outside workload",
@@ -377,7 +377,7 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
             "vaults/central/air_gapped",
             {"min_retention_days": 7, "max_retention_days": 30, "regions": ["ca-west-1"]},
         ),
-        "vaults.central.air_gapped.regions",
+        "vaults.central.air_gapped.regions[0]",
         "lag-region",
         "not available in ca-west-1",
     ),
@@ -431,16 +431,16 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
         _set(
             "vaults/central/air_gapped", {"min_retention_days": 7, "max_retention_days": 30, "regions": ["eu-west-1"]}
         ),
-        "vaults.central.air_gapped.regions",
+        "vaults.central.air_gapped.regions[0]",
         "lag-region-dr",
         "not one of organization.dr_regions",
     ),
     (
         "GovCloud Region in aws partition",
         _set("organization/dr_regions", ["us-gov-west-1"]),
-        "organization.partition",
-        "partition-region",
-        "aws-us-gov",
+        "organization.dr_regions[0]",
+        "region-partition",
+        "us-gov-west-1 is a Region of partition aws-us-gov, but organization.partition is aws",
     ),
     (
         "custom policy name",
@@ -572,7 +572,7 @@ def test_all_mistakes_are_reported_at_once(prod_raw, rejected):
         "continuous-retention",
         "lock-changeable-range",
         "unknown-key",
-        "type:string_pattern_mismatch",
+        "region-unknown",
     } <= rules
 
 
@@ -590,6 +590,8 @@ def test_report_is_readable_and_has_no_traceback(prod_raw, rejected):
 @pytest.mark.parametrize(
     ("mutation", "rule"),
     [
+        (_set("vaults/member/lock", None), "vault-unlocked"),
+        (_set("vaults/member/force_destroy", True), "force-destroy"),
         (_set(f"{DAILY}/completion_window_minutes", 60), "completion-after-start"),
         (_set(f"{DAILY}/retention_days", None), "retention-forever"),
         (_set("alerting/subscriptions", []), "alert-no-subscriber"),
@@ -620,16 +622,22 @@ def test_not_a_mapping_is_reported():
 
 def test_every_rule_of_the_checks_has_a_test():
     """A rule without a failing example could be dead code or silently broken."""
-    source = (Path(__file__).resolve().parents[2] / "stackconfig" / "checks.py").read_text()
-    rule_ids = set(re.findall(r'"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"', source))
-    tested = {case[3] for case in CASES} | {
-        "vault-unlocked",
-        "force-destroy",
-        "kms-deletion-window",  # tests/policies/backup_rules/test_levels.py
-        "completion-after-start",
-        "retention-forever",
-        "alert-no-subscriber",
-        "rds-cross-account-cross-region",
-        "central-not-management",
-    }
+    from .test_organization_references import TESTED_RULES
+
+    modules = ("checks.py", "regions.py", "references.py", "subscriptions.py")
+    source = "".join((Path(__file__).resolve().parents[2] / "stackconfig" / m).read_text() for m in modules)
+    rule_ids = set(re.findall(r'"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"', source)) - {"email-json"}  # an SNS protocol
+    tested = (
+        {case[3] for case in CASES}
+        | TESTED_RULES
+        | {
+            "vault-unlocked",
+            "force-destroy",
+            "completion-after-start",
+            "retention-forever",
+            "alert-no-subscriber",
+            "rds-cross-account-cross-region",
+            "central-not-management",
+        }
+    )
     assert rule_ids - tested == set()
