@@ -439,3 +439,38 @@ def test_no_effective_policy_is_not_an_error_answer(access: StubAccess) -> None:
         "describe_effective_policy", "EffectivePolicyNotFoundException", "none", 400
     )
     assert verify.effective_policy(_Org(access), ACCOUNT) is None  # type: ignore[arg-type]
+
+
+def role_config() -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        vaults=SimpleNamespace(backup_role_name="OrgBackupRole"), organization=SimpleNamespace(partition="aws")
+    )
+
+
+def test_backup_role_answers(access: StubAccess) -> None:
+    iam = access.stubs["iam"]
+    iam.add_client_error("get_role", "NoSuchEntity", "The role with name OrgBackupRole cannot be found.", 404)
+    missing = verify.check_backup_role(access, role_config(), REGION)  # type: ignore[arg-type]
+    assert "does not exist" in only(missing).message
+    iam.add_client_error("get_role", "AccessDenied", "not authorized to perform: iam:GetRole", 403)
+    denied = attempt("backup-role", ACCOUNT, None, lambda: verify.check_backup_role(access, role_config(), REGION))  # type: ignore[arg-type]
+    assert "could not check: AccessDenied" in only(denied).message
+    role = {
+        "Path": "/",
+        "RoleName": "OrgBackupRole",
+        "RoleId": "AROAEXAMPLEEXAMPLE123",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/OrgBackupRole",
+        "CreateDate": datetime(2024, 1, 1, tzinfo=UTC),
+        "AssumeRolePolicyDocument": "%7B%22Statement%22%3A%5B%5D%7D",
+    }
+    iam.add_response("get_role", {"Role": role}, {"RoleName": "OrgBackupRole"})
+    iam.add_client_error("list_attached_role_policies", "Throttling", "Rate exceeded", 400)
+    throttled = attempt(
+        "backup-role",
+        ACCOUNT,
+        None,
+        lambda: verify.check_backup_role(access, role_config(), REGION),  # type: ignore[arg-type]
+    )
+    assert "could not check: Throttling" in only(throttled).message
