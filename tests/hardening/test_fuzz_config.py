@@ -93,6 +93,7 @@ def build_documents(config: StackConfig, layout: Layout) -> None:
                 organization_id=org.id,
                 backup_role_name=config.vaults.backup_role_name,
                 central_account_id=org.central_vault_account_id,
+                protected_by_role_arns=admins,
                 partition=org.partition,
             )
     backup_role_trust_policy()

@@ -385,7 +385,6 @@ def test_every_allow_to_any_principal_is_bound_to_the_organization(documents: li
 
 def test_kms_via_service_names_the_service_in_the_keys_own_region(documents: list[PolicyDocument]) -> None:
     """``backup.amazonaws.com`` (no Region) never matches: kms:ViaService is the regional endpoint."""
-    service = {"kms-key-member": "backup", "kms-key-central": "backup", "kms-key-alert-topic": "sns"}
     checked = 0
     for document in (d for d in documents if d.kind in KEY_KINDS):
         for statement in document.statements:
