@@ -21,10 +21,7 @@ EXAMPLES_DIR = PROJECT_DIR / "examples"
 # Exit 1: exactly these mandatory policies fire. Exit 2: the configuration loader reports this rule id.
 EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "01-member-vault-unlocked": (2, "vault-unlocked"),
-    "02-copy-to-unlocked-central-vault": (
-        1,
-        frozenset({"backup-copy-destination-locked", "backup-every-vault-locked"}),
-    ),
+    "02-copy-to-unlocked-central-vault": (2, "copy-destination-unlocked"),
     "03-retention-below-lock-minimum": (2, "retention-within-lock"),
     "04-custom-retention-below-lock-minimum": (1, frozenset({"backup-plan-retention-within-lock"})),
     "05-policy-over-10000-characters": (1, frozenset({"org-backup-policy-valid"})),
@@ -41,6 +38,12 @@ EXPECTED: dict[str, tuple[int, frozenset[str] | str]] = {
     "16-custom-list-copy-actions": (1, frozenset({"org-backup-policy-valid"})),
     "17-lock-grace-period-1-day": (2, "lock-changeable-range"),
     "18-wildcard-principal-without-org-condition": (2, "wildcard-principal-org-condition"),
+    "19-ou-id-one-digit-off": (2, "unknown-ou"),
+    "20-dr-region-not-real": (2, "region-unknown"),
+    "21-central-account-outside-organization": (2, "unknown-account"),
+    "22-account-id-unquoted": (2, "type:string_type"),
+    "23-sms-subscription-not-e164": (2, "alert-endpoint"),
+    "24-string-equals-wildcard": (2, "tag-value-wildcard"),
 }
 
 Results = Callable[[str], Preview | ConfigProblem]
