@@ -146,17 +146,28 @@ def usable_regions(
     """
     account_id = access.account_id
     try:
-        listed = access.client("ec2", home_region).describe_regions(AllRegions=True)["Regions"]
+        answer = access.client("ec2", home_region).describe_regions(AllRegions=True)
+        problem = None
     except (ClientError, BotoCoreError) as exc:
+        answer, problem = {}, error_code(exc)
+    listed = answer.get("Regions")
+    if problem is None and (not isinstance(listed, list) or not listed):
+        # The output member is optional in EC2's model; an empty or missing list says nothing about opt-in.
+        problem = "the answer listed no Regions"
+    if problem is not None:
         warning = OpsFinding(
             check="region-enabled",
-            message=f"could not read the account's Regions ({error_code(exc)}); checking all configured Regions",
+            message=f"could not read the account's Regions ({problem}); checking all configured Regions",
             action="allow ec2:DescribeRegions to the role",
             account=account_id,
             severity="warning",
         )
         return list(wanted), [warning]
-    enabled = {r["RegionName"] for r in listed if r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN}
+    enabled = {
+        r["RegionName"]
+        for r in listed
+        if isinstance(r, dict) and r.get("RegionName") and r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN
+    }
     disabled = [
         OpsFinding(
             check="region-enabled",
