@@ -227,7 +227,8 @@ def _context(request: Request) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def _constants(formula: z3.BoolRef) -> tuple[z3.ExprRef, ...]:
+def _constants(formula: z3.BoolRef) -> tuple[tuple[str, z3.ExprRef], ...]:
+    """The free variables of a formula, with their names."""
     found: dict[int, z3.ExprRef] = {}
     todo = [formula]
     while todo:
@@ -236,7 +237,7 @@ def _constants(formula: z3.BoolRef) -> tuple[z3.ExprRef, ...]:
             found[node.get_id()] = node
         else:
             todo.extend(node.children())
-    return tuple(found.values())
+    return tuple((c.decl().name(), c) for c in found.values())
 
 
 def _value(const: z3.ExprRef, value: Any) -> z3.ExprRef | None:
@@ -252,13 +253,30 @@ def _value(const: z3.ExprRef, value: Any) -> z3.ExprRef | None:
     return None
 
 
+_VERDICTS: dict[tuple[int, tuple[tuple[str, Any], ...]], bool | None] = {}
+
+
 def matches(statement: Statement, context: Mapping[str, Any]) -> bool | None:
-    """Whether the statement applies to the request; None when IAMSpy leaves it open ("maybe")."""
+    """Whether the statement applies to the request; None when IAMSpy leaves it open ("maybe").
+
+    Cached per statement and the values of the variables it reads (statements live as long as the
+    ``compile_document`` cache, so their formulas' ids stay theirs)."""
     if statement.actions is not None and not any(fnmatch.fnmatchcase(context["a"], p) for p in statement.actions):
         return False
+    constants = _constants(statement.formula)
+    key = (id(statement.formula), tuple((name, context.get(name)) for name, _ in constants))
+    if key not in _VERDICTS:
+        if len(_VERDICTS) > 200_000:
+            _VERDICTS.clear()
+        _VERDICTS[key] = _matches(statement, constants, context)
+    return _VERDICTS[key]
+
+
+def _matches(
+    statement: Statement, constants: tuple[tuple[str, z3.ExprRef], ...], context: Mapping[str, Any]
+) -> bool | None:
     pairs = []
-    for const in _constants(statement.formula):
-        name = const.decl().name()
+    for name, const in constants:
         if name in context:
             value = _value(const, context[name])
         elif name.startswith("condition_") and name.endswith("_exists"):
