@@ -112,7 +112,7 @@ class MemberAccount(pulumi.ComponentResource):
             if config.audit.enabled and config.audit.frameworks_in_member_accounts:
                 self.frameworks[region] = audit_framework(
                     f"{prefix}-framework",
-                    audit=config.audit,
+                    config=config,
                     region=region,
                     break_glass_role_arns=admins,
                     opts=child,

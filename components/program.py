@@ -148,7 +148,12 @@ def build(loaded: Loaded) -> dict[str, Any]:
         "member_accounts": [a.id for a in layout.members],
     }
     if config.audit.enabled:
-        audit = AuditReporting("audit", config=config, provider=admin)
+        audit = AuditReporting(
+            "audit",
+            config=config,
+            provider=admin,
+            organization_prerequisites=[settings.service_access, settings.delegated_admin],
+        )
         outputs["report_bucket"] = audit.bucket.bucket
     if config.alerting.enabled:
         alerting = CentralAlerting("alerting", config=config, provider=admin)

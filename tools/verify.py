@@ -30,6 +30,7 @@ from policies.backup_rules.backup_policy import (
     ParsedRule,
     parse_backup_policy,
 )
+from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
 from policies.backup_rules.iam import allows_copy_into, vault_policy_denies_deletion
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout
@@ -58,8 +59,8 @@ REDEPLOY = "run `pulumi up` for the stack"
 
 JobKind = Literal["backup", "copy"]
 FAILURE_STATES: dict[JobKind, tuple[str, ...]] = {
-    "backup": ("FAILED", "ABORTED", "EXPIRED", "PARTIAL"),
-    "copy": ("FAILED", "PARTIAL"),
+    "backup": BACKUP_JOB_FAILURE_STATES,
+    "copy": COPY_JOB_FAILURE_STATES,
 }
 """Job states that mean no recovery point (or no copy); copy jobs are never aborted or expired."""
 _JOB_LISTS: dict[JobKind, tuple[str, str]] = {

@@ -229,7 +229,7 @@ def _alerting_resources(config: StackConfig) -> Template:
 def _framework_resource(config: StackConfig) -> Template:
     audit = config.audit
     controls = []
-    for name, parameters in control_parameters(audit, stackset_admin_role_arns(config)).items():
+    for name, parameters in control_parameters(config, stackset_admin_role_arns(config)).items():
         control: Template = {"ControlName": name}
         if parameters:
             control["ControlInputParameters"] = [

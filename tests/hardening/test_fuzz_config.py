@@ -85,7 +85,7 @@ def build_documents(config: StackConfig, layout: Layout) -> None:
     for account in layout.members:
         admins = org.vault_admin_role_arns(account.id, config.vaults.member.break_glass_role_names)
         member_vault_policy(break_glass_role_arns=admins, copy_source_account_ids=[org.central_vault_account_id])
-        control_parameters(config.audit, admins)
+        control_parameters(config, admins)
         for region in layout.member_regions:
             member_backup_key_policy(
                 account_id=account.id,

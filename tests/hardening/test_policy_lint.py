@@ -103,7 +103,7 @@ def _classify(resource: RecordedResource, key: str, by_urn: dict[str, RecordedRe
             return "event-bus-policy"
         case "aws:sns/topicPolicy:TopicPolicy", "policy":
             return "sns-topic-policy"
-        case "aws:organizations/resourcePolicy:ResourcePolicy", "content":
+        case "pulumi-python:dynamic:Resource", "content" if resource.name.endswith("-backup-delegation-statements"):
             return "organizations-delegation-policy"
     return None
 

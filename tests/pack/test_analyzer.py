@@ -220,7 +220,7 @@ def test_configure_numbers_arrive_as_floats(servicer: _PolicyAnalyzerServicer) -
         "name": "f",
         "controls": [
             {
-                "name": "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK",
+                "name": "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK",
                 "inputParameters": [{"name": "requiredRetentionDays", "value": "14"}],
             }
         ],
