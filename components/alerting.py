@@ -76,7 +76,7 @@ class CentralAlerting(pulumi.ComponentResource):
             region=region,
             name="org-backup-failed-jobs",
             event_bus_name=self.bus.name,
-            description="org-backup: failed, aborted and expired backup, copy and restore jobs from every account",
+            description="org-backup: failed, aborted, expired and partial backup, copy and restore jobs of every account",
             event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
             opts=child,
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
 from components.audit_framework import audit_framework
-from components.documents.reports import report_bucket_policy
+from components.documents.reports import report_bucket_policy, report_scope
 from components.vault import policy_json
 from policies.backup_rules.limits import COMPLIANCE_REPORT_TEMPLATES
 from stackconfig.model import StackConfig
@@ -21,7 +23,13 @@ class AuditReporting(pulumi.ComponentResource):
     """Report bucket, the admin account's framework, and one org-wide report plan per template.
 
     Ordering: the bucket policy names the ``AWSServiceRoleForBackupReports`` role, which AWS creates with
-    the first report plan, so the policy depends on the report plans (aws-backup-rules.md §6.3).
+    the first report plan, so the policy depends on the report plans (aws-backup-rules.md §6.3). The report
+    plans cover other accounts, which only the management account or a registered delegated administrator
+    may ask for (https://docs.aws.amazon.com/aws-backup/latest/devguide/working-with-audit-reports.html),
+    and the registration needs trusted access for AWS Backup
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/manage-cross-account.html): the plans wait for
+    ``organization_prerequisites`` (those two resources), which a component-level ``depends_on`` would not
+    pass on to them.
     """
 
     def __init__(
@@ -30,6 +38,7 @@ class AuditReporting(pulumi.ComponentResource):
         *,
         config: StackConfig,
         provider: aws.Provider,
+        organization_prerequisites: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("org-backup:audit:AuditReporting", name, None, opts)
@@ -86,12 +95,11 @@ class AuditReporting(pulumi.ComponentResource):
             opts=bucket_child,
         )
         self.framework = audit_framework(
-            f"{name}-framework", audit=audit, region=region, break_glass_role_arns=[], opts=child
+            f"{name}-framework", config=config, region=region, break_glass_role_arns=[], opts=child
         )
-        report_regions = sorted(set(org.workload_regions) | set(org.dr_regions))
         self.report_plans: dict[str, aws.backup.ReportPlan] = {}
         for template in audit.reports:
-            compliance = template in COMPLIANCE_REPORT_TEMPLATES
+            scope = report_scope(config, compliance=template in COMPLIANCE_REPORT_TEMPLATES)
             self.report_plans[template] = aws.backup.ReportPlan(
                 f"{name}-{template.lower().replace('_', '-')}",
                 region=region,
@@ -104,13 +112,13 @@ class AuditReporting(pulumi.ComponentResource):
                 ),
                 report_setting=aws.backup.ReportPlanReportSettingArgs(
                     report_template=template,
-                    accounts=None if compliance else ["ROOT"],
-                    organization_units=None,
-                    regions=report_regions,
-                    framework_arns=[self.framework.arn] if compliance else None,
-                    number_of_frameworks=1 if compliance else None,
+                    accounts=scope.accounts,
+                    organization_units=scope.organization_units,
+                    regions=scope.regions,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.bucket]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=provider, depends_on=[self.bucket, *organization_prerequisites]
+                ),
             )
         self.bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",

@@ -6,10 +6,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents.frameworks import control_parameters
-from stackconfig.model import Audit
+from stackconfig.model import StackConfig
 
 
-def framework_controls(audit: Audit, break_glass_role_arns: list[str]) -> list[aws.backup.FrameworkControlArgs]:
+def framework_controls(config: StackConfig, break_glass_role_arns: list[str]) -> list[aws.backup.FrameworkControlArgs]:
     """Controls from config, as ``control_parameters`` spells them for both deployment modes."""
     return [
         aws.backup.FrameworkControlArgs(
@@ -19,18 +19,18 @@ def framework_controls(audit: Audit, break_glass_role_arns: list[str]) -> list[a
             ]
             or None,
         )
-        for name, parameters in control_parameters(audit, break_glass_role_arns).items()
+        for name, parameters in control_parameters(config, break_glass_role_arns).items()
     ]
 
 
 def audit_framework(
-    name: str, *, audit: Audit, region: str, break_glass_role_arns: list[str], opts: pulumi.ResourceOptions
+    name: str, *, config: StackConfig, region: str, break_glass_role_arns: list[str], opts: pulumi.ResourceOptions
 ) -> aws.backup.Framework:
     return aws.backup.Framework(
         name,
-        name=audit.framework_name,
+        name=config.audit.framework_name,
         region=region,
         description="org-backup: controls for backups managed by the organization's backup policies",
-        controls=framework_controls(audit, break_glass_role_arns),
+        controls=framework_controls(config, break_glass_role_arns),
         opts=opts,
     )

@@ -25,18 +25,27 @@ from components.documents.iam import (
     statement,
 )
 from components.documents.kms import key_administration_statement
+from policies.backup_rules.events import (
+    BACKUP_JOB_FAILURE_STATES,
+    COPY_JOB_FAILURE_STATES,
+    RESTORE_JOB_FAILURE_STATES,
+)
 
 if TYPE_CHECKING:
     from stackconfig.model import StackConfig
 
 EVENTS_SERVICE_PRINCIPAL = "events.amazonaws.com"
 
-# Detail types and terminal failure states as AWS Backup emits them (AWS Backup developer guide, "Monitoring
-# AWS Backup events using Amazon EventBridge"). Backup and copy job events carry ``detail.state``; restore job
-# events carry ``detail.status`` instead. Copy jobs never end ABORTED/EXPIRED and restore jobs never EXPIRED:
-# listing the three states for every type is harmless and keeps the pattern short.
-FAILED_JOB_DETAIL_TYPES = ("Backup Job State Change", "Copy Job State Change", "Restore Job State Change")
-FAILED_JOB_STATES = ("ABORTED", "EXPIRED", "FAILED")
+# Detail type -> (detail field, terminal failure states) as AWS Backup emits them: backup and copy job events
+# carry ``detail.state``, restore job events ``detail.status``, "consistent with the AWS Backup API"
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html); the states are the API enums'
+# (policies/backup_rules/events.py). Each type gets only its own states, so no branch names a state its job
+# type cannot reach.
+FAILED_JOB_STATES_BY_DETAIL_TYPE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Backup Job State Change": ("state", BACKUP_JOB_FAILURE_STATES),
+    "Copy Job State Change": ("state", COPY_JOB_FAILURE_STATES),
+    "Restore Job State Change": ("status", RESTORE_JOB_FAILURE_STATES),
+}
 
 _ARN_PREFIX = r"arn:aws(-[a-z]+)*:{service}:[a-z]{{2}}(-[a-z]+)+-\d{{1,2}}:\d{{12}}:"
 _EVENT_BUS_ARN = re.compile(_ARN_PREFIX.format(service="events") + r"event-bus/[\w.\-/]{1,256}", re.ASCII)
@@ -59,12 +68,17 @@ def central_event_bus_arn(config: StackConfig) -> str:
 
 
 def failed_job_event_pattern() -> dict[str, Any]:
-    """EventBridge pattern: AWS Backup backup, copy and restore jobs that ended FAILED, ABORTED or EXPIRED."""
-    states = list(FAILED_JOB_STATES)
+    """EventBridge pattern: AWS Backup backup, copy and restore jobs that ended in a failure state of their type.
+
+    One ``$or`` branch per detail type ("$or matching", which may combine top-level fields:
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html).
+    """
     return {
         "source": ["aws.backup"],
-        "detail-type": list(FAILED_JOB_DETAIL_TYPES),
-        "detail": {"$or": [{"state": states}, {"status": list(states)}]},
+        "$or": [
+            {"detail-type": [detail_type], "detail": {field: list(states)}}
+            for detail_type, (field, states) in FAILED_JOB_STATES_BY_DETAIL_TYPE.items()
+        ],
     }
 
 

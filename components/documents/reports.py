@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from components.documents.iam import (
     ANY_PRINCIPAL,
@@ -14,6 +16,9 @@ from components.documents.iam import (
     role_arn,
     statement,
 )
+
+if TYPE_CHECKING:
+    from stackconfig.model import StackConfig
 
 REPORTS_SERVICE_LINKED_ROLE = "aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports"
 
@@ -51,4 +56,47 @@ def report_bucket_policy(*, bucket_name: str, account_id: str, partition: str = 
             resources=[bucket_arn, f"{bucket_arn}/*"],
             conditions={"Bool": {"aws:SecureTransport": "false"}},
         ),
+    )
+
+
+ALL_ACCOUNTS = "ROOT"
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """``ReportSetting`` scope: ``Accounts``, ``OrganizationUnits``, ``Regions`` (None: left out).
+
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ReportSetting.html (``ROOT`` in Accounts
+    takes every OU; a wildcard Region takes every Region).
+    """
+
+    accounts: list[str] | None
+    organization_units: list[str] | None
+    regions: list[str]
+
+
+def report_scope(config: StackConfig, *, compliance: bool) -> ReportScope:
+    """Who and where an organization-wide report plan covers; made in the delegated administrator.
+
+    The management and delegated administrator accounts can create cross-account reports ("Working with
+    audit reports", https://docs.aws.amazon.com/aws-backup/latest/devguide/working-with-audit-reports.html).
+
+    - Job reports: every account (``ROOT``) in the workload and DR Regions, so copies into the central vaults
+      show too.
+    - Compliance reports: the targeted OUs and accounts in the workload Regions, where the member frameworks
+      live. A compliance report of other accounts reads their own frameworks (the same page: "create frameworks
+      in each of those member accounts"), and CreateReportPlan rejects a multi-account compliance report that
+      names FrameworkArns ("For multi-account, multi-Region reports, use Accounts, OrganizationUnits and
+      Regions", hashicorp/terraform-provider-aws#32235; AWS documents no combination), so none is named.
+      ``ReportSetting`` has no exclusions: accounts under a targeted OU but excluded from backups are in the
+      report; they carry no org-backup framework, so only their own frameworks (if any) show.
+    """
+    org = config.organization
+    if not compliance:
+        return ReportScope([ALL_ACCOUNTS], None, sorted(set(org.workload_regions) | set(org.dr_regions)))
+    targets = config.targets
+    return ReportScope(
+        accounts=sorted(targets.accounts) or None,
+        organization_units=sorted(ou.id for ou in targets.organizational_units) or None,
+        regions=sorted(org.workload_regions),
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from .findings import Finding, join
 from .limits import (
     AUDIT_CONTROLS,
+    COMPLIANCE_REPORT_TEMPLATES,
     MAX_CROSS_ACCOUNT_LIST,
     MAX_FRAMEWORK_SCOPE_TAGS,
     MAX_PRINCIPAL_ARN_LIST,
@@ -116,9 +117,29 @@ def check_report_setting(
     formats: Iterable[object],
     organization_wide: bool,
     cross_region: bool,
+    names_frameworks: bool = False,
 ) -> list[Finding]:
-    """A known template (``None``: not known, skipped) and format; organization and cross-Region reports are CSV."""
+    """A known template (``None``: not known, skipped) and format; organization and cross-Region reports are CSV;
+    an organization-wide compliance report names no frameworks.
+
+    CreateReportPlan answers a multi-account compliance report that names FrameworkArns with "For
+    multi-account, multi-Region reports, use Accounts, OrganizationUnits and Regions" and accepts it without
+    them (hashicorp/terraform-provider-aws#32235); AWS documents neither, so this is a warning. Such a report
+    reads the frameworks of the accounts it covers ("create frameworks in each of those member accounts",
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/working-with-audit-reports.html).
+    """
     out: list[Finding] = []
+    if organization_wide and names_frameworks and template in COMPLIANCE_REPORT_TEMPLATES:
+        out.append(
+            Finding(
+                join(path, "reportSetting", "frameworkArns"),
+                template,
+                "report-org-frameworks",
+                "an organization-wide compliance report is reported to be rejected when it names frameworkArns "
+                "(UNCONFIRMED); leave them out: the report reads each covered account's own frameworks",
+                "warning",
+            )
+        )
     if template is not None and template not in REPORT_TEMPLATES:
         out.append(
             Finding(

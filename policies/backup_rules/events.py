@@ -13,6 +13,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+# Terminal job states that leave no recovery point (or no copy, or no restored resource), each a member of
+# its job type's enum in the AWS Backup API (botocore backup service-2.json): BackupJobState
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_BackupJob.html), CopyJobState
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CopyJob.html) and RestoreJobStatus
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RestoreJobsListMember.html). PARTIAL: some
+# resources of the job were not backed up or copied. Copy jobs are never ABORTED or EXPIRED, restore jobs
+# never EXPIRED or PARTIAL: those values are not in their enums. One home for the alert rule and verify.
+BACKUP_JOB_FAILURE_STATES = ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
+COPY_JOB_FAILURE_STATES = ("FAILED", "PARTIAL")
+RESTORE_JOB_FAILURE_STATES = ("FAILED", "ABORTED")
+
 FAILED_BACKUP_JOB_EVENT: Mapping[str, Any] = {
     "source": "aws.backup",
     "detail-type": "Backup Job State Change",

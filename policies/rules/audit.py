@@ -17,7 +17,6 @@ from pulumi_policy import Policy, Severity
 from backup_rules.audit import check_framework_control, check_report_setting, check_vault_events
 from backup_rules.events import selects_failed_backup_jobs
 from backup_rules.limits import (
-    AUDIT_CONTROLS,
     AUDIT_DEFAULT_REQUIRED_RETENTION_DAYS,
     COMPLIANCE_REPORT_TEMPLATES,
     MAX_CONTROLS_PER_ACCOUNT_REGION,
@@ -25,6 +24,7 @@ from backup_rules.limits import (
 )
 
 from .adapter import as_int, is_unknown
+from .audit_controls import CONTROLS_MATCH_PLANS, check_controls_match_plans
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .resources import (
     EVENT_RULE,
@@ -46,6 +46,10 @@ S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
 S3_ENCRYPTION_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 RETENTION_PARAMETER = "requiredRetentionDays"
+# The one control whose retention is a baseline: a plan meets it with one long-kept rule. The per-point
+# BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK judges every point, so a baseline there would forbid short-lived
+# frequent points (hourly, kept 7 days) next to long-kept ones; backup-audit-controls-match-plans checks it.
+BASELINE_RETENTION_CONTROL = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
 DEFAULT_BUS = "default"
 CORE_CONTROLS = [
     "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN",
@@ -82,8 +86,10 @@ FRAMEWORK_COMPLETE = Rule(
     description=(
         "An Audit Manager framework (aws.backup.Framework) holds every control in requiredControls (by default "
         "the eight core AWS Backup controls that need no parameters or have defaults), uses only control and "
-        "parameter names Audit Manager knows, keeps requiredRetentionDays at least minRequiredRetentionDays "
-        "(AWS's default of 35 applies when the parameter is left out), lists at most 5 principalArnList or "
+        "parameter names Audit Manager knows, keeps the requiredRetentionDays of "
+        "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK (a plan needs one rule that keeps points that long) "
+        "at least minRequiredRetentionDays (AWS's default of 35 applies when the parameter is left out), lists "
+        "at most 5 principalArnList or "
         "crossAccountList entries and at most one scope tag. A misnamed control or parameter is rejected or "
         "evaluates nothing, and a missing control leaves that part of the backup posture without evidence. "
         "Controls not known during preview are skipped."
@@ -92,7 +98,8 @@ FRAMEWORK_COMPLETE = Rule(
     severity=Severity.MEDIUM,
     remediation=(
         "org-backup users: audit.controls lists the framework's controls and their parameters (the default "
-        "set contains the core controls); keep requiredRetentionDays at or above the threshold. Hand-written "
+        "set contains the core controls); keep the plans' longest-kept rule at or above the threshold. "
+        "Hand-written "
         "frameworks: fix controls[].name and controls[].inputParameters on the aws.backup.Framework."
     ),
     config={
@@ -140,7 +147,7 @@ def check_framework_complete(framework: Resource, config: Mapping[str, Any]) -> 
             f"controls[{index}]", name, parameters, scope_tags if isinstance(scope_tags, Mapping) else None
         )
         yield from (str(finding) for finding in findings)
-        if findings or RETENTION_PARAMETER not in AUDIT_CONTROLS.get(str(name), ()):
+        if findings or name != BASELINE_RETENTION_CONTROL:
             continue
         value = parameters.get(RETENTION_PARAMETER)
         days = AUDIT_DEFAULT_REQUIRED_RETENTION_DAYS if value is None else as_int(value)
@@ -219,9 +226,11 @@ REPORT_PLAN_RULE = Rule(
     name="backup-report-plan",
     description=(
         "The stack has at least one Audit Manager report plan (aws.backup.ReportPlan) with a compliance template "
-        "(CONTROL_COMPLIANCE_REPORT or RESOURCE_COMPLIANCE_REPORT) that references a framework, so evidence is "
-        "actually produced; every report plan uses a known template and format, and organization, cross-account "
-        "and cross-Region reports are CSV only; a report bucket created in this stack has a public access block "
+        "(CONTROL_COMPLIANCE_REPORT or RESOURCE_COMPLIANCE_REPORT) that references a framework, or covers "
+        "accounts or OUs (whose own frameworks it reports), so evidence is actually produced; every report plan "
+        "uses a known template and format, organization, cross-account and cross-Region reports are CSV only, "
+        "and an organization-wide compliance report names no frameworkArns (CreateReportPlan is reported to "
+        "reject them: UNCONFIRMED, a warning); a report bucket created in this stack has a public access block "
         "with all four settings on and default encryption. Values not known during preview are given the "
         "benefit of the doubt."
     ),
@@ -309,20 +318,27 @@ def check_report_plan(index: StackIndex, config: Mapping[str, Any]) -> Iterator[
         template = setting.get("reportTemplate")
         formats = channel.get("formats")
         regions = _strings(setting.get("regions"))
-        organization_wide = bool(_strings(setting.get("accounts")) or _strings(setting.get("organizationUnits")))
+        scope = (setting.get("accounts"), setting.get("organizationUnits"))
+        organization_wide = any(_strings(value) for value in scope)
+        arns = setting.get("frameworkArns")
         findings = check_report_setting(
             plan.name,
             template=None if is_unknown(template) else template,
             formats=_strings(formats) if isinstance(formats, list) else ["CSV"],
             organization_wide=organization_wide,
             cross_region=any(region == "*" or region != plan.region for region in regions),
+            names_frameworks=is_unknown(arns) or bool(_strings(arns)),
         )
         yield from ((plan.urn, str(finding)) for finding in findings)
         if template in COMPLIANCE_REPORT_TEMPLATES or is_unknown(template):
-            if _references_framework(index, plan, setting):
+            if organization_wide or any(map(is_unknown, scope)) or _references_framework(index, plan, setting):
                 has_compliance_report = True
             elif not is_unknown(template):
-                yield plan.urn, f"{plan.name}: a {template} report references no framework (set frameworkArns)"
+                yield (
+                    plan.urn,
+                    f"{plan.name}: a {template} report references no framework (set frameworkArns, or cover "
+                    "accounts or OUs, whose own frameworks it then reports)",
+                )
         bucket = _report_bucket(index, plan, buckets)
         if bucket is not None and bucket.urn not in checked_buckets:
             checked_buckets.add(bucket.urn)
@@ -519,6 +535,7 @@ def check_vault_notifications(notifications: Resource, config: Mapping[str, Any]
 
 POLICIES: list[Policy] = [
     resource_policy(FRAMEWORK_COMPLETE, [FRAMEWORK], check_framework_complete),
+    stack_policy(CONTROLS_MATCH_PLANS, check_controls_match_plans),
     stack_policy(CONTROLS_QUOTA, check_controls_quota),
     stack_policy(REPORT_PLAN_RULE, check_report_plan),
     stack_policy(FAILED_JOB_ALERTING, check_failed_job_alerting),

@@ -10,6 +10,8 @@ from rules.resources import (
     EVENT_RULE,
     EVENT_TARGET,
     FRAMEWORK,
+    ORG_POLICY,
+    PLAN,
     REPORT_PLAN,
     S3_BUCKET,
     S3_ENCRYPTION,
@@ -28,6 +30,9 @@ CONTROLS_QUOTA = by_name(audit.POLICIES, "backup-audit-controls-quota")
 REPORT_PLAN_RULE = by_name(audit.POLICIES, "backup-report-plan")
 FAILED_JOB_ALERTING = by_name(audit.POLICIES, "backup-failed-job-alerting")
 VAULT_NOTIFICATIONS_VALID = by_name(audit.POLICIES, "backup-vault-notifications-valid")
+CONTROLS_MATCH_PLANS = by_name(audit.POLICIES, "backup-audit-controls-match-plans")
+PLAN_CHECK = "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
+POINT_CHECK = "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK"
 
 
 def control(name: str, scope: dict[str, Any] | None = None, **parameters: str) -> dict[str, Any]:
@@ -107,17 +112,27 @@ def test_misspelled_control_and_parameter() -> None:
 
 
 def test_required_retention_below_the_threshold() -> None:
-    weak = control("BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK", requiredRetentionDays="7")
+    weak = control(PLAN_CHECK, requiredFrequencyUnit="days", requiredFrequencyValue="1", requiredRetentionDays="7")
     [message] = run_resource(FRAMEWORK_COMPLETE, framework(with_control(weak["name"], weak)))
-    assert "requiredRetentionDays 7 is below minRequiredRetentionDays 35" in message
+    assert message == (
+        "controls[8] BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK: requiredRetentionDays 7 is below "
+        "minRequiredRetentionDays 35"
+    )
     assert (
         run_resource(FRAMEWORK_COMPLETE, framework(with_control(weak["name"], weak)), {"minRequiredRetentionDays": 7})
         == []
     )
 
 
+def test_the_per_point_retention_control_is_not_held_to_the_baseline() -> None:
+    # Hourly points kept 7 days next to daily ones kept 35: every point must meet this control, so a 35-day
+    # baseline here would make it permanently non-compliant (backup-audit-controls-match-plans judges it).
+    short = control(POINT_CHECK, requiredRetentionDays="7")
+    assert run_resource(FRAMEWORK_COMPLETE, framework(with_control(short["name"], short))) == []
+
+
 def test_aws_default_retention_counts_when_the_parameter_is_left_out() -> None:
-    bare = control("BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK")
+    bare = control(PLAN_CHECK)
     controls = with_control(bare["name"], bare)
     assert run_resource(FRAMEWORK_COMPLETE, framework(controls)) == []
     messages = run_resource(FRAMEWORK_COMPLETE, framework(controls), {"minRequiredRetentionDays": 90.0})
@@ -255,7 +270,31 @@ def test_job_reports_alone_produce_no_compliance_evidence() -> None:
 def test_compliance_report_without_framework() -> None:
     plan = report_plan("RESOURCE_COMPLIANCE_REPORT", frameworkArns=[])
     messages = [m for _, m in run_stack(REPORT_PLAN_RULE, reporting(plan))]
-    assert "compliance: a RESOURCE_COMPLIANCE_REPORT report references no framework (set frameworkArns)" in messages
+    assert (
+        "compliance: a RESOURCE_COMPLIANCE_REPORT report references no framework (set frameworkArns, or cover "
+        "accounts or OUs, whose own frameworks it then reports)"
+    ) in messages
+
+
+def test_organization_wide_compliance_report_reads_the_accounts_frameworks() -> None:
+    plans = [
+        report_plan(frameworkArns=None, organizationUnits=["ou-ab12-11111111"], regions=["us-east-1"]),
+        report_plan("RESOURCE_COMPLIANCE_REPORT", name="resources", frameworkArns=None, accounts=["444455556666"]),
+    ]
+    assert run_stack(REPORT_PLAN_RULE, reporting(*plans)) == []
+
+
+def test_organization_wide_compliance_report_naming_frameworks_is_a_warning() -> None:
+    plan = report_plan(accounts=["ROOT"])
+    [(urn, message)] = run_stack(REPORT_PLAN_RULE, reporting(plan))
+    assert urn == plan.urn
+    assert message == (
+        "compliance.reportSetting.frameworkArns: an organization-wide compliance report is reported to be rejected "
+        "when it names frameworkArns (UNCONFIRMED); leave them out: the report reads each covered account's own "
+        "frameworks [report-org-frameworks] (warning)"
+    )
+    jobs = report_plan("BACKUP_JOB_REPORT", name="jobs", accounts=["ROOT"], frameworkArns=["arn:x"])
+    assert run_stack(REPORT_PLAN_RULE, reporting(report_plan(), jobs)) == []
 
 
 def test_framework_arns_unknown_during_preview_with_a_framework_dependency() -> None:
@@ -269,7 +308,7 @@ def test_framework_arns_unknown_during_preview_with_a_framework_dependency() -> 
 
 def test_organization_and_cross_region_reports_are_csv_only() -> None:
     plans = [
-        report_plan(formats=["CSV", "JSON"], accounts=["ROOT"]),
+        report_plan(formats=["CSV", "JSON"], accounts=["ROOT"], frameworkArns=None),
         report_plan("COPY_JOB_REPORT", name="copies", formats=["JSON"], regions=["us-east-1", "eu-west-1"]),
         report_plan("RESTORE_JOB_REPORT", name="restores", formats=["JSON"], regions=["us-east-1"]),
     ]
@@ -312,6 +351,112 @@ def test_report_bucket_public_access_block_partly_off() -> None:
 
 def test_report_bucket_outside_the_stack_is_not_judged() -> None:
     assert run_stack(REPORT_PLAN_RULE, [report_plan()]) == []
+
+
+# --------------------------------------------------------------------------- backup-audit-controls-match-plans
+
+HOURLY, DAILY, WEEKLY = "cron(0 * ? * * *)", "cron(0 5 ? * * *)", "cron(0 5 ? * SUN *)"
+
+
+def backup_plan(name: str, *rules: tuple[str, float]) -> Spec:
+    return Spec(
+        PLAN,
+        {
+            "name": name,
+            "rules": [
+                {"ruleName": f"r{i}", "targetVaultName": "v", "schedule": cron, "lifecycle": {"deleteAfter": days}}
+                for i, (cron, days) in enumerate(rules)
+            ],
+        },
+        name=name,
+    )
+
+
+def org_backup_policy(*rules: tuple[str, int]) -> Spec:
+    plan = {
+        "rules": {
+            f"r{i}": {
+                "schedule_expression": {"@@assign": cron},
+                "target_backup_vault_name": {"@@assign": "v"},
+                "lifecycle": {"delete_after_days": {"@@assign": str(days)}},
+            }
+            for i, (cron, days) in enumerate(rules)
+        },
+        "regions": {"@@assign": ["us-east-1"]},
+    }
+    content = json.dumps({"plans": {"critical": plan}})
+    return Spec(ORG_POLICY, {"name": "critical", "type": "BACKUP_POLICY", "content": content}, name="critical")
+
+
+def match_messages(*specs: Spec) -> list[str]:
+    return [message for _, message in run_stack(CONTROLS_MATCH_PLANS, list(specs))]
+
+
+def contradiction(index: int, text: str) -> str:
+    return (
+        f"framework org_backup_controls in {ACCOUNT} us-east-1: controls[{index}].inputParameters: {text} is "
+        "stricter than the backup plans allow, so the control is permanently non-compliant; every plan meets "
+    )
+
+
+def test_a_minimum_retention_above_the_shortest_lived_points_is_reported() -> None:
+    plans = [backup_plan("daily", (DAILY, 35)), backup_plan("critical", (HOURLY, 7), (DAILY, 35))]
+    assert match_messages(framework(), *plans) == [
+        contradiction(4, f"{POINT_CHECK}: requiredRetentionDays 35")
+        + "requiredRetentionDays 7 [audit-control-contradicts-plans]"
+    ]
+
+
+def test_backup_policy_documents_count_as_plans() -> None:
+    assert match_messages(framework(), org_backup_policy((HOURLY, 7), (DAILY, 35))) == [
+        contradiction(4, f"{POINT_CHECK}: requiredRetentionDays 35")
+        + "requiredRetentionDays 7 [audit-control-contradicts-plans]"
+    ]
+
+
+def test_a_daily_frequency_and_age_against_a_weekly_plan_are_reported() -> None:
+    messages = match_messages(framework(), backup_plan("daily", (DAILY, 35)), backup_plan("weekly", (WEEKLY, 180)))
+    assert messages == [
+        contradiction(1, f"{PLAN_CHECK}: requiredFrequencyValue 1")
+        + "requiredFrequencyValue 7 [audit-control-contradicts-plans]",
+        contradiction(8, "BACKUP_LAST_RECOVERY_POINT_CREATED: recoveryPointAgeValue 1")
+        + "recoveryPointAgeValue 7 [audit-control-contradicts-plans]",
+    ]
+
+
+def test_aws_defaults_count_when_parameters_are_left_out() -> None:
+    bare = control(POINT_CHECK)
+    critical = backup_plan("critical", (HOURLY, 7), (DAILY, 35))
+    [message] = match_messages(framework(with_control(POINT_CHECK, bare)), critical)
+    assert f"{POINT_CHECK}: requiredRetentionDays (AWS default) is stricter" in message
+
+
+def test_controls_the_plans_meet_pass() -> None:
+    met = [
+        control(PLAN_CHECK, requiredFrequencyUnit="days", requiredFrequencyValue="7", requiredRetentionDays="35"),
+        control(POINT_CHECK, requiredRetentionDays="7"),
+        control("BACKUP_LAST_RECOVERY_POINT_CREATED", recoveryPointAgeUnit="hours", recoveryPointAgeValue="168"),
+    ]
+    controls = [c for c in core_controls() if c["name"] not in {m["name"] for m in met}] + met
+    plans = [backup_plan("weekly", (WEEKLY, 180)), backup_plan("critical", (HOURLY, 7), (DAILY, 35))]
+    assert match_messages(framework(controls), *plans) == []
+    assert match_messages(framework()) == []
+
+
+def test_a_plan_less_frequent_than_any_control_can_express() -> None:
+    bimonthly = backup_plan("bimonthly", ("cron(0 5 1 */2 ? *)", 400))
+    messages = match_messages(framework(), bimonthly)
+    assert (
+        f"framework org_backup_controls in {ACCOUNT} us-east-1: controls[1].inputParameters: {PLAN_CHECK}: a plan "
+        "runs its most frequent rule only every 62 days, longer than the 31 days the control can express: it can "
+        "never be compliant for that plan [audit-control-contradicts-plans]"
+    ) in messages
+
+
+def test_parameters_unknown_during_preview_are_skipped() -> None:
+    unknown = {"name": POINT_CHECK, "inputParameters": [{"name": "requiredRetentionDays", "value": UNKNOWN_STRING}]}
+    critical = backup_plan("critical", (HOURLY, 7), (DAILY, 35))
+    assert match_messages(framework(with_control(POINT_CHECK, unknown)), critical) == []
 
 
 # --------------------------------------------------------------------------- backup-failed-job-alerting

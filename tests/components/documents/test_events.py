@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import botocore.session
 import pytest
 from moto.events.models import EventPattern
 
 from components.documents import events, kms
+from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
 from tests.components.documents.helpers import as_list, by_sid, is_allowed
+from tools import verify
 
 ORG = "o-a1b2c3d4e5"
 ADMIN = "222222222222"
@@ -39,9 +42,45 @@ def _matches(event):
 def test_failed_job_event_pattern_shape():
     assert events.failed_job_event_pattern() == {
         "source": ["aws.backup"],
-        "detail-type": ["Backup Job State Change", "Copy Job State Change", "Restore Job State Change"],
-        "detail": {"$or": [{"state": ["ABORTED", "EXPIRED", "FAILED"]}, {"status": ["ABORTED", "EXPIRED", "FAILED"]}]},
+        "$or": [
+            {
+                "detail-type": ["Backup Job State Change"],
+                "detail": {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]},
+            },
+            {"detail-type": ["Copy Job State Change"], "detail": {"state": ["FAILED", "PARTIAL"]}},
+            {"detail-type": ["Restore Job State Change"], "detail": {"status": ["FAILED", "ABORTED"]}},
+        ],
     }
+
+
+def _api_enum(shape: str) -> set[str]:
+    return set(botocore.session.get_session().get_service_model("backup").shape_for(shape).enum)
+
+
+@pytest.mark.parametrize(
+    ("detail_type", "field", "shape", "terminal_success"),
+    [
+        ("Backup Job State Change", "state", "BackupJobState", {"COMPLETED"}),
+        ("Copy Job State Change", "state", "CopyJobState", {"COMPLETED"}),
+        ("Restore Job State Change", "status", "RestoreJobStatus", {"COMPLETED"}),
+    ],
+)
+def test_every_terminal_failure_of_the_api_enum_alerts_and_nothing_else(detail_type, field, shape, terminal_success):
+    """The pattern against botocore's enums: each failure state of that job type matches, and it names no state
+    the job type does not have (a copy job is never ABORTED, a restore job never PARTIAL)."""
+    states = _api_enum(shape)
+    [branch] = [b for b in events.failed_job_event_pattern()["$or"] if b["detail-type"] == [detail_type]]
+    assert set(branch["detail"][field]) <= states
+    in_progress = {"CREATED", "PENDING", "RUNNING", "ABORTING"}
+    for state in states:
+        expected = state not in in_progress | terminal_success
+        assert _matches(_event(detail_type, **{field: state})) is expected, (detail_type, state)
+
+
+def test_verify_counts_the_same_failure_states_as_the_alert_rule():
+    assert verify.FAILURE_STATES == {"backup": BACKUP_JOB_FAILURE_STATES, "copy": COPY_JOB_FAILURE_STATES}
+    assert BACKUP_JOB_FAILURE_STATES == ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
+    assert COPY_JOB_FAILURE_STATES == ("FAILED", "PARTIAL")
 
 
 @pytest.mark.parametrize(
@@ -50,7 +89,9 @@ def test_failed_job_event_pattern_shape():
         _event("Backup Job State Change", state="FAILED", backupJobId="1"),
         _event("Backup Job State Change", state="ABORTED", backupJobId="2"),
         _event("Backup Job State Change", state="EXPIRED", backupJobId="3"),
+        _event("Backup Job State Change", state="PARTIAL", backupJobId="7"),
         _event("Copy Job State Change", state="FAILED", copyJobId="4"),
+        _event("Copy Job State Change", state="PARTIAL", copyJobId="8"),
         # restore job events report "status", not "state"
         _event("Restore Job State Change", status="FAILED", restoreJobId="5"),
         _event("Restore Job State Change", status="ABORTED", restoreJobId="6"),
@@ -68,6 +109,11 @@ def test_failed_jobs_match(event):
         _event("Copy Job State Change", state="COMPLETED"),
         _event("Restore Job State Change", status="COMPLETED"),
         _event("Restore Job State Change", status="PENDING"),
+        # restore events report "status": a "state" field is not a restore failure
+        _event("Restore Job State Change", state="FAILED"),
+        # each type only its own states: these values are not in the copy/restore enums
+        _event("Copy Job State Change", state="ABORTED"),
+        _event("Restore Job State Change", status="PARTIAL"),
         _event("Backup Vault State Change", state="DELETED"),
         _event("Backup Job State Change", source="custom.backup", state="FAILED"),
     ],
@@ -78,10 +124,10 @@ def test_other_events_do_not_match(event):
 
 def test_failed_job_event_pattern_is_a_fresh_object():
     pattern = events.failed_job_event_pattern()
-    pattern["detail-type"].append("x")
-    pattern["detail"]["$or"][0]["state"].append("y")
-    assert events.failed_job_event_pattern()["detail-type"][-1] == "Restore Job State Change"
-    assert events.failed_job_event_pattern()["detail"]["$or"][0]["state"] == ["ABORTED", "EXPIRED", "FAILED"]
+    pattern["source"].append("x")
+    pattern["$or"][0]["detail"]["state"].append("y")
+    assert events.failed_job_event_pattern()["source"] == ["aws.backup"]
+    assert events.failed_job_event_pattern()["$or"][0]["detail"]["state"] == ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]
 
 
 def test_central_event_bus_policy():

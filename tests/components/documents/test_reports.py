@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.documents import reports
+from tests.components.documents.config_factory import MEMBER_ACCOUNT, OTHER_OU_ID, OU_ID, make_config
 from tests.components.documents.helpers import by_sid, is_allowed
 
 ACCOUNT = "222222222222"
@@ -71,3 +72,21 @@ def test_rejects_invalid_bucket_names(name):
 def test_rejects_invalid_account():
     with pytest.raises(ValueError, match="account_id"):
         reports.report_bucket_policy(bucket_name="reports", account_id="*")
+
+
+def test_job_reports_cover_every_account_in_the_workload_and_dr_regions():
+    scope = reports.report_scope(make_config(), compliance=False)
+    assert scope == reports.ReportScope(["ROOT"], None, ["eu-central-1", "eu-north-1", "eu-west-1"])
+
+
+def test_compliance_reports_cover_the_targets_in_the_workload_regions():
+    scope = reports.report_scope(make_config(), compliance=True)
+    assert scope == reports.ReportScope(None, [OU_ID], ["eu-central-1", "eu-west-1"])
+    targets = {
+        "organizational_units": [{"name": "b", "id": OTHER_OU_ID}, {"name": "a", "id": OU_ID}],
+        "accounts": [MEMBER_ACCOUNT],
+        "exclude_accounts": ["555566667777"],
+    }
+    scope = reports.report_scope(make_config(targets=targets), compliance=True)
+    # ReportSetting has no exclusions: the excluded account is inside a reported OU
+    assert scope == reports.ReportScope([MEMBER_ACCOUNT], sorted([OU_ID, OTHER_OU_ID]), ["eu-central-1", "eu-west-1"])
