@@ -16,6 +16,8 @@ from components.alerting import CentralAlerting
 from components.audit import AuditReporting
 from components.backup_policies import BackupPolicies
 from components.central_vaults import CentralVaults
+from components.documents.guardrail_scp import guardrail_attachment_targets, guardrail_policies
+from components.guardrail import Guardrail
 from components.member_account import MemberAccount
 from components.member_stackset import MemberStackSet
 from components.organization import OrganizationSettings
@@ -39,6 +41,7 @@ class Loaded:
     config: StackConfig
     layout: Layout
     providers: AccountProviders
+    guardrail_targets: tuple[str, ...] = ()
 
 
 def _discover(config: StackConfig, providers: AccountProviders) -> OrgTree:
@@ -77,12 +80,13 @@ def load() -> Loaded:
     try:
         loaded = config_from_pulumi()
         providers = AccountProviders(loaded.config.organization)
-        layout = build_layout(loaded.config, org_tree(loaded.config, providers, pulumi.get_stack()))
+        tree = org_tree(loaded.config, providers, pulumi.get_stack())
+        layout = build_layout(loaded.config, tree)
     except (ConfigError, InventoryError) as exc:
         raise pulumi.RunError(format_report(exc.findings)) from None
     for warning in [*loaded.warnings, *layout.warnings]:
         pulumi.log.warn(str(warning))
-    return Loaded(loaded.config, layout, providers)
+    return Loaded(loaded.config, layout, providers, tuple(guardrail_attachment_targets(loaded.config, tree)))
 
 
 def build(loaded: Loaded) -> dict[str, Any]:
@@ -159,4 +163,9 @@ def build(loaded: Loaded) -> dict[str, Any]:
         alerting = CentralAlerting("alerting", config=config, provider=admin)
         outputs["alert_topic_arn"] = alerting.topic.arn
         outputs["alert_event_bus_arn"] = alerting.bus.arn
+    if config.guardrail.enabled:
+        guardrail = Guardrail(
+            "guardrail", policies=guardrail_policies(config), targets=loaded.guardrail_targets, provider=management
+        )
+        outputs["guardrail_policy_ids"] = {name: p.id for name, p in guardrail.policies.items()}
     return outputs

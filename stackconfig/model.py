@@ -362,6 +362,24 @@ class MemberDeployment(Model):
     stackset: StackSetSettings = StackSetSettings()
 
 
+class Guardrail(Model):
+    """The guardrail service control policy (opt-out): see components/documents/guardrail_scp.py.
+
+    ``policies_attached_elsewhere`` says how many SCPs are already attached directly to a target (OU or
+    account id); a target not listed counts 1, the ``FullAWSAccess`` policy AWS attaches everywhere. AWS
+    allows 5 per target (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+    ``trusted_account_ids``: accounts, besides the management account, whose principals the exempt roles
+    (deploy and break-glass) may trust; preflight and verify report any other.
+    """
+
+    enabled: bool = True
+    name_prefix: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_.-]{1,120}$")] = "org-backup-guardrail"
+    extra_exempt_role_names: list[RoleName] = Field(default_factory=list)
+    trusted_account_ids: list[AccountId] = Field(default_factory=list)
+    protect_central_account: bool = True
+    policies_attached_elsewhere: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+
 class StackConfig(Model):
     """The whole configuration of one stack, after every check passed."""
 
@@ -375,6 +393,7 @@ class StackConfig(Model):
     audit: Audit = Audit()
     alerting: Alerting = Alerting()
     restore_testing: RestoreTesting = RestoreTesting()
+    guardrail: Guardrail = Guardrail()
 
 
 SECTION_TYPES: dict[str, Any] = {name: field.annotation for name, field in StackConfig.model_fields.items()}

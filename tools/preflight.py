@@ -25,6 +25,8 @@ from tools.aws import AccountAccess, Aws, error_code, fan_out, paginate
 from tools.inventory import diff_inventories
 from tools.ops import OpsFinding, Report, Stack, Table, attempt, command_parser, run_command, unreachable
 from tools.organization import Org, connect, layout_for, org_tree, read_organization, usable_regions
+from tools.preflight_roles import account_findings as guardrail_account_findings
+from tools.preflight_roles import organization_findings as guardrail_organization_findings
 
 __all__ = ["AccountPlan", "main", "plan_accounts", "run"]
 
@@ -308,6 +310,7 @@ def check_account(stack: Stack, aws: Aws, plan: AccountPlan) -> list[OpsFinding]
     regions, out = usable_regions(access, home, plan.regions)
     if plan.backup_role:
         out += attempt("backup-role-exists", plan.account_id, None, partial(_backup_role, access, stack, plan))
+    out += guardrail_account_findings(stack, access, plan.roles)
     for region in regions:
         checks = [("vault-exists", _collisions), ("control-tower", _control_tower)] if region in plan.vaults else []
         if region in plan.recorder_regions:
@@ -323,6 +326,7 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     layout = layout_for(stack, tree)
     findings = organization_findings(stack, org)
     findings += attempt("inventory-stale", None, None, partial(inventory_findings, stack, org))
+    findings += guardrail_organization_findings(stack, org, tree)
     accounts = plan_accounts(stack, layout, tree)
     outcomes = fan_out(accounts, lambda p: check_account(stack, aws, p), workers=args.workers, label=COMMAND)
     rows = []

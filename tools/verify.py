@@ -50,6 +50,8 @@ from tools.ops import (
     utc_now,
 )
 from tools.organization import Org, connect, layout_for, org_tree, usable_regions
+from tools.verify_guardrail import account_findings as guardrail_account_findings
+from tools.verify_guardrail import organization_findings as guardrail_organization_findings
 
 __all__ = ["Coverage", "Verification", "as_assigned", "compare_effective_policy", "list_jobs", "main", "verify"]
 
@@ -548,6 +550,7 @@ def _check_account(
     regions, findings = usable_regions(access, home, target.regions)
     plans = expected.get(target.account_id, {})
     effective: dict[str, tuple[str, ...]] = {}
+    findings += guardrail_account_findings(stack, access)
     if target.kind == "member":
         findings += attempt(
             "backup-role", target.account_id, None, partial(check_backup_role, access, stack.config, home)
@@ -599,7 +602,7 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
             documents.setdefault(account_id, []).append(policy.document.content)
     expected = {account_id: expected_plans(contents) for account_id, contents in documents.items()}
     all_targets = targets(stack, layout, tree)
-    findings: list[OpsFinding] = []
+    findings: list[OpsFinding] = guardrail_organization_findings(stack, org, tree)
     coverage: list[Coverage] = []
     accounts = fan_out(
         all_targets, partial(_check_account, stack, aws, org, expected), workers=workers, label=f"{COMMAND}: accounts"

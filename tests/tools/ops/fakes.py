@@ -28,6 +28,7 @@ from stackconfig.layout import Layout, build_layout
 from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig, VaultLock
 from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
+from tests.tools.ops.guardrail_fakes import deploy_stack_guardrail, ready_guardrail
 from tools.inventory import yaml_text
 
 WORKLOAD_REGIONS = ("us-east-1", "eu-west-1")
@@ -114,6 +115,7 @@ def build_org(moto: MotoServer, *, prod_accounts: int = 2) -> FakeOrg:
         fake.add_account(f"prod-{n:02d}", "prod")
     fake.add_account("nonprod-01", "non-prod")
     fake.add_account("sandbox-01", "sandbox")
+    ready_guardrail(fake, BREAK_GLASS)
     return fake
 
 
@@ -428,6 +430,7 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
         _vault(org, org.central, region, config.vaults.central.name, config.vaults.central.lock)
         policy = central_vault_policy(organization_id=org.id, break_glass_role_arns=admins(org.central))
         stubs.vault_policies[(org.central, region, config.vaults.central.name)] = json.dumps(policy)
+    deploy_stack_guardrail(org, stack_file)
     return layout
 
 
