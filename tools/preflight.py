@@ -25,6 +25,7 @@ from tools.aws import AccountAccess, Aws, error_code, fan_out, paginate
 from tools.inventory import diff_inventories
 from tools.ops import OpsFinding, Report, Stack, Table, attempt, command_parser, run_command, unreachable
 from tools.organization import Org, connect, layout_for, org_tree, read_organization, usable_regions
+from tools.preflight_delegation import delegation_policy_findings
 from tools.preflight_roles import account_findings as guardrail_account_findings
 from tools.preflight_roles import organization_findings as guardrail_organization_findings
 
@@ -115,6 +116,7 @@ def organization_findings(stack: Stack, org: Org) -> list[OpsFinding]:
     management = config.management_account_id
     out += attempt("trusted-access", management, None, partial(_trusted_access, org))
     out += attempt("backup-policy-type", management, None, partial(_policy_type, org, config.root_id))
+    out += attempt("delegation-policy", management, None, partial(delegation_policy_findings, stack, org))
     return out
 
 

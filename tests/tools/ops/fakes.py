@@ -250,6 +250,7 @@ class StubbedApis:
 
     moto: MotoServer
     effective_policies: dict[str, str] = field(default_factory=dict)
+    delegation_policy: str | None = None
     vault_policies: dict[tuple[str, str, str], str] = field(default_factory=dict)
     backup_jobs: list[dict[str, Any]] = field(default_factory=list)
     copy_jobs: list[dict[str, Any]] = field(default_factory=list)
@@ -277,6 +278,7 @@ class StubbedApis:
     def _handlers(self) -> dict[str, Handler]:
         return {
             "Organizations:DescribeEffectivePolicy": self._effective_policy,
+            "Organizations:DescribeResourcePolicy": self._delegation_policy,
             "Backup:GetBackupVaultAccessPolicy": self._vault_policy,
             "Backup:ListBackupJobs": lambda p, a, r: {"BackupJobs": self._jobs(self.backup_jobs, p, r)},
             "Backup:ListCopyJobs": lambda p, a, r: {"CopyJobs": self._jobs(self.copy_jobs, p, r)},
@@ -322,6 +324,13 @@ class StubbedApis:
                 )
                 self._accounts[frozen.access_key] = str(sts.get_caller_identity()["Account"])
             return self._accounts[frozen.access_key]
+
+    def _delegation_policy(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+        """The organization's one resource-based delegation policy (moto 5.2.5 has no such API)."""
+        if self.delegation_policy is None:
+            raise _no_delegation_policy()
+        summary = {"Id": "rp-abcd1234", "Arn": f"arn:aws:organizations::{account}:resourcepolicy/o-x/rp-abcd1234"}
+        return {"ResourcePolicy": {"ResourcePolicySummary": summary, "Content": self.delegation_policy}}
 
     def _effective_policy(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
         content = self.effective_policies.get(params["TargetId"])
@@ -373,6 +382,10 @@ class StubbedApis:
 def _summary(framework: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("FrameworkName", "FrameworkArn", "FrameworkDescription", "CreationTime", "DeploymentStatus")
     return {k: framework[k] for k in keys if k in framework} | {"NumberOfControls": len(framework["FrameworkControls"])}
+
+
+def _no_delegation_policy() -> StubError:
+    return StubError("ResourcePolicyNotFoundException", "We can't find a resource policy request")
 
 
 def _error(code: str, message: str, status: int) -> tuple[AWSResponse, dict[str, Any]]:
