@@ -1,0 +1,1 @@
+"""org-backup: the one command (``org-backup <subcommand>``) in front of the offline preview and the operations."""
