@@ -6,13 +6,24 @@ STACK ?= prod
 FORMAT ?= text
 OUTPUT ?=
 
-.PHONY: venv lint typecheck test preview bench fuzz clean
+.PHONY: install venv lint typecheck test preview bench fuzz clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt policies/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+# Two stamps: `make preview` installs only what the program, the pack and the `org-backup` command need;
+# `make test` adds the test toolchain. Recipes write to stderr only, so `make preview FORMAT=json > f` is JSON.
+$(BIN)/.runtime-installed: requirements-build.txt requirements.txt policies/requirements.txt pyproject.toml
+	@echo "installing the program's dependencies into $(VENV) (once)" >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/pip install --quiet --upgrade pip >&2
+	@$(BIN)/pip install --quiet -r requirements-build.txt -r requirements.txt -r policies/requirements.txt >&2
+	@$(BIN)/pip install --quiet --no-build-isolation --no-deps -e . >&2
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime-installed requirements-dev.txt
+	@echo "installing the test toolchain into $(VENV) (once)" >&2
+	@$(BIN)/pip install --quiet -r requirements-dev.txt >&2
+	@touch $@
+
+install: $(BIN)/.runtime-installed
 
 venv: $(BIN)/.installed
 
@@ -28,8 +39,8 @@ typecheck: venv
 test: lint typecheck
 	$(BIN)/pytest -n 2
 
-preview: venv
-	$(BIN)/python -m tools.preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+preview: install
+	@$(BIN)/org-backup preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
 
 # Many more fuzzing examples than `make test` runs (50,000 for the loader), freshly drawn each time.
 fuzz: venv
