@@ -58,5 +58,5 @@ def test_make_preview_json_is_the_report() -> None:
     if not (PROJECT_DIR / ".venv" / "bin" / "org-backup").is_file():
         pytest.skip("the project's venv has no org-backup command yet")
     result = _make("preview", "FORMAT=json", "STACK=staging")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["stack"] == "staging"
+    # Whatever the verdict (make says "Error 1" on stderr for a mandatory violation), stdout is the report.
+    assert json.loads(result.stdout)["stack"] == "staging", result.stderr
