@@ -105,8 +105,9 @@ def test_unknown_flags_are_usage_errors(capsys) -> None:
 
 
 def test_preview_runs_the_offline_preview(capsys) -> None:
-    assert cli.main(["preview", "--stack", "staging", "--format", "json"]) == 0
+    code = cli.main(["preview", "--stack", "staging", "--format", "json"])
     report = json.loads(capsys.readouterr().out)
+    assert code == report["exit_code"]
     assert report["stack"] == "staging"
     assert report["config_file"] == "Pulumi.staging.yaml"
 
