@@ -35,6 +35,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from tools.offline import PROJECT_DIR, ProgramRun, RecordedResource
+from tools.policy_config_schema import schema_problems
 
 POLICIES_DIR = PROJECT_DIR / "policies"
 PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
@@ -122,6 +123,7 @@ def read_policy_config(path: Path, policies: Sequence[Policy]) -> dict[str, Any]
             _check_level(value, where, problems)
         elif "enforcementLevel" in value:
             _check_level(value["enforcementLevel"], where, problems)
+    problems += schema_problems(path, raw, policies)
     if problems:
         raise PolicyConfigError(problems)
     return raw

@@ -1,0 +1,56 @@
+"""Check a ``--policy-pack-config`` file against each rule's config schema, as the Pulumi CLI does.
+
+The CLI (``ReconcilePolicyPackConfig`` and ``validatePolicyConfig`` in pulumi/pulumi
+``pkg/resource/analyzer/config.go``) fills every policy's config with the schema's defaults, overlays the
+given properties, and validates the result against ``{"type": "object", "properties": ..., "required": ...}``
+with a JSON Schema validator; policies without a schema are not checked and unknown properties are accepted
+(the schema it builds has no ``additionalProperties``). A violation stops ``pulumi preview`` before any
+policy runs, so the offline preview refuses the file too (exit 2) instead of judging with a value the real
+preview would never accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+from pulumi_policy import Policy
+
+
+def rule_schema(policy: Policy) -> dict[str, Any] | None:
+    """The JSON Schema the CLI builds from a policy's ``config_schema`` (None: nothing to check)."""
+    declared = policy.config_schema
+    if declared is None:
+        return None
+    schema: dict[str, Any] = {"type": "object"}
+    if declared.properties:
+        schema["properties"] = declared.properties
+    if declared.required:
+        schema["required"] = list(declared.required)
+    return schema
+
+
+def _merged(policy: Policy, given: Any) -> dict[str, Any]:
+    declared = policy.config_schema
+    defaults = {k: v["default"] for k, v in (declared.properties if declared else {}).items() if "default" in v}
+    properties = {k: v for k, v in given.items() if k != "enforcementLevel"} if isinstance(given, Mapping) else {}
+    return {**defaults, **properties}
+
+
+def schema_problems(path: Path, raw: Mapping[str, Any], policies: Sequence[Policy]) -> list[str]:
+    """Every schema violation, each naming the file, the policy and the property: ``file: policy.key: why``."""
+    problems: list[str] = []
+    for policy in policies:
+        schema = rule_schema(policy)
+        if schema is None:
+            continue
+        document = _merged(policy, raw.get(policy.name))
+        for error in sorted(Draft7Validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in error.absolute_path)
+            problems.append(
+                f"{path}: {policy.name}{'.' + where if where else ''}: {error.message} "
+                f"(the config schema of rule {policy.name}; `pulumi preview` refuses it too)"
+            )
+    return problems
