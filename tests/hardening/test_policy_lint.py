@@ -65,6 +65,7 @@ EXPECTED_KINDS = (
         "event-bus-policy",
         "sns-topic-policy",
         "organizations-delegation-policy",
+        "guardrail-scp",
     }
 )
 
@@ -103,6 +104,8 @@ def _classify(resource: RecordedResource, key: str, by_urn: dict[str, RecordedRe
             return "event-bus-policy"
         case "aws:sns/topicPolicy:TopicPolicy", "policy":
             return "sns-topic-policy"
+        case "aws:organizations/policy:Policy", "content" if resource.inputs.get("type") == "SERVICE_CONTROL_POLICY":
+            return "guardrail-scp"
         case "pulumi-python:dynamic:Resource", "content" if resource.name.endswith("-backup-delegation-statements"):
             return "organizations-delegation-policy"
     return None

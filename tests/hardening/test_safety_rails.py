@@ -323,13 +323,18 @@ def test_every_copied_rule_copies_to_the_central_vault_of_a_dr_region(prod_run: 
     assert list(central) == ["org-backup-central"]
     expected = "arn:aws:backup:us-west-2:333333333333:backup-vault:org-backup-central"
     copied = 0
-    for policy in prod_run.of_type(BACKUP_POLICY):
+    for policy in backup_policies(prod_run):
         for name, plan in _strip_operators(json.loads(policy.inputs["content"]))["plans"].items():
             for rule in plan["rules"].values():
                 for arn, action in rule.get("copy_actions", {}).items():
                     assert arn == expected == action["target_backup_vault_arn"]["@@assign"], name
                     copied += 1
     assert copied == 3
+
+
+def backup_policies(run: ProgramRun) -> list[RecordedResource]:
+    """The Organizations policies of type BACKUP_POLICY (the guardrail SCPs are policies too)."""
+    return [p for p in run.of_type(BACKUP_POLICY) if p.inputs["type"] == "BACKUP_POLICY"]
 
 
 def _nodes(node: Any) -> list[dict[str, Any]]:
@@ -344,7 +349,7 @@ def _nodes(node: Any) -> list[dict[str, Any]]:
 
 def test_backup_policies_let_no_child_policy_change_them(prod_run: ProgramRun) -> None:
     """A policy attached lower in the tree (by a rogue delegated admin or OU owner) cannot override a plan."""
-    for policy in prod_run.of_type(BACKUP_POLICY):
+    for policy in backup_policies(prod_run):
         for plan in json.loads(policy.inputs["content"])["plans"].values():
             for node in _nodes(plan):
                 assert node.get("@@operators_allowed_for_child_policies") == ["@@none"], policy.name

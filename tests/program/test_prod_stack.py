@@ -142,9 +142,10 @@ def test_management_account_settings(prod_run: ProgramRun):
 
 
 def test_backup_policies_live_in_the_admin_account_after_what_they_name(prod_run: ProgramRun):
-    policies = prod_run.of_type(POLICY)
+    policies = [p for p in prod_run.of_type(POLICY) if p.inputs["type"] == "BACKUP_POLICY"]
     assert {p.account for p in policies} == {"222222222222"}
-    assert all(p.inputs["type"] == "BACKUP_POLICY" for p in policies)
+    scps = [p for p in prod_run.of_type(POLICY) if p not in policies]
+    assert {(p.inputs["type"], p.account) for p in scps} == {("SERVICE_CONTROL_POLICY", "111111111111")}
     vault_urns = {v.urn for v in prod_run.of_type(VAULT)}
     role_urns = {r.urn for r in prod_run.of_type(ROLE)}
     for policy in policies:
@@ -154,7 +155,12 @@ def test_backup_policies_live_in_the_admin_account_after_what_they_name(prod_run
 
 
 def test_attachments_avoid_excluded_and_suspended_accounts(prod_run: ProgramRun):
-    targets = Counter(a.inputs["targetId"] for a in prod_run.of_type(ATTACHMENT))
+    by_urn = prod_run.by_urn()
+    targets = Counter(
+        a.inputs["targetId"]
+        for a in prod_run.of_type(ATTACHMENT)
+        if by_urn[a.parent_urn or ""].inputs["type"] == "BACKUP_POLICY"
+    )
     assert "ou-ab12-11111111" not in targets  # prod holds the excluded prod-legacy: attach to its children
     assert "444444444406" not in targets and "444444444404" not in targets
     assert targets["ou-ab12-22222222"] == 1  # non-prod: daily only
@@ -180,6 +186,8 @@ def test_every_name_in_every_policy_resolves_in_every_target(prod_run: ProgramRu
     checked = 0
     for attachment in prod_run.of_type(ATTACHMENT):
         policy = by_urn[attachment.parent_urn]  # type: ignore[index]
+        if policy.inputs["type"] != "BACKUP_POLICY":
+            continue
         plans = json.loads(policy.inputs["content"])["plans"]
         for account in _reached_accounts(tree, attachment.inputs["targetId"]):
             for plan in _nodes(plans):
