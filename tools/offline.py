@@ -30,6 +30,9 @@ from stackconfig.inventory import load_yaml
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "org-backup"
 PROVIDER_TYPE = "pulumi:providers:aws"
+DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+GUARDED_ACCOUNT_INPUT = "management_account_id"
+"""The account a dynamic resource of the program acts in: its provider refuses any other (components.dynamic_aws)."""
 
 
 @dataclass
@@ -232,6 +235,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 self.providers[urn] = (account, provider_region)
         else:
             account, provider_region = self.provider_location(provider_urn)
+        if account is None and request.type == DYNAMIC_TYPE and isinstance(inputs.get(GUARDED_ACCOUNT_INPUT), str):
+            account = inputs[GUARDED_ACCOUNT_INPUT]
         region = inputs.get("region") if isinstance(inputs.get("region"), str) else provider_region
         recorded = RecordedResource(
             type=request.type,

@@ -49,13 +49,25 @@ def _wrap_items(items: list[str], head: str) -> list[str]:
     return [line.replace(NBSP, " ") for line in _wrap(text, head, " " * len(head))]
 
 
+def registrations(preview: Preview) -> str:
+    """Everything the program registers, split the way the two counts of a report differ: the policies see all
+    registrations, "What would be deployed" counts only the cloud resources."""
+    total = len(preview.run.resources)
+    providers = sum(r.type.startswith("pulumi:providers:") for r in preview.run.resources)
+    components = sum(not r.custom for r in preview.run.resources)
+    return (
+        f"{total} registrations ({len(preview.deployed)} cloud resources, {components} components, "
+        f"{providers} providers)"
+    )
+
+
 def _summary_line(preview: Preview) -> str:
     mandatory = sum(v.mandatory for v in preview.violations)
     advisory = len(preview.violations) - mandatory
     verdict = "FAIL" if preview.exit_code else "PASS"
     return (
         f"{verdict} (exit {preview.exit_code}): {mandatory} mandatory and {advisory} advisory violation(s); "
-        f"{len(preview.evaluation.rules)} policies on {len(preview.run.resources)} resources; "
+        f"{len(preview.evaluation.rules)} policies on {registrations(preview)}; "
         f"policy evaluation {preview.evaluation.seconds:.2f} s, total {preview.wall_s:.2f} s"
     )
 
@@ -82,7 +94,7 @@ def render_text(preview: Preview) -> str:
     lines += [f"  ! {_finding_line(f)}" for f in preview.warnings] or ["  (none)"]
     groups = deployment(preview)
     accounts = {account for account, _ in groups}
-    lines += ["", f"What would be deployed: {len(preview.deployed)} resources in {len(accounts)} account(s)"]
+    lines += ["", f"What would be deployed: {len(preview.deployed)} cloud resources in {len(accounts)} account(s)"]
     current: str | None = "-"
     for (account, region), counts in groups.items():
         if account != current:
@@ -218,7 +230,9 @@ def render_markdown(preview: Preview) -> str:
         ]
         for (account, region), c in groups.items()
     ]
-    summary = f"What would be deployed: {len(preview.deployed)} resources in {len({a for a, _ in groups})} account(s)"
+    summary = (
+        f"What would be deployed: {len(preview.deployed)} cloud resources in {len({a for a, _ in groups})} account(s)"
+    )
     lines += ["", *_collapsible(summary, _table(["Account", "Region", "Resources", "Types"], rows), len(rows))]
     lines += ["", f"### Configuration warnings ({len(preview.warnings)})", ""]
     lines += [f"- `{f.path}`: {_cell(f.message)} (`{f.rule}`)" for f in preview.warnings] or ["None."]
