@@ -1,0 +1,217 @@
+"""The guardrail SCP, judged as an attacker would try it, by an evaluator that is not ours.
+
+Each request is decided by IAMSpy's Z3 model of IAM statements under AWS's evaluation logic
+(``policies.access.evaluator``): a member-account administrator with ``AdministratorAccess`` is bounded by
+the guardrail SCPs only. Note that IAMSpy compares ARNs case-insensitively, so a case-variant squatter is
+tested by the role checks of preflight and verify (tests/tools/ops/test_guardrail_ops.py), not here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import parliament
+import pytest
+
+from components.documents.guardrail_scp import (
+    GuardrailError,
+    guardrail_attachment_targets,
+    guardrail_policies,
+    guardrail_scp_documents,
+)
+from components.documents.member_template import BACKUP_KEY_TAG
+from policies.access.evaluator import Principal, Request, decide
+from policies.backup_rules.guardrail import MAX_SCP_BYTES, check_scp_document, minified, scp_size
+from stackconfig.inventory import OrgTree, load_inventory
+from stackconfig.layout import build_layout
+from stackconfig.load import config_from_stack_file
+from stackconfig.model import StackConfig
+from tests.components.documents.config_factory import make_config
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+MEMBER = "444444444401"
+REGION = "us-east-1"
+ADMINISTRATOR_ACCESS = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+VAULT = f"arn:aws:backup:{REGION}:{MEMBER}:backup-vault:org-backup"
+CENTRAL_VAULT = f"arn:aws:backup:{REGION}:{MEMBER}:backup-vault:org-backup-central"
+RECOVERY_POINT = f"arn:aws:backup:{REGION}:{MEMBER}:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45"
+KEY = f"arn:aws:kms:{REGION}:{MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TAGGED = ((f"aws:ResourceTag/{BACKUP_KEY_TAG}", "true"),)
+
+
+def role(name: str) -> str:
+    return f"arn:aws:iam::{MEMBER}:role/{name}"
+
+
+def prod() -> StackConfig:
+    return config_from_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").config
+
+
+def allowed(
+    config: StackConfig, who: str, action: str, resource: str, context: tuple[tuple[str, str], ...] = ()
+) -> bool:
+    scps = tuple(json.dumps(d) for d in guardrail_scp_documents(config))
+    principal = Principal(who, identity=(ADMINISTRATOR_ACCESS,), scps=scps)
+    decision = decide(Request(principal, action, resource, extra_context=context))
+    assert decision.exact, decision
+    return decision.allowed
+
+
+DESTRUCTIVE: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
+    ("backup:DeleteBackupVault", VAULT, ()),
+    ("backup:PutBackupVaultAccessPolicy", VAULT, ()),
+    ("backup:DeleteBackupVaultAccessPolicy", VAULT, ()),
+    ("backup:DeleteBackupVaultLockConfiguration", VAULT, ()),
+    ("backup:PutBackupVaultLockConfiguration", CENTRAL_VAULT, ()),
+    ("backup:CreateBackupVault", VAULT, ()),
+    ("backup:DeleteRecoveryPoint", RECOVERY_POINT, ()),
+    ("backup:UpdateRecoveryPointLifecycle", RECOVERY_POINT, ()),
+    ("backup:DisassociateRecoveryPoint", RECOVERY_POINT, ()),
+    ("backup:UpdateRegionSettings", f"arn:aws:backup:{REGION}:{MEMBER}:region-settings", ()),
+    ("kms:ScheduleKeyDeletion", KEY, TAGGED),
+    ("kms:DisableKey", KEY, TAGGED),
+    ("kms:PutKeyPolicy", KEY, TAGGED),
+    ("kms:RevokeGrant", KEY, TAGGED),
+    ("kms:UntagResource", KEY, TAGGED),
+    ("kms:TagResource", KEY, (("aws:ResourceTag/org-backup:backup-key", "false"),)),
+    ("iam:DeleteRole", role("OrgBackupServiceRole"), ()),
+    ("iam:UpdateAssumeRolePolicy", role("OrgBackupServiceRole"), ()),
+    ("iam:PutRolePolicy", role("OrgBackupServiceRole"), ()),
+    ("iam:DetachRolePolicy", role("OrgBackupServiceRole"), ()),
+    ("iam:PutRolePermissionsBoundary", role("OrgBackupServiceRole"), ()),
+    ("iam:UpdateAssumeRolePolicy", role("OrganizationAccountAccessRole"), ()),
+    ("iam:AttachRolePolicy", role("BackupBreakGlass"), ()),
+    ("iam:CreateRole", role("BackupBreakGlass"), ()),
+    ("iam:CreateRole", role("attacker/BackupBreakGlass"), ()),
+    ("iam:CreateRole", role("stacksets-exec-0123456789abcdef"), ()),
+    ("iam:CreateRole", role("a/b/stacksets-exec-x"), ()),
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), DESTRUCTIVE)
+def test_a_member_account_administrator_is_denied(action: str, resource: str, context: Any) -> None:
+    config = prod()
+    assert not allowed(config, role("Admin"), action, resource, context)
+    # The attacker's own role named like a break-glass role, under a path: not the exempt ARN.
+    assert not allowed(config, role("attacker/BackupBreakGlass"), action, resource, context)
+    # A StackSets execution role is not exempt in direct mode.
+    assert not allowed(config, role("stacksets-exec-squatted"), action, resource, context)
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), DESTRUCTIVE)
+def test_the_exempt_roles_keep_every_power(action: str, resource: str, context: Any) -> None:
+    config = prod()
+    assert allowed(config, role("BackupBreakGlass"), action, resource, context)
+    assert allowed(config, role("OrganizationAccountAccessRole"), action, resource, context)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("backup:DeleteBackupVault", f"arn:aws:backup:{REGION}:{MEMBER}:backup-vault:team-vault", ()),
+        ("kms:ScheduleKeyDeletion", KEY, ()),
+        ("iam:CreateRole", role("AppRole"), ()),
+        ("iam:DeleteRole", role("BackupBreakGlassOld"), ()),
+        ("backup:StartBackupJob", VAULT, ()),
+        ("backup:CopyIntoBackupVault", CENTRAL_VAULT, ()),
+    ],
+)
+def test_what_the_guardrail_does_not_name_stays_open(action: str, resource: str, context: Any) -> None:
+    assert allowed(prod(), role("Admin"), action, resource, context)
+
+
+def test_stackset_mode_exempts_the_execution_role_but_nobody_else_may_create_one() -> None:
+    direct = prod()
+    stackset = direct.model_copy(
+        update={"member_deployment": direct.member_deployment.model_copy(update={"mode": "stackset"})}
+    )
+    executor = role("stacksets-exec-0123456789abcdef")
+    assert allowed(stackset, executor, "backup:PutBackupVaultAccessPolicy", VAULT)
+    assert not allowed(direct, executor, "backup:PutBackupVaultAccessPolicy", VAULT)
+    assert not allowed(stackset, role("Admin"), "iam:CreateRole", role("stacksets-exec-mine"))
+    assert not allowed(stackset, role("path/stacksets-exec-x"), "backup:PutBackupVaultAccessPolicy", VAULT)
+
+
+def test_extra_exempt_names_and_central_break_glass_are_exempt() -> None:
+    config = make_config(
+        vaults={"central": {"break_glass_role_names": ["CentralGlass"]}},
+        guardrail={"extra_exempt_role_names": ["SecurityAutomation"]},
+    )
+    for name in ("CentralGlass", "SecurityAutomation"):
+        assert allowed(config, role(name), "backup:DeleteBackupVault", VAULT)
+        assert not allowed(config, role("Admin"), "iam:UpdateAssumeRolePolicy", role(name))
+
+
+def test_prod_fits_one_scp_that_aws_accepts_and_parliament_knows_every_action() -> None:
+    (document,) = guardrail_scp_documents(prod())
+    assert check_scp_document(document) == []
+    assert scp_size(minified(document)) <= MAX_SCP_BYTES
+    assert {s["Effect"] for s in document["Statement"]} == {"Deny"}
+    known = {f"{s['prefix']}:{p['privilege']}".lower() for s in parliament.iam_definition for p in s["privileges"]}
+    actions = {a for s in document["Statement"] for a in s["Action"]}
+    assert sorted(a for a in actions if a.lower() not in known) == []
+    assert [p.name for p in guardrail_policies(prod())] == ["org-backup-guardrail-1"]
+
+
+def _many_names(count: int, length: int = 40) -> list[str]:
+    return [f"BreakGlass{i:03d}".ljust(length, "x") for i in range(count)]
+
+
+def test_a_large_guardrail_is_split_deterministically_and_every_part_fits() -> None:
+    config = make_config(vaults={"member": {"break_glass_role_names": _many_names(25)}})
+    documents = guardrail_scp_documents(config)
+    assert len(documents) >= 2
+    assert documents == guardrail_scp_documents(config)
+    for document in documents:
+        assert scp_size(minified(document)) <= MAX_SCP_BYTES and check_scp_document(document) == []
+    sids = [s["Sid"] for d in documents for s in d["Statement"]]
+    assert len(sids) == len(set(sids))
+    resources = [
+        r
+        for d in documents
+        for s in d["Statement"]
+        if s["Sid"].startswith("DenyReservedRoleChanges")
+        for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    ]
+    assert len(resources) == 2 * (25 + 3)  # every reserved name, at the root path and under any path
+    # Every part keeps the whole exemption: no statement of any part exempts fewer roles.
+    exemptions = {json.dumps(s["Condition"]["ArnNotLike"], sort_keys=True) for d in documents for s in d["Statement"]}
+    assert len(exemptions) == 1
+    assert [p.name for p in guardrail_policies(config)] == [
+        f"org-backup-guardrail-{i}" for i in range(1, len(documents) + 1)
+    ]
+    last = _many_names(25)[-1]
+    assert not allowed(config, role("Admin"), "iam:CreateRole", role(last))
+    assert allowed(config, role(last), "backup:DeleteBackupVault", VAULT)
+
+
+def test_an_exemption_too_long_for_any_scp_is_refused() -> None:
+    config = make_config(vaults={"member": {"break_glass_role_names": _many_names(90, 64)}})
+    with pytest.raises(GuardrailError, match="shorten the exempt role names"):
+        guardrail_scp_documents(config)
+
+
+def test_a_disabled_guardrail_has_no_document_and_no_target() -> None:
+    config = make_config(guardrail={"enabled": False})
+    assert guardrail_scp_documents(config) == []
+    assert guardrail_attachment_targets(config, OrgTree(root_id="r-ab12")) == []
+
+
+def test_attachment_targets_follow_the_backup_policies_around_exclusions() -> None:
+    config = prod()
+    tree = OrgTree.from_inventory(load_inventory(PROJECT_DIR / "inventory/prod.yaml"))
+    targets = guardrail_attachment_targets(config, tree)
+    layout = build_layout(config, tree)
+    backup_targets = {t for p in layout.policies for t in p.attach_to}
+    assert set(targets) == backup_targets | {config.organization.central_vault_account_id}
+    assert "ou-ab12-11111111" not in targets  # prod holds the excluded prod-legacy: attached to its children
+    assert "444444444406" not in targets and "ou-ab12-33333333" not in targets
+    assert config.organization.management_account_id not in targets
+    no_central = config.model_copy(
+        update={"guardrail": config.guardrail.model_copy(update={"protect_central_account": False})}
+    )
+    assert config.organization.central_vault_account_id not in guardrail_attachment_targets(no_central, tree)
