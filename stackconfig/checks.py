@@ -7,6 +7,7 @@ in ``policies.backup_rules`` (shared with the policy pack); this module only say
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import string
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import Any
 
 from components.documents.iam import require_organization_paths
 from policies.backup_rules import audit as audit_rules
+from policies.backup_rules import copy_paths as copy_path_rules
 from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules import selections as selection_rules
@@ -24,6 +26,7 @@ from stackconfig.guardrail_checks import check_guardrail
 from . import copy_paths
 from . import regions as region_rules
 from .model import (
+    SCHEDULE_PRESETS,
     Accounts,
     Alerting,
     Audit,
@@ -42,13 +45,31 @@ from .model import (
 from .subscriptions import check_subscriptions
 
 # Findings that only follow from a mistake in another section: when that section did not parse whole (or
-# its Regions are not real), they would blame the wrong path, so only the cause is reported.
+# its Regions are not real: "organization.regions"), they would blame the wrong path, so only the cause is
+# reported. Each rule here reads values of that section; a rule absent from a section's set does not.
+_COPY_TOPOLOGY = frozenset(
+    {
+        "copy-region-dr",
+        "copy-region-member",
+        "plan-region",
+        "lag-region-dr",
+        "copy-to-itself",
+        copy_path_rules.DR_SAME_REGION,
+        copy_path_rules.RDS_ONE_STEP,
+    }
+)
 CONSEQUENCES: dict[str, frozenset[str]] = {
-    "organization": frozenset(
-        {"copy-region-dr", "copy-region-member", "plan-region", "lag-region-dr", "copy-to-itself", "organization-path"}
-    ),
+    # A salvaged organization may have lost an account id or a role name: copies, paths and lock-out
+    # statements are judged against the wrong accounts and roles.
+    "organization": _COPY_TOPOLOGY | {"organization-path", copy_paths.LOCKOUT},
+    # An unreal or misspelt Region: every copy or plan Region is then measured against the wrong list.
+    "organization.regions": _COPY_TOPOLOGY,
     "targets": frozenset({"plan-target", "policy-target"}),
-    "vaults": frozenset({"retention-within-lock", "copy-destination-unlocked"}),
+    # A salvaged vaults section has lost a lock or a break-glass role name.
+    "vaults": frozenset({"retention-within-lock", "copy-destination-unlocked", copy_paths.LOCKOUT}),
+    # Entries that did not parse were dropped: "needs at least one" and "is ignored" would only repeat it.
+    "accounts": frozenset({"listed-ignored", "accounts-listed-empty"}),
+    "restore_testing": frozenset({"restore-selections"}),
 }
 _REGION_RULES = frozenset({"region-unknown", "region-partition", "region-service"})
 
@@ -57,9 +78,16 @@ def check_config(parsed: dict[str, Any], damaged: frozenset[str] = frozenset()) 
     """Every rule on the parsed sections; ``damaged`` names the sections that did not parse whole."""
     findings = _check_sections(parsed)
     if any(f.rule in _REGION_RULES and f.path.startswith("organization.") for f in findings):
-        damaged |= {"organization"}
+        damaged |= {"organization.regions"}
     dropped = frozenset().union(*(CONSEQUENCES.get(section, frozenset()) for section in damaged))
-    return [f for f in findings if f.rule not in dropped]
+    return _one_per_statement([f for f in findings if f.rule not in dropped])
+
+
+def _one_per_statement(findings: list[Finding]) -> list[Finding]:
+    """A Deny with NotPrincipal that locks the deploying role out is one mistake: the lock-out error (which
+    says why NotPrincipal does not exempt a role) replaces the general NotPrincipal advice on it."""
+    locked_out = {f.path for f in findings if f.rule == copy_paths.LOCKOUT and f.severity == "error"}
+    return [f for f in findings if not (f.rule == "no-not-principal" and f.path in locked_out)]
 
 
 def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
@@ -546,8 +574,7 @@ def _check_rule(
     vaults: Vaults | None,
 ) -> list[Finding]:
     out: list[Finding] = []
-    expression = schedule_expression(rule.schedule)
-    out += schedule.check_schedule_expression(join(path, "schedule"), expression)
+    out += _check_schedule(join(path, "schedule"), rule.schedule)
     out += _rename(
         lifecycle.check_windows(
             path, start_minutes=rule.start_window_minutes, completion_minutes=rule.completion_window_minutes
@@ -629,10 +656,13 @@ def _check_rule(
         lock = _lock_of(vaults, copy.destination)
         if lock is not None and vaults is not None:
             vault = vaults.central.name if copy.destination == "central" else vaults.member.name
+            # A copy without a lifecycle keeps the source rule's: "If you don't specify a lifecycle, AWS Backup
+            # applies the lifecycle policy of the source backup to the destination backup"
+            # (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsBackupBackupPlanRuleCopyActionsDetails.html).
             out += _rename(
                 lifecycle.check_retention_within_lock(
                     copy_path,
-                    delete_after_days=copy.retention_days,
+                    delete_after_days=copy.retention_days if copy.retention_days is not None else rule.retention_days,
                     lock_min_days=lock.min_retention_days,
                     lock_max_days=lock.max_retention_days,
                     vault=f"vaults.{copy.destination} ({vault})",
@@ -667,6 +697,22 @@ def _check_rule(
                 )
             )
     return out
+
+
+def _check_schedule(path: str, value: str) -> list[Finding]:
+    """A preset name or a cron expression; a word that is neither is most likely a misspelt preset."""
+    if value in SCHEDULE_PRESETS or "(" in value:
+        return schedule.check_schedule_expression(path, schedule_expression(value))
+    close = difflib.get_close_matches(value.strip().lower(), list(SCHEDULE_PRESETS), n=1, cutoff=0.6)
+    hint = f": did you mean '{close[0]}'?" if close else f", e.g. {schedule.EXAMPLE_SCHEDULE}"
+    return [
+        Finding(
+            path,
+            value,
+            "schedule-syntax",
+            f"{value!r} is neither a preset ({', '.join(SCHEDULE_PRESETS)}) nor a cron(...) expression{hint}",
+        )
+    ]
 
 
 def _rename(findings: list[Finding]) -> list[Finding]:
@@ -875,7 +921,7 @@ def check_restore_testing(rt: RestoreTesting) -> list[Finding]:
                 f"must be between {lo} and {hi} days",
             )
         )
-    out += schedule.check_schedule_expression("restore_testing.schedule", schedule_expression(rt.schedule))
+    out += _check_schedule("restore_testing.schedule", rt.schedule)
     if not rt.selections:
         out.append(
             Finding(

@@ -15,9 +15,11 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from policies.backup_rules.findings import Finding
 
+from .messages import pattern_at, plain_message
 from .model import AccountId, Name, OrganizationId, OuId, RootId, StackConfig
 
 # libyaml's safe loader when PyYAML was built with it: the same documents, read ~20x faster (an inventory
@@ -103,17 +105,27 @@ def load_inventory(path: Path, *, config_path: str = "accounts.inventory_file") 
     try:
         return Inventory.model_validate(raw)
     except ValidationError as exc:
+        # Reported at the config key that names the file (the path to change, or the file to refresh), with
+        # the place in the file and pydantic's error in plain words.
         raise InventoryError(
-            [
-                Finding(
-                    f"{path.name}:" + ".".join(str(p) for p in err["loc"]),
-                    err.get("input"),
-                    "inventory-schema",
-                    err["msg"],
-                )
-                for err in exc.errors()
-            ]
+            [_schema_finding(config_path, path, err) for err in exc.errors(include_url=False)]
         ) from None
+
+
+def _schema_finding(config_path: str, path: Path, err: ErrorDetails) -> Finding:
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "the file"
+    if err["type"] == "missing":
+        problem = "is required"
+    elif err["type"] == "extra_forbidden":
+        problem = "is not a key of an inventory file"
+    else:
+        problem = plain_message(err, pattern=pattern_at(Inventory, tuple(err["loc"])))
+    return Finding(
+        config_path,
+        str(path),
+        "inventory-schema",
+        f"{path}: {where} {problem} (rewrite it with `python -m tools.inventory`)",
+    )
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,9 @@ def _model_at(section_type: Any, loc: tuple[Any, ...]) -> Any:
 
 def _pydantic_findings(section: str, section_type: Any, exc: ValidationError) -> list[Finding]:
     out: list[Finding] = []
+    # A misspelt key is one mistake: "unknown key 'retention_day' (did you mean 'retention_days'?)" says it
+    # all, so the "retention_days is required" that follows from it is not reported again.
+    suggested: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
         path = section
@@ -77,26 +80,53 @@ def _pydantic_findings(section: str, section_type: Any, exc: ValidationError) ->
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
             out.append(Finding(path, key, "unknown-key", f"unknown key '{key}'{hint}"))
+            if close:
+                suggested.add(f"{path.removesuffix(key)}{close[0]}")
         elif err["type"] == "missing":
             out.append(Finding(path, None, "required", "is required"))
         else:
             message = plain_message(err, pattern=pattern_at(section_type, loc))
             out.append(Finding(path, _shown(err.get("input")), f"type:{err['type']}", message))
-    return out
+    return [f for f in out if not (f.rule == "required" and f.path in suggested)]
+
+
+def _near_project(namespace: str) -> bool:
+    """A namespace the user meant as this project's (``org_backup``, ``orgbackup``, ``org-bakup``)."""
+    letters = "".join(c for c in namespace.lower() if c.isalpha())
+    return letters == "orgbackup" or bool(difflib.get_close_matches(namespace, [PROJECT], n=1, cutoff=0.75))
 
 
 def parse_sections(raw: Mapping[Any, Any]) -> tuple[dict[str, Any], list[Finding]]:
     """Parse each section separately so one broken section does not hide mistakes in the others."""
     findings: list[Finding] = []
     parsed: dict[str, Any] = {}
+    # The section a misspelt key was meant to be: its "is required" would only repeat the same mistake.
+    meant: set[str] = set()
     for key in sorted(set(raw) - set(SECTION_TYPES), key=str):
         name = str(key)
-        close = difflib.get_close_matches(name, list(SECTION_TYPES), n=1)
+        namespace, colon, section = name.rpartition(":")
+        close = difflib.get_close_matches(section if colon else name, list(SECTION_TYPES), n=1)
+        meant.update(close)
+        if colon:
+            # ``sections_from_pulumi_config`` keeps keys of a namespace close to the project's: the Pulumi CLI
+            # hands them to the program under that other namespace, where the program never reads them.
+            written = section if not namespace else name
+            right = f"{PROJECT}:{close[0] if close else section}"
+            findings.append(
+                Finding(
+                    written,
+                    written,
+                    "unknown-key",
+                    f"configuration key '{written}' is not read: this program reads keys of the namespace "
+                    f"'{PROJECT}' (did you mean '{right}'?)",
+                )
+            )
+            continue
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(SECTION_TYPES)})"
         findings.append(Finding(name, name, "unknown-key", f"unknown configuration key '{PROJECT}:{name}'{hint}"))
     for name, annotation in SECTION_TYPES.items():
         if name not in raw or raw[name] is None:
-            if name in REQUIRED_SECTIONS:
+            if name in REQUIRED_SECTIONS and name not in meant:
                 findings.append(Finding(name, None, "required", f"'{PROJECT}:{name}' is required"))
             continue
         unusable = plain_data_problem(raw[name], name)
@@ -246,8 +276,21 @@ def _decode(value: Any) -> Any:
 
 
 def sections_from_pulumi_config(values: Mapping[Any, Any]) -> dict[str, Any]:
+    """The ``org-backup:*`` sections; a key of a namespace close to ours (``org_backup:plans``) or of none
+    (``plans``) is kept whole, with its colon, for ``parse_sections`` to report: dropping it silently would
+    turn off what it configures. Other namespaces (``aws:region``) belong to other programs."""
     prefix = f"{PROJECT}:"
-    return {k[len(prefix) :]: _decode(v) for k, v in values.items() if isinstance(k, str) and k.startswith(prefix)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            continue
+        if key.startswith(prefix):
+            out[key[len(prefix) :]] = _decode(value)
+        elif ":" not in key:
+            out[f":{key}"] = _decode(value)
+        elif _near_project(key.split(":", 1)[0]):
+            out[key] = _decode(value)
+    return out
 
 
 def config_from_pulumi() -> LoadedConfig:
@@ -286,7 +329,9 @@ for _tag, _pattern, _first in (
 def read_stack_file(path: Path) -> dict[str, Any]:
     """The ``config:`` mapping of a ``Pulumi.<stack>.yaml``, or a ``ConfigError`` saying what is wrong."""
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=StackFileLoader)
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.load(text, Loader=StackFileLoader)
+        repeated = duplicate_keys(yaml.compose(text, Loader=StackFileLoader))
     except FileNotFoundError:
         raise ConfigError([Finding(str(path), None, "stack-file", f"stack file {path} does not exist")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -294,6 +339,8 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         # A number past Python's digit limit, nesting deeper than the YAML parser's recursion allows.
         raise ConfigError([Finding(str(path), None, "stack-file", f"cannot read stack file: {exc}")]) from None
+    if repeated:
+        raise ConfigError(repeated)
     if not isinstance(doc, Mapping) or not isinstance(doc.get("config", {}), Mapping):
         raise ConfigError(
             [Finding(str(path), None, "stack-file", "a stack file is a mapping with a 'config:' mapping")]
@@ -303,6 +350,50 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     if problem is not None:
         raise ConfigError([Finding(problem.path, problem.value, problem.rule, f"{path}: {problem.message}")])
     return config
+
+
+def duplicate_keys(root: yaml.Node | None) -> list[Finding]:
+    """Keys written twice in one mapping of a stack file, each at its config path.
+
+    A YAML mapping holds each key once (https://yaml.org/spec/1.2.2/#mapping: keys are unique); PyYAML keeps
+    the last value silently, so a second ``weekly:`` plan would replace the first without a word. Which one
+    another reader keeps is not ours to guess: the file is refused until the key is written once.
+    """
+    out: list[Finding] = []
+    pending: list[tuple[str, yaml.Node]] = [("", root)] if root is not None else []
+    while pending:
+        where, node = pending.pop()
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((f"{where}[{i}]", child) for i, child in enumerate(node.value))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            path = _config_path(where, key)
+            if key in lines and key != "<<":
+                out.append(
+                    Finding(
+                        path,
+                        key,
+                        "duplicate-key",
+                        f"{key!r} is defined twice (lines {lines[key]} and {key_node.start_mark.line + 1}): a YAML "
+                        "mapping holds each key once, and the second would silently replace the first; merge "
+                        "them or rename one",
+                    )
+                )
+            lines.setdefault(key, key_node.start_mark.line + 1)
+            pending.append((path, value_node))
+    return sorted(out, key=lambda f: f.path)
+
+
+def _config_path(where: str, key: str) -> str:
+    """``config`` / ``org-backup:plans`` / ``weekly`` as the loader names it: ``plans.weekly``."""
+    if where == "":
+        return key
+    if where == "config":
+        return key.removeprefix(f"{PROJECT}:")
+    return f"{where}.{key}"
 
 
 def config_from_stack_file(path: Path) -> LoadedConfig:

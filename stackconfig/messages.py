@@ -7,6 +7,7 @@ every pattern of the model is described by the identifier it checks (``PATTERN_D
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -34,7 +35,26 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def _other_kind(value: str) -> str | None:
+    """What an id of the wrong kind is, for "that is an OU id, not an account id"."""
+    if re.fullmatch(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}", value):
+        return "an OU id"
+    if re.fullmatch(r"r-[0-9a-z]{4,32}", value):
+        return "the root id"
+    if re.fullmatch(r"[0-9]{12}", value):
+        return "an account id"
+    if re.fullmatch(r"o-[a-z0-9]{10,32}", value):
+        return "the organization id"
+    return None
+
+
 def _account_id(value: str) -> str:
+    kind = _other_kind(value)
+    if kind is not None:
+        return (
+            f"{value!r} is {kind}, not an account id (12 digits): accounts go here; OUs go under "
+            "targets.organizational_units or exclude_organizational_units"
+        )
     if not value.isascii() or not value.isdigit():
         odd = sorted({c for c in value if c not in _DIGITS})
         return f"must be 12 digits, got {value!r} with {', '.join(repr(c) for c in odd[:5])}"
@@ -42,6 +62,12 @@ def _account_id(value: str) -> str:
 
 
 def _ou_id(value: str) -> str:
+    kind = _other_kind(value)
+    if kind is not None:
+        return (
+            f"{value!r} is {kind}, not an OU id (ou-…-…): OUs go here; accounts go under targets.accounts or "
+            "exclude_accounts"
+        )
     return (
         f"{value!r} is not an OU id: an OU id is ou-, 4 to 32 lowercase letters or digits (the root's), "
         "a dash and 8 to 32 more, e.g. ou-ab12-11111111 (Organizations console, or `python -m tools.inventory`)"

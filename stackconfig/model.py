@@ -138,7 +138,7 @@ class KeySettings(Model):
 class MemberVault(Model):
     name: Name = "org-backup"
     extra_access_policy_statements: list[dict[str, Any]] = Field(default_factory=list)
-    lock: VaultLock | None
+    lock: VaultLock | None = None  # no lock is an error with its reason (checks.py), not "required"
     break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False
     key: KeySettings = KeySettings()
@@ -156,7 +156,7 @@ class AirGappedVault(Model):
 class CentralVault(Model):
     name: Name = "org-backup-central"
     extra_access_policy_statements: list[dict[str, Any]] = Field(default_factory=list)
-    lock: VaultLock | None
+    lock: VaultLock | None = None  # no lock is an error with its reason (checks.py), not "required"
     allowed_organization_paths: list[Annotated[str, StringConstraints(min_length=3)]] = Field(default_factory=list)
     break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False

@@ -33,7 +33,41 @@ def check_references(config: StackConfig, tree: OrgTree, members: Sequence[Membe
         out = []
     if any(f.severity == "error" for f in out):
         return out
+    out += _restore_testing_members(config, tree, members)
+    if any(f.severity == "error" for f in out):
+        return out
     return out + _reach(config, tree, members)
+
+
+def _restore_testing_members(config: StackConfig, tree: OrgTree, members: Sequence[MemberAccount]) -> list[Finding]:
+    """Restore testing is deployed with a member account's vault (components/member_account.py): an account no
+    plan reaches would get none, silently, and would have no recovery point to test anyway."""
+    rt = config.restore_testing
+    if not rt.enabled:
+        return []
+    reached = {m.id for m in members}
+    out: list[Finding] = []
+    for i, account_id in enumerate(rt.accounts):
+        if account_id in reached or account_id not in tree.accounts:
+            continue
+        name = tree.accounts[account_id].name
+        excluding = [ou for ou in config.targets.exclude_organizational_units if tree.is_under(account_id, ou)]
+        if account_id in config.targets.exclude_accounts:
+            why = "it is excluded (targets.exclude_accounts)"
+        elif excluding:
+            why = f"it is under the excluded OU {excluding[0]} (targets.exclude_organizational_units)"
+        else:
+            why = "no plan reaches it (it is under no targeted OU, and not in targets.accounts)"
+        out.append(
+            Finding(
+                join("restore_testing.accounts", i),
+                account_id,
+                "restore-testing-not-member",
+                f"account {account_id} ({name}) receives no backups, {why}: restore testing would find no recovery "
+                "point there and is deployed only with a member vault; remove it or back the account up",
+            )
+        )
+    return out
 
 
 def _same_organization(config: StackConfig, tree: OrgTree) -> list[Finding]:
@@ -164,9 +198,44 @@ def _listed_parents(config: StackConfig, tree: OrgTree) -> list[Finding]:
             out.append(
                 Finding(path, ou.parent_id, "ou-cycle", f"OU {ou.id}'s parents never reach the root {tree.root_id}")
             )
+    orphans: dict[str, list[int]] = {}
     for i, account in enumerate(config.accounts.listed):
         if account.parent_id not in known:
-            out.append(_unknown_parent(join("accounts.listed", i, "parent_id"), account.parent_id, tree))
+            orphans.setdefault(account.parent_id, []).append(i)
+    declared = {ou.id for ou in config.accounts.organizational_units}
+    parents = {a.parent_id for a in config.accounts.listed} | {
+        ou.parent_id for ou in config.accounts.organizational_units
+    }
+    for parent_id, indexes in orphans.items():
+        names = ", ".join(config.accounts.listed[i].name for i in indexes)
+        # A targeted OU known only because targets names it, holding nothing, one character off the parent of
+        # the listed accounts: the target is the typo, and one error there says so.
+        typo = next(
+            (
+                (i, target.id)
+                for i, target in enumerate(config.targets.organizational_units)
+                if target.id not in declared and target.id not in parents and _suggest(target.id, {parent_id: names})
+            ),
+            None,
+        )
+        if typo is not None:
+            i, target_id = typo
+            out.append(
+                Finding(
+                    join("targets.organizational_units", i, "id"),
+                    target_id,
+                    "unknown-ou",
+                    f"{target_id} holds no listed account, while the accounts {names} are listed under {parent_id}: "
+                    f"did you mean {parent_id}? (accounts.listed is the whole organization the stack knows)",
+                )
+            )
+            continue
+        finding = _unknown_parent(join("accounts.listed", indexes[0], "parent_id"), parent_id, tree)
+        if len(indexes) > 1:
+            finding = Finding(
+                finding.path, finding.value, finding.rule, f"{finding.message} (also the parent of {names})"
+            )
+        out.append(finding)
     return out
 
 

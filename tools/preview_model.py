@@ -67,6 +67,12 @@ STACK_RULE_SECTIONS = {
     "org-backup-policy-enabled-and-attached": "organization",
 }
 DOCUMENT_PATH = re.compile(r"^(plans\.\S+?):(?:\s|$)")
+_ARN = r"arn:[a-z-]+:backup:[a-z0-9-]+:(?P<account>[0-9]{12}|\$account):backup-vault:(?P<name>[^\s:()]+)"
+# The pack names a templated destination "the destination <arn>"; a literal one is the copy action's key.
+DESTINATION_ARN = re.compile(rf"the destination {_ARN}")
+VAULT_ARN = re.compile(_ARN)
+# Pack rules whose violation is a property of the destination vault's lock (policies/rules/copies.py).
+DESTINATION_LOCK_RULES = frozenset({"backup-copy-destination-locked"})
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -76,6 +82,9 @@ class ConfigPlaces:
 
     policies: Mapping[str, str]
     backup_role_name: str
+    # (account id, vault name) of the central vaults, and the member vaults' name (in every member account).
+    central_vault: tuple[str, str] | None = None
+    member_vault_name: str | None = None
 
     @classmethod
     def of(cls, config: StackConfig, layout: Layout) -> ConfigPlaces:
@@ -85,7 +94,27 @@ class ConfigPlaces:
             plans = attached.document.plan_names
             name = attached.document.name
             policies[name] = custom.get(name) or (f"plans.{plans[0]}" if len(plans) == 1 else "plans")
-        return cls(policies, config.vaults.backup_role_name)
+        central = (config.organization.central_vault_account_id, config.vaults.central.name)
+        return cls(policies, config.vaults.backup_role_name, central, config.vaults.member.name)
+
+    def destination_lock(self, message: str) -> str | None:
+        """The lock to change when a copy lands in one of this stack's vaults that is unlocked or in governance
+        mode: the fix is the destination vault's lock, whichever plan copies there."""
+        if "locked in governance mode" in message:
+            part = "lock.mode"
+        elif "has no Vault Lock" in message:
+            part = "lock"
+        else:
+            return None
+        match = DESTINATION_ARN.search(message) or VAULT_ARN.search(message)
+        if match is None:
+            return None
+        account, name = match.group("account"), match.group("name")
+        if self.central_vault is not None and (account, name) == self.central_vault:
+            return f"vaults.central.{part}"
+        if name == self.member_vault_name and (self.central_vault is None or account != self.central_vault[0]):
+            return f"vaults.member.{part}"
+        return None
 
 
 def _document_path(base: str, document_path: str) -> str:
@@ -103,6 +132,8 @@ def _document_path(base: str, document_path: str) -> str:
 
 def config_path(chain: Sequence[RecordedResource], policy: str, message: str, places: ConfigPlaces) -> str | None:
     """The stack-file key to change for ``policy``'s violation on ``chain[0]`` (then its parents)."""
+    if policy in DESTINATION_LOCK_RULES and (lock := places.destination_lock(message)) is not None:
+        return lock
     document = DOCUMENT_PATH.match(message)
     if not chain:
         return _document_path("plans", document.group(1)) if document else STACK_RULE_SECTIONS.get(policy)

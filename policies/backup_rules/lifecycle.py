@@ -143,7 +143,7 @@ def check_windows(path: str, *, start_minutes: int | None, completion_minutes: i
                 join(path, "complete_backup_window_minutes"),
                 completion_minutes,
                 "completion-window-positive",
-                "complete_backup_window_minutes must be positive",
+                f"complete_backup_window_minutes must be positive (at least 1), got {completion_minutes}",
             )
         )
     elif start_minutes is not None and completion_minutes is not None and completion_minutes <= start_minutes:

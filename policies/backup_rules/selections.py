@@ -127,6 +127,18 @@ def check_tag_key(path: str, key: str, *, created_here: bool) -> list[Finding]:
         return [Finding(path, key, "tag-key", f"a tag key is at most {TAG_KEY_MAX_CHARS} characters, got {len(key)}")]
     if created_here and key.lower().startswith(RESERVED_TAG_PREFIX):
         return [Finding(path, key, "tag-key", f"tag keys starting with {key[:4]!r} are reserved for AWS")]
+    if key.lower().startswith(RESOURCE_TAG_PREFIX.lower()):
+        # The condition-key form: no resource carries such a tag (users cannot create aws: keys, and AWS's own
+        # tags are not named so), so the selection would match nothing.
+        return [
+            Finding(
+                path,
+                key,
+                "tag-key",
+                f"{key!r} is the condition-key form; a tag selection names the tag key itself: write "
+                f"{key[len(RESOURCE_TAG_PREFIX) :]!r}",
+            )
+        ]
     odd = _odd_characters(key, wildcard=False)
     if odd:
         return [
