@@ -12,7 +12,8 @@ from stackconfig.model import StackConfig
 
 
 class CentralVaults(pulumi.ComponentResource):
-    """Vaults that accept copies from the organization (or given OU paths) and refuse deletion.
+    """Vaults that accept copies from the organization's backup role (in the given OU paths, if any) and refuse
+    deletion.
 
     Each vault has a key of its own in its Region (KMS keys are regional); the key policy admits the
     organization for AWS Backup use only and denies key deletion to all but the break-glass roles.
@@ -52,6 +53,7 @@ class CentralVaults(pulumi.ComponentResource):
                         organization_id=org.id,
                         organization_paths=central.allowed_organization_paths,
                         break_glass_role_arns=admins,
+                        backup_role_name=config.vaults.backup_role_name,
                     ),
                     central.extra_access_policy_statements,
                 ),

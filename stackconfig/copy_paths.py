@@ -229,6 +229,7 @@ def check_in_organization(config: StackConfig, tree: OrgTree, members: Sequence[
                 organization_id=org.id,
                 organization_paths=central.allowed_organization_paths,
                 break_glass_role_arns=admins,
+                backup_role_name=config.vaults.backup_role_name,
             ),
             central.extra_access_policy_statements,
         )

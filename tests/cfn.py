@@ -27,13 +27,24 @@ def lint_errors(body: str) -> list[str]:
     return [f"{m.rule.id}: {m.message}" for m in _runner().validate_template(template) if m.rule.id.startswith("E")]
 
 
-def rendered(value: Any, account: str, region: str) -> Any:
-    """``value`` with every ``Fn::Sub`` over ``AWS::AccountId``/``AWS::Region`` replaced by its result."""
+def lint_informational(body: str, rule_id: str) -> list[str]:
+    """The matches of one informational (``I``) rule, which the default runner leaves out, as ``path: message``."""
+    template, problems = decode_str(body)
+    assert not problems, problems
+    runner = Runner(ConfigMixIn(regions=list(LINT_REGIONS), include_checks=["I"], mandatory_checks=[rule_id]))
+    return [
+        f"{'/'.join(map(str, m.path))}: {m.message}" for m in runner.validate_template(template) if m.rule.id == rule_id
+    ]
+
+
+def rendered(value: Any, account: str, region: str, partition: str = "aws") -> Any:
+    """``value`` with every ``Fn::Sub`` over ``AWS::AccountId``/``AWS::Region``/``AWS::Partition`` replaced by its
+    result."""
     if isinstance(value, dict):
         if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
             text = value["Fn::Sub"].replace("${AWS::AccountId}", account).replace("${AWS::Region}", region)
-            return text.replace("${!", "${")
-        return {k: rendered(v, account, region) for k, v in value.items()}
+            return text.replace("${AWS::Partition}", partition).replace("${!", "${")
+        return {k: rendered(v, account, region, partition) for k, v in value.items()}
     if isinstance(value, list):
-        return [rendered(v, account, region) for v in value]
+        return [rendered(v, account, region, partition) for v in value]
     return value

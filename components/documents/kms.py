@@ -49,6 +49,10 @@ from components.documents.iam import (
     statement,
 )
 
+# Denied on every vault key to all but the break-glass (and deploying) roles; the pack requires that Deny of every
+# vault key (policies.backup_rules.iam.key_policy_denies_destruction), hence its home there.
+from policies.backup_rules.iam import KEY_PROTECTED_ACTIONS
+
 # The AWS "key administrators" set (Create*, Describe*, Enable*, List*, Put*, Update*, Revoke*, Disable*,
 # Get*, Delete*, tagging, deletion scheduling, on-demand rotation), spelled out and limited to the actions
 # that act on a key. Left out on purpose: CreateGrant (a grant is a way to use the key), CreateKey, ListKeys,
@@ -93,16 +97,6 @@ BACKUP_KEY_USE_ACTIONS = (
 
 # Grants let the services behind AWS Backup (EBS, RDS…) use the key for the resources they create.
 BACKUP_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
-
-# Denied on every vault key to all but the break-glass (and deploying) roles: what makes the key unusable for
-# AWS Backup (disabled, deleted, or a policy that locks the backup role out):
-# https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html ("data encrypted under that KMS key
-# becomes unrecoverable"), https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html (a disabled
-# key cannot be used in any cryptographic operation). Left out: DisableKeyRotation (old key material stays
-# usable), RevokeGrant and CreateGrant (how AWS Backup, EC2 and RDS use the key and clean up after a job), and the
-# imported-material and multi-Region actions (the keys are single-Region, AWS_KMS origin).
-KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
-CENTRAL_KEY_PROTECTED_ACTIONS = KEY_PROTECTED_ACTIONS
 
 # The services whose regional endpoints may use a vault key (kms:ViaService): AWS Backup, and the services that
 # copy the recovery points of the types AWS Backup does not fully manage (EC2 for EBS snapshots and AMIs; RDS for

@@ -3,8 +3,10 @@
 Pure, like every builder here: it describes the same role, key, locked vault, access policy, failed-job
 forwarding, Audit Manager framework and restore-testing plan as the direct mode's ``MemberAccount``, built by
 the same document builders. One template serves every account and Region, so the documents are rendered
-for a placeholder account and Region and every string that contains one becomes an ``Fn::Sub`` on
-``${AWS::AccountId}`` / ``${AWS::Region}``: the statements stay byte for byte those of direct mode.
+for a placeholder account and Region and every string that contains one, or an ARN, becomes an ``Fn::Sub`` on
+``${AWS::AccountId}`` / ``${AWS::Region}`` / ``${AWS::Partition}``: the statements stay byte for byte those of
+direct mode, and no ARN hardcodes the partition (cfn-lint I3042; a StackSet deploys in the partition of the
+account that owns it: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html).
 
 Deliberate differences from direct mode, and why:
 
@@ -44,6 +46,7 @@ Deliberate differences from direct mode, and why:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,6 +66,7 @@ Template = dict[str, Any]
 TEMPLATE_ACCOUNT = "000000000000"
 TEMPLATE_REGION = "zz-template-1"
 PSEUDO_PARAMETERS = {TEMPLATE_ACCOUNT: "${AWS::AccountId}", TEMPLATE_REGION: "${AWS::Region}"}
+PARTITION_ARN_PREFIX = "arn:${AWS::Partition}:"
 STACKSETS_EXECUTION_ROLE = "stacksets-exec-*"
 MAX_TEMPLATE_BODY_BYTES = 51_200
 MAX_OR_CONDITIONS = 10
@@ -98,17 +102,21 @@ def stackset_execution_role_arns(config: StackConfig) -> list[str]:
     return [f"arn:{config.organization.partition}:iam::{TEMPLATE_ACCOUNT}:role/{STACKSETS_EXECUTION_ROLE}"]
 
 
-def substitute(value: Any) -> Any:
-    """Strings naming the placeholder account or Region become ``Fn::Sub`` on the pseudo parameters."""
+def substitute(value: Any, *, partition: str) -> Any:
+    """Strings naming the placeholder account or Region, or holding an ARN of ``partition``, become ``Fn::Sub`` on
+    the pseudo parameters (``arn:<partition>:`` becomes ``arn:${AWS::Partition}:``)."""
+    arn_prefix = re.compile(rf"(?<![\w-])arn:{re.escape(partition)}:")
     if isinstance(value, dict):
-        return {key: substitute(item) for key, item in value.items()}
+        return {key: substitute(item, partition=partition) for key, item in value.items()}
     if isinstance(value, list):
-        return [substitute(item) for item in value]
-    if isinstance(value, str) and any(placeholder in value for placeholder in PSEUDO_PARAMETERS):
+        return [substitute(item, partition=partition) for item in value]
+    if isinstance(value, str) and (
+        any(placeholder in value for placeholder in PSEUDO_PARAMETERS) or arn_prefix.search(value)
+    ):
         text = value.replace("${", "${!")
         for placeholder, pseudo in PSEUDO_PARAMETERS.items():
             text = text.replace(placeholder, pseudo)
-        return {"Fn::Sub": text}
+        return {"Fn::Sub": arn_prefix.sub(PARTITION_ARN_PREFIX, text)}
     return value
 
 
@@ -312,7 +320,8 @@ def member_template(config: StackConfig) -> Template:
                 "BackupVaultArn": {"Value": {"Fn::GetAtt": [VAULT, "BackupVaultArn"]}},
                 "BackupKeyArn": {"Value": {"Fn::GetAtt": [KEY, "Arn"]}},
             },
-        }
+        },
+        partition=org.partition,
     )
 
 

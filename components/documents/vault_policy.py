@@ -7,8 +7,9 @@ PutBackupVaultAccessPolicy, which is what the ``BACKUP_RECOVERY_POINT_MANUAL_DEL
 the AWS Config rule behind it) looks for; its ``principalArnList`` takes at most 5 ARNs, hence the limit on
 break-glass roles.
 
-The central vault also allows ``backup:CopyIntoBackupVault`` from the organization (or the chosen OU paths):
-the only cross-account action a vault policy can grant.
+The central vault also allows ``backup:CopyIntoBackupVault``, the only cross-account action a vault policy can
+grant, to the backup role (and AWS Backup's service-linked role) of the organization's accounts (or of the
+chosen OU paths): see :func:`central_vault_policy`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from components.documents.iam import (
     Statement,
     account_root_arn,
     aws_principal,
+    merge_conditions,
     organization_conditions,
     policy_document,
     require_account_id,
     require_role_arns,
+    require_role_name,
     statement,
 )
 from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST
@@ -145,19 +148,57 @@ def member_vault_policy(
     return policy_document(*statements)
 
 
+def copy_role_arn_patterns(backup_role_name: str, partition: str) -> list[str]:
+    """The roles, in any account, whose sessions call ``backup:CopyIntoBackupVault`` for a copy job (sorted).
+
+    A copy job runs as the IAM role it is given ("the IAM role ARN used to copy the target recovery point":
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartCopyJob.html); a backup plan's copy runs as its
+    selection's role, which the organization's backup policies name: the backup role. That role's own policy
+    must allow the action (https://repost.aws/knowledge-center/backup-resolve-access-denied-error), which
+    AWSBackupServiceRolePolicyForBackup does (statement BackupVaultPermissions:
+    https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html).
+    The service-linked role's policy does not grant it
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceLinkedRolePolicyForBackup.html),
+    but AWS falls back to that role for some work when a job's role is gone
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/backup-iam.html) and does not say which principal a
+    copy would then use: ``AWSServiceRoleForBackup`` is admitted too, on the safe side. It opens nothing: a
+    service-linked role trusts only its service and its trust policy cannot be edited, so no account
+    administrator can act as it (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+    """
+    name = require_role_name(backup_role_name, "backup_role_name")
+    return sorted(
+        {
+            f"arn:{partition}:iam::*:role/{name}",
+            f"arn:{partition}:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+        }
+    )
+
+
 def central_vault_policy(
     *,
     organization_id: str,
     organization_paths: Sequence[str] = (),
     break_glass_role_arns: Sequence[str],
+    backup_role_name: str,
 ) -> Document:
     """Access policy of a central (copy-destination) vault.
 
-    Allows ``backup:CopyIntoBackupVault`` to principals of the organization (``aws:PrincipalOrgID``), narrowed
-    to ``organization_paths`` when given (``ForAnyValue:StringLike aws:PrincipalOrgPaths``), and denies the
-    protected actions like a member vault.
+    Allows ``backup:CopyIntoBackupVault`` to the roles of :func:`copy_role_arn_patterns` (``ArnLike
+    aws:PrincipalArn``) of the organization (``aws:PrincipalOrgID``), narrowed to ``organization_paths`` when
+    given (``ForAnyValue:StringLike aws:PrincipalOrgPaths``), and denies the protected actions like a member
+    vault. The partition of the copy roles is the break-glass roles'.
+
+    Why not every principal of the organization (AWS's example,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html): ``CopyIntoBackupVault``
+    has no API of its own, it is checked for the role a copy job runs as. Organization-wide, a job running as any
+    role that trusts AWS Backup (an application team's own backup role, or one made for the purpose) could fill
+    the central vault, whose lock then keeps what it received, and bills it, for the lock's minimum retention.
+    Narrowed, only jobs that run as the organization's backup role get in. This does not stop a member-account
+    administrator, who may pass that role to ``StartCopyJob`` in their own account: what they can copy is their
+    own account's recovery points, and nothing in this vault becomes deletable or readable to them.
     """
     break_glass = _break_glass(break_glass_role_arns)
+    partition = break_glass[0].split(":")[1]
     return policy_document(
         statement(
             sid="AllowCopyIntoVaultFromOrganization",
@@ -165,7 +206,10 @@ def central_vault_policy(
             principal=ANY_PRINCIPAL,
             actions=["backup:CopyIntoBackupVault"],
             resources=["*"],
-            conditions=organization_conditions(organization_id, organization_paths),
+            conditions=merge_conditions(
+                organization_conditions(organization_id, organization_paths),
+                {"ArnLike": {"aws:PrincipalArn": copy_role_arn_patterns(backup_role_name, partition)}},
+            ),
         ),
         *_deny_protected_actions(break_glass),
     )

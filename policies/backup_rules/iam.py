@@ -24,6 +24,27 @@ DELETION_ACTIONS = (
     "backup:UpdateRecoveryPointLifecycle",
     "backup:PutBackupVaultAccessPolicy",
 )
+# Actions that destroy recovery points or remove the vault's protection: a Deny of them may exempt roles by exact
+# ARN only. Any role name pattern (``stacksets-exec-*``...) can be obtained by an account administrator creating a
+# role of a matching name, and no global condition key tells such a role from the one the pattern meant
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+EXACT_EXEMPTION_ACTIONS = (
+    *DELETION_ACTIONS,
+    "backup:DeleteBackupVault",
+    "backup:DeleteBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultLockConfiguration",
+    "backup:DisassociateRecoveryPoint",
+    "backup:DisassociateRecoveryPointFromParent",
+)
+# Denied on every vault key to all but the break-glass (and deploying) roles: what makes the key unusable for AWS
+# Backup, and so every recovery point it encrypts unrestorable: a disabled key cannot be used in any cryptographic
+# operation (https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html), a deleted key's data
+# "becomes unrecoverable" (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html), and a new
+# key policy can lock the backup role out (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+# Left out: DisableKeyRotation (old key material stays usable), CreateGrant/RevokeGrant (how AWS Backup, EC2 and
+# RDS use the key and clean up after a job), and the imported-material and multi-Region actions (the keys are
+# single-Region keys of origin AWS_KMS).
+KEY_PROTECTED_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
 EFFECTS = ("Allow", "Deny")
 
 _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
@@ -34,6 +55,7 @@ _VIA_SERVICE_KEY = "kms:viaservice"
 _SID_RE = re.compile(r"^[A-Za-z0-9]*$")
 _VIA_SERVICE_RE = re.compile(r"^[a-z0-9-]+\.(?:\*|[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.amazonaws\.com(?:\.cn)?$")
 _VAULT_RESOURCE_RE = re.compile(r"^arn:aws(?:-[a-z]+)*:backup:[^:]*:[^:]*:backup-vault:.+$")
+_KEY_RESOURCE_RE = re.compile(r"^arn:aws(?:-[a-z]+)*:kms:[^:]*:[^:]*:key/.+$")
 
 
 @dataclass(frozen=True)
@@ -363,18 +385,65 @@ def _exempt_principals(statement: _Statement) -> list[str] | None:
     return exempt
 
 
+def _is_pattern(arn: str) -> bool:
+    return "*" in arn or "?" in arn
+
+
+def _unbounded(arn: str) -> bool:
+    """An exemption no narrower than "some role of some account": a wildcard in the account, before the role
+    name, or at the start of it (``*``, ``arn:aws:iam::*:role/X``, ``arn:aws:iam::111122223333:role/*``)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return _is_pattern(arn)
+    resource = parts[5]
+    name = resource.removeprefix("role/") if resource.startswith("role/") else resource
+    return _is_pattern(":".join(parts[:5])) or _is_pattern(resource[: len(resource) - len(name)]) or name[:1] in "*?"
+
+
+def _pattern_exemptions(policy: _Policy, actions: tuple[str, ...]) -> list[Finding]:
+    """One finding per Deny statement through which a role name pattern escapes some of ``actions``: those that
+    every Deny covering them lets a pattern escape (an action no Deny covers is not reported here)."""
+    escaped: dict[str, tuple[list[str], list[str]]] = {}
+    for action in actions:
+        denies = [
+            (statement, exempt)
+            for statement in policy.statements
+            if statement.effect == "Deny"
+            and _is_everyone(statement.principal)
+            and _targets_vault(statement)
+            and statement.covers(action)
+            and (exempt := _exempt_principals(statement)) is not None
+        ]
+        if not denies or any(not any(_is_pattern(arn) for arn in exempt) for _, exempt in denies):
+            continue
+        statement, exempt = denies[0]
+        escaped.setdefault(statement.path, ([arn for arn in exempt if _is_pattern(arn)], []))[1].append(action)
+    return [
+        Finding(
+            join(path, "Condition"),
+            patterns,
+            "vault-exempts-role-pattern",
+            f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} denied to every principal but "
+            f"{', '.join(patterns)}: a name pattern, which an account administrator can match by creating a role; "
+            "exempt roles by their exact ARN",
+        )
+        for path, (patterns, found) in escaped.items()
+    ]
+
+
 def vault_policy_denies_deletion(
     doc: str | Mapping[str, Any], *, path: str = "policy", max_exempt: int = MAX_PRINCIPAL_ARN_LIST
 ) -> list[Finding]:
     """Recovery points survive a compromised admin only if the vault policy denies deletion to everyone.
 
     Mirrors the Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, whose
-    ``principalArnList`` allows at most five exempt principals.
+    ``principalArnList`` allows at most five exempt principals. The exemptions from what destroys recovery
+    points or the vault's protection (:data:`EXACT_EXEMPTION_ACTIONS`) must be exact ARNs, not name patterns.
     """
     policy = _read_policy(doc, path)
     if not policy.usable:
         return list(policy.findings)
-    out: list[Finding] = []
+    out: list[Finding] = _pattern_exemptions(policy, EXACT_EXEMPTION_ACTIONS)
     covered: set[str] = set()
     for statement in policy.statements:
         if statement.effect != "Deny" or not _is_everyone(statement.principal) or not _targets_vault(statement):
@@ -405,6 +474,74 @@ def vault_policy_denies_deletion(
             ),
         )
     return out
+
+
+def _targets_key(statement: _Statement) -> bool:
+    return any(resource == "*" or _KEY_RESOURCE_RE.match(resource) for resource in statement.resources)
+
+
+def key_policy_denies_destruction(doc: str | Mapping[str, Any], *, path: str = "policy") -> list[Finding]:
+    """A vault key outlives a compromised account administrator only if its policy denies
+    :data:`KEY_PROTECTED_ACTIONS` to every principal (the account root included) but named roles.
+
+    Allows alone do not protect: the account's administrators reach the key through the root delegation and their
+    IAM policies (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html). The exemptions
+    (``ArnNotLike aws:PrincipalArn``) may hold a role name pattern with a literal prefix (the StackSets execution
+    role, which KMS's lockout check requires to keep ``kms:PutKeyPolicy`` on a key it creates), but not one that
+    exempts any role or any account.
+    """
+    policy = _read_policy(doc, path)
+    if not policy.usable:
+        return list(policy.findings)
+    out: list[Finding] = []
+    covered: set[str] = set()
+    for statement in policy.statements:
+        if statement.effect != "Deny" or not _is_everyone(statement.principal) or not _targets_key(statement):
+            continue
+        exempt = _exempt_principals(statement)
+        if exempt is None or not any(statement.covers(action) for action in KEY_PROTECTED_ACTIONS):
+            continue
+        unbounded = [arn for arn in exempt if _unbounded(arn)]
+        if unbounded:
+            out.append(
+                Finding(
+                    join(statement.path, "Condition"),
+                    unbounded,
+                    "key-denies-destruction",
+                    f"the Deny of {', '.join(a for a in KEY_PROTECTED_ACTIONS if statement.covers(a))} exempts "
+                    f"{', '.join(unbounded)}: any role (of any account) escapes it; exempt named roles",
+                )
+            )
+            continue
+        covered.update(action for action in KEY_PROTECTED_ACTIONS if statement.covers(action))
+    missing = [action for action in KEY_PROTECTED_ACTIONS if action not in covered]
+    if missing:
+        out.insert(
+            0,
+            Finding(
+                path,
+                missing,
+                "key-denies-destruction",
+                f"no Deny for Principal * covers {', '.join(missing)}: an account administrator can disable the key, "
+                "schedule its deletion or replace its policy, and every recovery point it encrypts becomes "
+                "unrestorable; deny them to all but the break-glass roles (ArnNotLike aws:PrincipalArn)",
+            ),
+        )
+    return out
+
+
+def admits_backup_use(doc: str | Mapping[str, Any]) -> bool:
+    """Whether a key policy lets AWS Backup use the key (an Allow conditioned on ``kms:ViaService``
+    ``backup.<region>...``): the mark of a vault key when no tag or vault reference says so."""
+    return any(
+        statement.effect == "Allow"
+        and any(
+            condition.key == _VIA_SERVICE_KEY
+            and any(isinstance(value, str) and value.startswith("backup.") for value in condition.values)
+            for condition in statement.conditions
+        )
+        for statement in _read_policy(doc, "policy").statements
+    )
 
 
 def vault_policy_copy_into_scoped(doc: str | Mapping[str, Any], *, path: str = "policy") -> list[Finding]:

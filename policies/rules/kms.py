@@ -7,13 +7,18 @@ organization breaks cross-account copies; the key is as much part of the backup 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
-from backup_rules.iam import check_policy_document
+from backup_rules.iam import (
+    KEY_PROTECTED_ACTIONS,
+    admits_backup_use,
+    check_policy_document,
+    key_policy_denies_destruction,
+)
 from backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS
 
 from .adapter import as_int, is_unknown, not_known
@@ -86,17 +91,23 @@ DELETION_SAFETY = Rule(
     description=(
         "A KMS key (aws.kms.Key) keeps a deletion window of at least minDeletionWindowDays (an absent "
         "deletionWindowInDays means AWS's 30 days), does not set bypassPolicyLockoutSafetyCheck, and is not "
-        "disabled (isEnabled false). A deleted or disabled key makes every recovery point it encrypts "
-        "unreadable; the window is the only time to notice and cancel a deletion, and the lockout check "
-        "stops a key policy that nobody can change again. Fails closed: a value not known during preview "
-        "is reported."
+        "disabled (isEnabled false). A vault key (tagged org-backup:backup-key=true, or whose policy lets AWS "
+        f"Backup use it through kms:ViaService), and an aws.kms.KeyPolicy of one, denies {', '.join(KEY_PROTECTED_ACTIONS)} "
+        "to every principal, the account root included, but named roles (ArnNotLike aws:PrincipalArn; a pattern "
+        "exempting any role or any account does not count): Allow statements alone leave the key to every "
+        "administrator of its account. A deleted or disabled key, or one whose policy locks the backup role out, "
+        "makes every recovery point it encrypts unreadable; the window is the only time to notice and cancel a "
+        "deletion, and the lockout check stops a key policy that nobody can change again. Fails closed: a value "
+        "not known during preview is reported (an unknown policy by kms-key-policy-backup)."
     ),
     enforcement=MANDATORY,
     severity=Severity.HIGH,
     remediation=(
         "org-backup users: set vaults.member.key.deletion_window_days / vaults.central.key.deletion_window_days "
-        "to 30 (the default). Hand-written keys: set deletion_window_in_days=30, remove "
-        "bypass_policy_lockout_safety_check=True and is_enabled=False from the aws.kms.Key."
+        "to 30 (the default); org-backup writes the Deny into every vault key's policy. Hand-written keys: set "
+        "deletion_window_in_days=30, remove bypass_policy_lockout_safety_check=True and is_enabled=False from the "
+        'aws.kms.Key, and add a Deny statement with Principal "*", Resource "*", those three actions and an '
+        "ArnNotLike aws:PrincipalArn condition naming the break-glass roles to its policy."
     ),
     config={
         "minDeletionWindowDays": integer_setting(
@@ -110,12 +121,31 @@ DELETION_SAFETY = Rule(
 )
 
 
+def is_vault_key(tag_maps: Iterable[Any], policy: Any) -> bool:
+    """A key that encrypts recovery points, as far as the key itself tells: the org-backup tag, or a policy that
+    lets AWS Backup use it (``kms:ViaService backup.<region>...``)."""
+    if any(isinstance(tags, Mapping) and tags.get(BACKUP_KEY_TAG) == "true" for tags in tag_maps):
+        return True
+    return isinstance(policy, (str, Mapping)) and bool(policy) and admits_backup_use(policy)
+
+
+def check_key_protected(key: Resource) -> Iterator[str]:
+    """The Deny of ``KEY_PROTECTED_ACTIONS`` in a vault key's policy (an unknown policy: kms-key-policy-backup)."""
+    document = key.get("policy")
+    if is_unknown(document) or not isinstance(document, (str, Mapping)) or not document:
+        return
+    if is_vault_key([key.get("tags"), key.get("tagsAll")], document):
+        yield from (str(finding) for finding in key_policy_denies_destruction(document))
+
+
 def check_deletion_safety(key: Resource, config: Mapping[str, Any]) -> Iterator[str]:
+    yield from check_key_protected(key)
+    is_key = key.type == KMS_KEY
     window = key.get("deletionWindowInDays")
     shortest = as_int(config.get("minDeletionWindowDays")) or KMS_MIN_DELETION_WINDOW_DAYS
-    if is_unknown(window):
+    if is_key and is_unknown(window):
         yield not_known("deletionWindowInDays", "the key's deletion window")
-    elif (days := as_int(window)) is not None and days < shortest:
+    elif is_key and (days := as_int(window)) is not None and days < shortest:
         yield f"deletionWindowInDays {days} is shorter than {shortest} days: a scheduled deletion may go unnoticed"
     bypass = key.get("bypassPolicyLockoutSafetyCheck")
     if is_unknown(bypass):
@@ -123,9 +153,9 @@ def check_deletion_safety(key: Resource, config: Mapping[str, Any]) -> Iterator[
     elif _is_true(bypass):
         yield "bypassPolicyLockoutSafetyCheck is true: a key policy could lock every administrator out of the key"
     enabled = key.get("isEnabled")
-    if is_unknown(enabled):
+    if is_key and is_unknown(enabled):
         yield not_known("isEnabled", "that the key is enabled")
-    elif _is_false(enabled):
+    elif is_key and _is_false(enabled):
         yield "isEnabled is false: nothing encrypted with this key can be backed up, copied or restored"
 
 
@@ -137,7 +167,8 @@ KEY_POLICY = Rule(
         "A KMS key (aws.kms.Key policy) or key policy (aws.kms.KeyPolicy policy) is present and passes the "
         "least-privilege checks shared by the whole pack: valid JSON, no Allow with wildcard actions or "
         'NotAction, Principal "*" only with an aws:PrincipalOrgID/PrincipalOrgPaths condition, kms:ViaService '
-        "values that can match (backup.<region>.amazonaws.com, or backup.*.amazonaws.com with StringLike). "
+        "values that can match (<service>.<region>.amazonaws.com, such as the backup, ec2 and rds endpoints "
+        "org-backup's vault keys admit, or backup.*.amazonaws.com with StringLike). "
         "Without a policy AWS applies its default, which grants the whole account and no other account, so "
         "cross-account copies fail. Warnings are not reported. Fails closed: a policy not known during "
         "preview is reported."
@@ -247,7 +278,7 @@ def check_backup_key_tagged(index: StackIndex, _config: Mapping[str, Any]) -> It
 
 POLICIES: list[Policy] = [
     resource_policy(ROTATION, [KMS_KEY], check_rotation),
-    resource_policy(DELETION_SAFETY, [KMS_KEY], check_deletion_safety),
+    resource_policy(DELETION_SAFETY, [KMS_KEY, KMS_KEY_POLICY], check_deletion_safety),
     resource_policy(KEY_POLICY, [KMS_KEY, KMS_KEY_POLICY], check_key_policy),
     stack_policy(BACKUP_KEY_TAGGED, check_backup_key_tagged),
 ]

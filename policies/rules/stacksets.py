@@ -23,13 +23,19 @@ import yaml
 from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
-from backup_rules.iam import check_policy_document, trusts_service
+from backup_rules.iam import (
+    KEY_PROTECTED_ACTIONS,
+    admits_backup_use,
+    check_policy_document,
+    key_policy_denies_destruction,
+    trusts_service,
+)
 from backup_rules.lifecycle import check_lock
 from backup_rules.limits import LOCK_MAX_RETENTION_CEILING, LOCK_MIN_RETENTION_FLOOR
 
 from .adapter import UNKNOWN, as_int, is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy
-from .resources import STACK_SET, Resource
+from .resources import BACKUP_KEY_TAG, STACK_SET, Resource
 from .vaults import (
     MAX_EXEMPT_PRINCIPALS_SETTINGS,
     configured_lock_bounds,
@@ -244,15 +250,19 @@ TEMPLATE_KMS = Rule(
         "Every AWS::KMS::Key in a StackSet's template rotates (EnableKeyRotation true, for symmetric keys), "
         "waits at least minDeletionWindowDays before deletion (PendingWindowInDays; CloudFormation's default is "
         "30), does not bypass the policy lockout check, and has a KeyPolicy that passes the least-privilege "
-        "checks of kms-key-policy-backup (pseudo parameters resolved to sample values). Losing a vault key loses "
-        "every recovery point it encrypts. Fails closed: values not known or built from parameters are reported."
+        "checks of kms-key-policy-backup (pseudo parameters resolved to sample values). A vault key (one a vault's "
+        f"EncryptionKeyArn refers to, tagged {BACKUP_KEY_TAG}=true, or whose policy lets AWS Backup use it) also "
+        f"denies {', '.join(KEY_PROTECTED_ACTIONS)} to every principal but named roles, as kms-key-deletion-safety "
+        "requires of Pulumi-made keys. Losing a vault key loses every recovery point it encrypts. Fails closed: "
+        "values not known or built from parameters are reported."
     ),
     enforcement=MANDATORY,
     severity=Severity.HIGH,
     remediation=(
         "org-backup users: vaults.member.key sets rotation and the deletion window. Hand-written templates: set "
         "EnableKeyRotation: true, PendingWindowInDays: 30 and a KeyPolicy that lists the KMS actions it grants, "
-        'scopes Principal "*" with aws:PrincipalOrgID and uses regional kms:ViaService values.'
+        'scopes Principal "*" with aws:PrincipalOrgID, uses regional kms:ViaService values and, for a vault key, '
+        'denies those three actions (Principal "*", ArnNotLike aws:PrincipalArn naming the break-glass roles).'
     ),
     config={
         "minDeletionWindowDays": integer_setting(
@@ -265,7 +275,14 @@ TEMPLATE_KMS = Rule(
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 
-def _check_key(logical_id: str, key: Mapping[str, Any], shortest: int) -> Iterator[str]:
+def _tags(properties: Mapping[str, Any]) -> dict[Any, Any]:
+    """CloudFormation's ``Tags: [{Key, Value}]`` as a mapping."""
+    tags = properties.get("Tags")
+    pairs = tags if isinstance(tags, list) else []
+    return {tag.get("Key"): tag.get("Value") for tag in pairs if isinstance(tag, Mapping)}
+
+
+def _check_key(logical_id: str, key: Mapping[str, Any], shortest: int, *, encrypts_vault: bool) -> Iterator[str]:
     properties = resolve(_properties(key))
     spec = properties.get("KeySpec", SYMMETRIC)
     rotation = properties.get("EnableKeyRotation")
@@ -288,6 +305,9 @@ def _check_key(logical_id: str, key: Mapping[str, Any], shortest: int) -> Iterat
     else:
         for finding in errors(check_policy_document(policy, path=f"{logical_id}.KeyPolicy")):
             yield str(finding)
+        if encrypts_vault or _tags(properties).get(BACKUP_KEY_TAG) == "true" or admits_backup_use(policy):
+            for finding in key_policy_denies_destruction(policy, path=f"{logical_id}.KeyPolicy"):
+                yield str(finding)
 
 
 def check_template_kms(stack_set: Resource, config: Mapping[str, Any]) -> Iterator[str]:
@@ -295,8 +315,12 @@ def check_template_kms(stack_set: Resource, config: Mapping[str, Any]) -> Iterat
     if problem:
         yield problem
     shortest = as_int(config.get("minDeletionWindowDays")) or 30
+    vault_keys = {
+        _referenced_resource(_properties(vault).get("EncryptionKeyArn"))
+        for _, vault in _resources(template or {}, CFN_VAULT)
+    }
     for logical_id, key in _resources(template or {}, CFN_KEY):
-        yield from _check_key(logical_id, key, shortest)
+        yield from _check_key(logical_id, key, shortest, encrypts_vault=logical_id in vault_keys)
 
 
 # --------------------------------------------------------------------------- stackset-template-vault-policy
@@ -306,15 +330,17 @@ TEMPLATE_VAULT_POLICY = Rule(
     description=(
         "Every AWS::Backup::BackupVault in a StackSet's template has an AccessPolicy that denies "
         "backup:DeleteRecoveryPoint, backup:UpdateRecoveryPointLifecycle and backup:PutBackupVaultAccessPolicy "
-        "to every principal but at most maxExemptPrincipals roles (ArnNotLike on aws:PrincipalArn), as "
-        "backup-vault-policy-denies-deletion requires of Pulumi-made vaults. Fails closed: a policy not known, "
-        "or built from parameters or conditions, is reported."
+        "to every principal but at most maxExemptPrincipals roles (ArnNotLike on aws:PrincipalArn), exempted by "
+        "exact ARN from those and the other actions that delete recovery points or remove the vault's protection "
+        "(no name pattern such as stacksets-exec-*, which any account administrator can match by creating a "
+        "role), as backup-vault-policy-denies-deletion requires of Pulumi-made vaults. Fails closed: a policy not "
+        "known, or built from parameters or conditions, is reported."
     ),
     enforcement=MANDATORY,
     severity=Severity.HIGH,
     remediation=(
         "org-backup writes this deny into the member template; list exempt roles in "
-        "vaults.member.break_glass_role_names (at most 4: the StackSets execution role is the fifth). "
+        "vaults.member.break_glass_role_names (at most 4: organization.member_role_name is the fifth). "
         'Hand-written templates: add a Deny statement with Principal "*", Resource "*", those three actions and '
         "an ArnNotLike aws:PrincipalArn condition for the break-glass roles to the vault's AccessPolicy."
     ),

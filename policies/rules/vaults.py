@@ -337,7 +337,11 @@ DENIES_DELETION = Rule(
         "backup:UpdateRecoveryPointLifecycle and backup:PutBackupVaultAccessPolicy to every principal, "
         "exempting at most maxExemptPrincipals roles through ArnNotLike on aws:PrincipalArn (the Audit "
         "Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED). Without it, a compromised "
-        "administrator can delete recovery points. Fails closed: a policy not known during preview is reported."
+        "administrator can delete recovery points. The exemptions from those and the other actions that delete "
+        "recovery points or remove the vault's protection (DeleteBackupVault, DeleteBackupVaultAccessPolicy, "
+        "DeleteBackupVaultLockConfiguration, DisassociateRecoveryPoint...) are exact role ARNs: a name pattern "
+        "(stacksets-exec-*, BreakGlass*) is matched by any role an account administrator creates with such a "
+        "name. Fails closed: a policy not known during preview is reported."
     ),
     enforcement=MANDATORY,
     severity=Severity.HIGH,
@@ -345,7 +349,8 @@ DENIES_DELETION = Rule(
         "org-backup writes this deny itself; list exempt roles in vaults.member.break_glass_role_names / "
         "vaults.central.break_glass_role_names (at most 5 with the deploy role). Hand-written policies: add a "
         'Deny statement with Principal "*", Resource "*", those three actions and an ArnNotLike '
-        "aws:PrincipalArn condition for the break-glass roles to the policy of the aws.backup.VaultPolicy."
+        "aws:PrincipalArn condition listing the break-glass roles' exact ARNs to the policy of the "
+        "aws.backup.VaultPolicy."
     ),
     config=MAX_EXEMPT_PRINCIPALS_SETTINGS,
     domain=DOMAIN,

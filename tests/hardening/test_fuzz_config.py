@@ -80,6 +80,7 @@ def build_documents(config: StackConfig, layout: Layout) -> None:
         organization_id=org.id,
         organization_paths=central.allowed_organization_paths,
         break_glass_role_arns=central_admins,
+        backup_role_name=config.vaults.backup_role_name,
     )
     bus_arn = central_event_bus_arn(config)
     for account in layout.members:

@@ -305,7 +305,16 @@ def test_the_central_vault_takes_copies_from_the_organization_only(prod_run: Pro
     central = [p for p in prod_run.of_type(VAULT_POLICY) if p.account == "333333333333"]
     allow = next(s for s in _statements(central[0]) if s["Effect"] == "Allow")
     assert _actions(allow) == ["backup:CopyIntoBackupVault"]
-    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    # the organization's backup role (and AWS Backup's service-linked role), not any principal of it (issue 9 item 5)
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "ArnLike": {
+            "aws:PrincipalArn": [
+                "arn:aws:iam::*:role/OrgBackupServiceRole",
+                "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+            ]
+        },
+    }
 
 
 # ---------------------------------------------------------------------------- backup policies and org

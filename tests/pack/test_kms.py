@@ -62,6 +62,14 @@ CENTRAL_KEY_POLICY = {
                 "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
             },
         },
+        {
+            "Sid": "DenyKeyDestructionExceptBreakGlass",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::{CENTRAL}:role/BackupBreakGlass"]}},
+        },
     ],
 }
 
@@ -171,6 +179,111 @@ def test_deletion_window_config() -> None:
 def test_unknown_deletion_settings_fail_closed(prop: str, value: str) -> None:
     (message,) = run_resource(policy("kms-key-deletion-safety"), key(**{prop: value}))
     assert message.startswith(f"{prop} is not known during preview")
+
+
+def _without_deny(document: dict) -> dict:
+    return {**document, "Statement": [st for st in document["Statement"] if st["Effect"] != "Deny"]}
+
+
+def _with_deny(actions: list[str], condition: dict) -> dict:
+    deny = {
+        "Sid": "Deny",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": "*",
+        "Condition": condition,
+    }
+    return {**CENTRAL_KEY_POLICY, "Statement": [*_without_deny(CENTRAL_KEY_POLICY)["Statement"], deny]}
+
+
+PROTECTED = ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"]
+MISSING_DENY = "policy: no Deny for Principal * covers kms:DisableKey, kms:PutKeyPolicy, kms:ScheduleKeyDeletion"
+
+
+def test_a_vault_key_without_the_destruction_deny_is_reported_on_key_and_key_policy() -> None:
+    """Issue 9 item 2: with Allows only, any administrator of the account can disable or delete the key."""
+    rule = policy("kms-key-deletion-safety")
+    document = json.dumps(_without_deny(CENTRAL_KEY_POLICY))
+    for spec in (key(policy=document), Spec(KEY_POLICY, {"keyId": KEY_ID, "policy": document})):
+        (message,) = run_resource(rule, spec)
+        assert message.startswith(MISSING_DENY) and message.endswith("[key-denies-destruction]")
+
+
+def test_a_key_is_a_vault_key_by_its_tag_or_by_admitting_aws_backup() -> None:
+    rule = policy("kms-key-deletion-safety")
+    admin_only = {"Version": "2012-10-17", "Statement": [CENTRAL_KEY_POLICY["Statement"][0]]}
+    # tagged, but the policy does not mention AWS Backup: still a vault key
+    (message,) = run_resource(rule, key(policy=json.dumps(admin_only)))
+    assert message.startswith(MISSING_DENY)
+    # untagged, not admitting AWS Backup: some other key of the stack (alerts, reports), not judged here
+    assert run_resource(rule, key(policy=json.dumps(admin_only), tags={"team": "x"})) == []
+    # untagged, admitting AWS Backup through kms:ViaService: a vault key
+    (message,) = run_resource(rule, key(policy=json.dumps(_without_deny(CENTRAL_KEY_POLICY)), tags=None))
+    assert message.startswith(MISSING_DENY)
+
+
+@pytest.mark.parametrize(
+    ("actions", "condition", "expected"),
+    [
+        (
+            ["kms:DisableKey"],
+            {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/BG"}},
+            "covers kms:PutKeyPolicy, kms:ScheduleKeyDeletion",
+        ),
+        (PROTECTED, {"ArnNotLike": {"aws:PrincipalArn": "*"}}, "exempts *: any role"),
+        (
+            PROTECTED,
+            {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}},
+            "exempts arn:aws:iam::111122223333:role/*",
+        ),
+        (PROTECTED, {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/BG"}}, "exempts arn:aws:iam::*:role/BG"),
+        # another condition narrows the Deny to what the caller controls (its own tags)
+        (PROTECTED, {"StringEquals": {"aws:PrincipalTag/team": "backup"}}, "covers kms:DisableKey"),
+        (
+            PROTECTED,
+            {
+                "ArnNotLikeIfExists": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/BG"},
+                "Bool": {"aws:ViaAWSService": "false"},
+            },
+            "covers kms:DisableKey",
+        ),
+    ],
+)
+def test_an_attackers_key_deny_is_reported(actions: list[str], condition: dict, expected: str) -> None:
+    messages = run_resource(policy("kms-key-deletion-safety"), key(policy=json.dumps(_with_deny(actions, condition))))
+    assert any(expected in m for m in messages), messages
+
+
+def test_the_generated_key_policies_pass() -> None:
+    """What the program writes: member keys (direct mode, and the StackSet form exempting stacksets-exec-*) and
+    central keys."""
+    from components.documents.kms import central_backup_key_policy, member_backup_key_policy
+
+    member = "444455556666"
+    glass = [f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", f"arn:aws:iam::{member}:role/BG"]
+    documents = [
+        member_backup_key_policy(
+            account_id=member,
+            region="eu-west-1",
+            organization_id="o-a1b2c3d4e5",
+            backup_role_name="OrgBackupServiceRole",
+            central_account_id=CENTRAL,
+            protected_by_role_arns=exempt,
+        )
+        for exempt in (glass, [*glass, f"arn:aws:iam::{member}:role/stacksets-exec-*"])
+    ]
+    documents.append(
+        central_backup_key_policy(
+            account_id=CENTRAL,
+            region="eu-west-1",
+            organization_id="o-a1b2c3d4e5",
+            break_glass_role_arns=[f"arn:aws:iam::{CENTRAL}:role/BG"],
+        )
+    )
+    for document in documents:
+        for name in ("kms-key-deletion-safety", "kms-key-policy-backup"):
+            assert run_resource(policy(name), key(policy=json.dumps(document))) == [], name
 
 
 # --------------------------------------------------------------------------- kms-key-policy-backup

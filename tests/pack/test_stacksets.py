@@ -50,6 +50,16 @@ Resources:
               StringEquals:
                 aws:PrincipalOrgID: o-a1b2c3d4e5
                 kms:ViaService: !Sub "backup.${AWS::Region}.amazonaws.com"
+          - Sid: DenyKeyDestruction
+            Effect: Deny
+            Principal: "*"
+            Action: [kms:DisableKey, kms:PutKeyPolicy, kms:ScheduleKeyDeletion]
+            Resource: "*"
+            Condition:
+              ArnNotLike:
+                aws:PrincipalArn:
+                  - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/BackupBreakGlass"
+                  - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/stacksets-exec-*"
   Vault:
     Type: AWS::Backup::BackupVault
     DeletionPolicy: Retain
@@ -134,14 +144,64 @@ def test_the_handwritten_template_passes(policy):
     assert run_resource(policy, _stack_set()) == []
 
 
-@pytest.mark.parametrize("policy", stacksets.POLICIES, ids=lambda p: p.name)
-def test_the_org_backup_member_template_passes(policy):
-    from components.documents.member_template import member_template_body
+def _generated(stack: str = "prod") -> dict[str, Any]:
+    from components.documents.member_template import member_template
     from stackconfig.load import config_from_stack_file
     from tools.offline import PROJECT_DIR
 
-    config = config_from_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").config
-    assert run_resource(policy, _stack_set(member_template_body(config))) == []
+    return member_template(config_from_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").config)
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("policy", stacksets.POLICIES, ids=lambda p: p.name)
+def test_the_org_backup_member_template_passes(policy, stack):
+    assert run_resource(policy, _stack_set(_generated(stack))) == []
+
+
+def _statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
+    (statement,) = [s for s in policy["Statement"] if s["Sid"] == sid]
+    return statement
+
+
+def test_the_member_template_before_issue_9_is_refused():
+    """The attacker shapes of the template as it was: the vault's deletion Deny exempts ``stacksets-exec-*``
+    (any member administrator can create such a role), and the key has Allow statements only."""
+    template = _generated()
+    policy = template["Resources"]["BackupVault"]["Properties"]["AccessPolicy"]
+    deny = _statement(policy, "DenyRecoveryPointAndVaultChangesExceptBreakGlass")
+    exec_role = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/stacksets-exec-*"}
+    deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(exec_role)
+    found = run_resource(VAULT_POLICY, _stack_set(template))
+    assert len(found) == 1 and "arn:aws:iam::123456789012:role/stacksets-exec-*: a name pattern" in found[0], found
+    assert "backup:DeleteRecoveryPoint" in found[0] and "backup:PutBackupVaultAccessPolicy" in found[0]
+
+    template = _generated()
+    key_policy = template["Resources"]["BackupKey"]["Properties"]["KeyPolicy"]
+    key_policy["Statement"] = [s for s in key_policy["Statement"] if s["Effect"] != "Deny"]
+    found = run_resource(KMS, _stack_set(template))
+    assert found == [
+        "BackupKey.KeyPolicy: no Deny for Principal * covers kms:DisableKey, kms:PutKeyPolicy, kms:ScheduleKeyDeletion: "
+        "an account administrator can disable the key, schedule its deletion or replace its policy, and every "
+        "recovery point it encrypts becomes unrestorable; deny them to all but the break-glass roles (ArnNotLike "
+        "aws:PrincipalArn) [key-denies-destruction]"
+    ]
+
+
+def test_a_vault_key_is_known_by_the_vault_that_uses_it():
+    """A key the vault encrypts with must deny its destruction even when its policy does not mention AWS Backup."""
+    policy = _template()["Resources"]["VaultKey"]["Properties"]["KeyPolicy"]
+    policy["Statement"] = [policy["Statement"][0]]
+    found = run_resource(KMS, _stack_set(_template(VaultKey={"KeyPolicy": policy})))
+    assert len(found) == 1 and found[0].startswith("VaultKey.KeyPolicy: no Deny for Principal * covers"), found
+
+
+def test_a_key_deny_exempting_every_role_is_reported():
+    policy = _template()["Resources"]["VaultKey"]["Properties"]["KeyPolicy"]
+    policy["Statement"][2]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][1] = {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
+    }
+    found = run_resource(KMS, _stack_set(_template(VaultKey={"KeyPolicy": policy})))
+    assert any("exempts arn:aws:iam::123456789012:role/*: any role (of any account) escapes it" in m for m in found)
 
 
 @pytest.mark.parametrize("policy", [LOCKED, KMS, VAULT_POLICY, RETAIN], ids=lambda p: p.name)

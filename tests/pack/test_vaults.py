@@ -305,6 +305,70 @@ def test_too_many_exempt_principals() -> None:
     assert "2 principals are exempt from the deletion deny; at most 1" in message
 
 
+def _deny(actions: list[str], exempt: list[str], sid: str = "Protect") -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": exempt}},
+    }
+
+
+DELETION = ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:PutBackupVaultAccessPolicy"]
+EXACT = [f"arn:aws:iam::{MEMBER}:role/BackupBreakGlass"]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        f"arn:aws:iam::{MEMBER}:role/stacksets-exec-*",
+        f"arn:aws:iam::{MEMBER}:role/BackupBreakGlass*",
+        f"arn:aws:iam::{MEMBER}:role/Break?lass",
+        "arn:aws:iam::*:role/BackupBreakGlass",
+    ],
+)
+def test_a_role_name_pattern_exempt_from_deletion_is_reported(pattern: str) -> None:
+    """Issue 9 item 1: a member administrator creates a role whose name matches the pattern and deletes."""
+    document = {"Version": "2012-10-17", "Statement": [_deny(DELETION, [*EXACT, pattern])]}
+    (message,) = run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(document))
+    assert f"{', '.join(DELETION)} are denied to every principal but {pattern}: a name pattern" in message
+    assert "[vault-exempts-role-pattern]" in message
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["backup:DeleteBackupVaultAccessPolicy", "backup:DeleteBackupVaultLockConfiguration", "backup:DeleteBackupVault"],
+)
+def test_a_pattern_exempt_from_removing_the_vaults_protection_is_reported(action: str) -> None:
+    """The deletion Deny is exact, but a second Deny lets ``stacksets-exec-*`` remove the policy or the lock."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            _deny(DELETION, EXACT, "Protect"),
+            _deny([action], [*EXACT, f"arn:aws:iam::{MEMBER}:role/stacksets-exec-*"], "ProtectVault"),
+        ],
+    }
+    (message,) = run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(document))
+    assert message.startswith(f"policy.Statement[1].Condition: {action} is denied to every principal but ")
+
+
+def test_a_pattern_that_only_writes_the_lock_or_is_covered_by_an_exact_deny_passes() -> None:
+    """The StackSet template's shape: stacksets-exec-* may write the Vault Lock (and nothing else); a redundant
+    Deny with a pattern next to an exact one opens nothing."""
+    pattern = f"arn:aws:iam::{MEMBER}:role/stacksets-exec-*"
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            _deny([*DELETION, "backup:DeleteBackupVaultAccessPolicy"], EXACT, "Protect"),
+            _deny(["backup:PutBackupVaultLockConfiguration"], [*EXACT, pattern], "Lock"),
+            _deny(["backup:DeleteRecoveryPoint"], [*EXACT, pattern], "Redundant"),
+        ],
+    }
+    assert run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(document)) == []
+
+
 def test_unknown_vault_policy_fails_closed_for_deletion() -> None:
     (message,) = run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(UNKNOWN_STRING))
     assert message.startswith("policy is not known during preview, so that the vault denies deletion")

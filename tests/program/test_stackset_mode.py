@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from components.documents import member_template as mt
+from components.documents import vault_policy as vp
 from tests.cfn import rendered
 from tools.offline import ProgramRun, load_stack_config, run_program
 from tools.policy_eval import evaluate
@@ -162,20 +163,37 @@ def test_both_modes_describe_the_same_vault_lock_key_policy_access_policy_and_ro
     }
     assert "changeableForDays" not in lock.inputs
 
+    # The StackSets execution role creates the key, so KMS's lockout check needs it exempt from the key's Deny
+    # (the guardrail SCP keeps member administrators from making such a role); nothing else differs.
+    execution_role = f"arn:aws:iam::{MEMBER}:role/{mt.STACKSETS_EXECUTION_ROLE}"
     cfn_key = template[mt.KEY]["Properties"]
-    assert cfn_key["KeyPolicy"] == json.loads(key.inputs["policy"])
+    direct_key_policy = json.loads(key.inputs["policy"])
+    (key_deny,) = [s for s in direct_key_policy["Statement"] if s["Effect"] == "Deny"]
+    key_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = sorted(
+        [*key_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"], execution_role]
+    )
+    assert cfn_key["KeyPolicy"] == direct_key_policy
     assert cfn_key["EnableKeyRotation"] is key.inputs["enableKeyRotation"] is True
     assert cfn_key["PendingWindowInDays"] == key.inputs["deletionWindowInDays"]
     assert cfn_key["RotationPeriodInDays"] == key.inputs["rotationPeriodInDays"]
 
-    # The one deliberate difference: the StackSets execution role updates the stack, so it replaces the deploy role.
-    deploy_role = f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole"
-    execution_role = f"arn:aws:iam::{MEMBER}:role/{mt.STACKSETS_EXECUTION_ROLE}"
-    direct_policy = json.loads(access.inputs["policy"].replace(deploy_role, execution_role))
-    for statement in direct_policy["Statement"]:
-        if "Condition" in statement:
-            statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].sort()
-    assert cfn_vault["AccessPolicy"] == direct_policy
+    # The vault's Deny exempts the same exact roles in both modes (issue 9 item 1: no stacksets-exec-* pattern);
+    # the one difference is that the execution role may also write the Vault Lock, in a statement of its own.
+    direct_policy = json.loads(access.inputs["policy"])
+    *others, direct_deny = direct_policy["Statement"]
+    *cfn_others, cfn_deny, cfn_lock = cfn_vault["AccessPolicy"]["Statement"]
+    assert cfn_others == others
+    assert cfn_deny == {**direct_deny, "Action": [a for a in direct_deny["Action"] if a != vp.LOCK_WRITE_ACTION]}
+    exempt = direct_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert "stacksets-exec" not in json.dumps(cfn_deny)
+    assert cfn_lock == {
+        "Sid": "DenyVaultLockChangesExceptBreakGlassAndDeployer",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": vp.LOCK_WRITE_ACTION,
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": sorted([*exempt, execution_role])}},
+    }
 
     cfn_role = template[mt.ROLE]["Properties"]
     assert cfn_role["RoleName"] == role.inputs["name"]

@@ -170,6 +170,7 @@ def all_documents(
             organization_id=organization_id,
             organization_paths=organization_paths,
             break_glass_role_arns=central_glass,
+            backup_role_name=backup_role_name,
         ),
         "report_bucket_policy": lambda: reports.report_bucket_policy(
             bucket_name=bucket_name, account_id=central_account_id, partition=partition

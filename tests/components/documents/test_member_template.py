@@ -10,9 +10,10 @@ import pytest
 
 from components.documents import member_template as mt
 from components.documents.kms import member_backup_key_policy
+from components.documents.member_vault import member_key_policy
 from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
-from tests.cfn import lint_errors, rendered
+from tests.cfn import lint_errors, lint_informational, rendered
 from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config
 from tests.components.documents.helpers import by_sid
 from tools.offline import PROJECT_DIR
@@ -183,10 +184,58 @@ def test_one_restore_testing_account_is_a_plain_equals():
 
 def test_substitute_escapes_literal_variables():
     text = f"arn:aws:iam::{mt.TEMPLATE_ACCOUNT}:role/${{aws:username}}"
-    assert mt.substitute([text, "plain"]) == [
-        {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:role/${!aws:username}"},
+    assert mt.substitute([text, "plain"], partition="aws") == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${!aws:username}"},
         "plain",
     ]
+
+
+def test_substitute_replaces_the_partition_of_every_arn_and_nothing_else():
+    """Issue 9 item 15a: no ARN in the template hardcodes the partition, with or without an account in it."""
+    values = [
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        "arn:aws:iam::111122223333:root,arn:aws:iam::111122223333:role/B",
+        "arn:aws-us-gov:iam::111122223333:role/B",
+        "backup.eu-west-1.amazonaws.com",
+        "notarn:aws:x",
+    ]
+    assert mt.substitute(values, partition="aws") == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::111122223333:root,arn:${AWS::Partition}:iam::111122223333:role/B"},
+        "arn:aws-us-gov:iam::111122223333:role/B",
+        "backup.eu-west-1.amazonaws.com",
+        "notarn:aws:x",
+    ]
+    assert mt.substitute(values[2], partition="aws-us-gov") == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::111122223333:role/B"
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_no_arn_hardcodes_the_partition(name: str):
+    """cfn-lint I3042 (hardcoded partition in an ARN) finds nothing, and no literal ``arn:aws:`` is left."""
+    body = mt.member_template_body(CONFIGS[name])
+    assert lint_informational(body, "I3042") == []
+    assert "arn:aws:" not in body
+
+
+def test_a_gov_cloud_template_renders_the_direct_mode_documents():
+    config = make_config(organization={"partition": "aws-us-gov", "workload_regions": ["us-gov-west-1"]})
+    template = mt.member_template(config)
+    assert "arn:aws-us-gov:" not in json.dumps(template)
+    assert lint_informational(json.dumps(template), "I3042") == []
+    policy = rendered(
+        template["Resources"][mt.KEY]["Properties"]["KeyPolicy"], "444444444401", "us-gov-west-1", "aws-us-gov"
+    )
+    assert policy == member_key_policy(
+        config,
+        account_id="444444444401",
+        region="us-gov-west-1",
+        admin_role_arns=[
+            arn.replace(mt.TEMPLATE_ACCOUNT, "444444444401")
+            for arn in [*mt.stackset_admin_role_arns(config), *mt.stackset_execution_role_arns(config)]
+        ],
+    )
 
 
 def test_the_placeholder_account_cannot_be_configured():
@@ -196,7 +245,7 @@ def test_the_placeholder_account_cannot_be_configured():
 
 
 def test_failed_jobs_go_to_the_central_bus_and_copies_come_from_the_central_account():
-    resources = mt.member_template(make_config())["Resources"]
+    resources = rendered(mt.member_template(make_config())["Resources"], "444444444401", "eu-west-1")
     (target,) = resources[mt.FAILED_JOBS_RULE]["Properties"]["Targets"]
     assert target["Arn"] == f"arn:aws:events:eu-west-1:{ADMIN_ACCOUNT}:event-bus/org-backup-alerts"
     allow = resources[mt.VAULT]["Properties"]["AccessPolicy"]["Statement"][0]
@@ -216,5 +265,5 @@ def test_a_teams_extra_vault_statements_reach_stackset_vaults_too():
         "Resource": "*",
     }
     config = make_config(vaults={"member": {"extra_access_policy_statements": [extra]}})
-    statements = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]["Statement"]
-    assert statements[-1] == extra
+    policy = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]
+    assert rendered(policy, "444444444401", "eu-west-1")["Statement"][-1] == extra

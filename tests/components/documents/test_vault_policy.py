@@ -9,6 +9,7 @@ from tests.components.documents.helpers import api_operations, as_list, by_sid, 
 
 ORG = "o-a1b2c3d4e5"
 ACCOUNT = "444455556666"
+BACKUP_ROLE = "OrgBackupServiceRole"
 BREAK_GLASS = [f"arn:aws:iam::{ACCOUNT}:role/BackupBreakGlass", f"arn:aws:iam::{ACCOUNT}:role/sec/Incident"]
 CONFIG_RULE_ACTIONS = {
     "backup:DeleteRecoveryPoint",
@@ -78,7 +79,7 @@ def test_more_than_five_break_glass_roles_is_an_error():
     with pytest.raises(ValueError, match="at most 5"):
         vault_policy.member_vault_policy(break_glass_role_arns=arns)
     with pytest.raises(ValueError, match="at most 5"):
-        vault_policy.central_vault_policy(organization_id=ORG, break_glass_role_arns=arns)
+        vault_policy.central_vault_policy(organization_id=ORG, break_glass_role_arns=arns, backup_role_name=BACKUP_ROLE)
     # duplicates do not count twice
     same = [f"arn:aws:iam::{ACCOUNT}:role/BreakGlass{i % 5}" for i in range(7)]
     (deny,) = vault_policy.member_vault_policy(break_glass_role_arns=same)["Statement"]
@@ -100,48 +101,93 @@ def test_break_glass_validation(arns, message):
         vault_policy.member_vault_policy(break_glass_role_arns=arns)
 
 
-def test_central_vault_policy_allows_copies_from_the_organization():
-    doc = vault_policy.central_vault_policy(organization_id=ORG, break_glass_role_arns=BREAK_GLASS)
-    allow = by_sid(doc)["AllowCopyIntoVaultFromOrganization"]
-    assert allow["Principal"] == "*"
-    assert allow["Action"] == "backup:CopyIntoBackupVault"
-    assert allow["Resource"] == "*"
-    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+COPY_ROLES = [
+    f"arn:aws:iam::*:role/{BACKUP_ROLE}",
+    "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+]
+
+
+def _central(organization_paths: list[str] | None = None) -> dict:
+    return vault_policy.central_vault_policy(
+        organization_id=ORG,
+        organization_paths=organization_paths or [],
+        break_glass_role_arns=BREAK_GLASS,
+        backup_role_name=BACKUP_ROLE,
+    )
+
+
+def _copies(doc: dict, principal_arn: str, org: str | None = ORG, ou_path: str | None = None) -> bool:
+    ctx: dict[str, object] = {"aws:PrincipalOrgID": org} if org else {}
+    if ou_path:
+        ctx["aws:PrincipalOrgPaths"] = [ou_path]
+    return is_allowed(doc, action="backup:CopyIntoBackupVault", principal_arn=principal_arn, context=ctx)
+
+
+def test_central_vault_policy_admits_copies_from_the_organizations_backup_role_only():
+    """Issue 9 item 5: a copy job runs as its role; only the backup role (and AWS Backup's service-linked role)
+    of an organization account may copy in, not any principal of the organization."""
+    doc = _central()
+    assert by_sid(doc)["AllowCopyIntoVaultFromOrganization"] == {
+        "Sid": "AllowCopyIntoVaultFromOrganization",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "backup:CopyIntoBackupVault",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG}, "ArnLike": {"aws:PrincipalArn": COPY_ROLES}},
+    }
     member = vault_policy.member_vault_policy(break_glass_role_arns=BREAK_GLASS)
     assert doc["Statement"][1] == member["Statement"][0]
-    role = "arn:aws:iam::222233334444:role/OrgBackupServiceRole"
-    assert is_allowed(doc, action="backup:CopyIntoBackupVault", principal_arn=role, context={"aws:PrincipalOrgID": ORG})
+    other = "222233334444"
+    assert _copies(doc, f"arn:aws:iam::{other}:role/{BACKUP_ROLE}")
+    slr = f"arn:aws:iam::{other}:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
+    assert _copies(doc, slr)
+    # what a member administrator of another organization account could create or already has
+    for name in ("AppTeamBackupRole", "OrganizationAccountAccessRole", f"{BACKUP_ROLE}2", f"x{BACKUP_ROLE}"):
+        assert not _copies(doc, f"arn:aws:iam::{other}:role/{name}"), name
+    assert not _copies(doc, f"arn:aws:iam::{other}:role/service-role/{BACKUP_ROLE}")
+    assert not _copies(doc, f"arn:aws:iam::{other}:user/{BACKUP_ROLE}")
+    # the backup role of an account outside the organization, or with no organization at all
+    assert not _copies(doc, f"arn:aws:iam::{other}:role/{BACKUP_ROLE}", org="o-zzzzzzzzzz")
+    assert not _copies(doc, f"arn:aws:iam::{other}:role/{BACKUP_ROLE}", org=None)
     assert not is_allowed(
         doc,
-        action="backup:CopyIntoBackupVault",
-        principal_arn=role,
-        context={"aws:PrincipalOrgID": "o-zzzzzzzzzz"},
+        action="backup:DeleteRecoveryPoint",
+        principal_arn=f"arn:aws:iam::{other}:role/{BACKUP_ROLE}",
+        context={"aws:PrincipalOrgID": ORG},
     )
-    assert not is_allowed(doc, action="backup:CopyIntoBackupVault", principal_arn=role)
-    assert not is_allowed(
-        doc, action="backup:DeleteRecoveryPoint", principal_arn=role, context={"aws:PrincipalOrgID": ORG}
-    )
+
+
+def test_central_vault_copy_roles_take_the_break_glass_partition_and_a_valid_name():
+    gov = [arn.replace("arn:aws:", "arn:aws-us-gov:") for arn in BREAK_GLASS]
+    doc = vault_policy.central_vault_policy(organization_id=ORG, break_glass_role_arns=gov, backup_role_name="B")
+    arns = by_sid(doc)["AllowCopyIntoVaultFromOrganization"]["Condition"]["ArnLike"]["aws:PrincipalArn"]
+    assert arns == [
+        "arn:aws-us-gov:iam::*:role/B",
+        "arn:aws-us-gov:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+    ]
+    for name in ("*", "Backup*", "", "a b"):
+        with pytest.raises(ValueError, match="backup_role_name"):
+            vault_policy.central_vault_policy(
+                organization_id=ORG, break_glass_role_arns=BREAK_GLASS, backup_role_name=name
+            )
 
 
 def test_central_vault_policy_with_organization_paths():
     paths = [f"{ORG}/r-ab12/ou-ab12-11111111/*", f"{ORG}/r-ab12/ou-ab12-22222222/*"]
-    doc = vault_policy.central_vault_policy(
-        organization_id=ORG, organization_paths=list(reversed(paths)), break_glass_role_arns=BREAK_GLASS
-    )
+    doc = _central(organization_paths=list(reversed(paths)))
     allow = by_sid(doc)["AllowCopyIntoVaultFromOrganization"]
     assert allow["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": ORG},
         "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": paths},
+        "ArnLike": {"aws:PrincipalArn": COPY_ROLES},
     }
-    role = "arn:aws:iam::222233334444:role/OrgBackupServiceRole"
-    inside = {"aws:PrincipalOrgID": ORG, "aws:PrincipalOrgPaths": [f"{ORG}/r-ab12/ou-ab12-22222222/"]}
-    outside = {"aws:PrincipalOrgID": ORG, "aws:PrincipalOrgPaths": [f"{ORG}/r-ab12/ou-ab12-33333333/"]}
-    assert is_allowed(doc, action="backup:CopyIntoBackupVault", principal_arn=role, context=inside)
-    assert not is_allowed(doc, action="backup:CopyIntoBackupVault", principal_arn=role, context=outside)
+    role = f"arn:aws:iam::222233334444:role/{BACKUP_ROLE}"
+    inside, outside = f"{ORG}/r-ab12/ou-ab12-22222222/", f"{ORG}/r-ab12/ou-ab12-33333333/"
+    assert _copies(doc, role, ou_path=inside)
+    assert not _copies(doc, role, ou_path=outside)
+    assert not _copies(doc, "arn:aws:iam::222233334444:role/AppTeamBackupRole", ou_path=inside)
     with pytest.raises(ValueError, match="not inside organization"):
-        vault_policy.central_vault_policy(
-            organization_id=ORG, organization_paths=["o-zzzzzzzzzz/*"], break_glass_role_arns=BREAK_GLASS
-        )
+        _central(organization_paths=["o-zzzzzzzzzz/*"])
 
 
 def test_member_vault_policy_allows_copy_back_from_the_central_account():

@@ -21,7 +21,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[3]
 ORG = "o-a1b2c3d4e5"
 CENTRAL = "333333333333"
 SOURCE = "444444444401"
-ROLE = f"arn:aws:iam::{SOURCE}:role/OrgBackupServiceRole"
+BACKUP_ROLE = "OrgBackupServiceRole"
+ROLE = f"arn:aws:iam::{SOURCE}:role/{BACKUP_ROLE}"
 PROD_PATH = f"{ORG}/r-ab12/ou-ab12-11111111/"
 ADMINS = [f"arn:aws:iam::{CENTRAL}:role/OrganizationAccountAccessRole", f"arn:aws:iam::{CENTRAL}:role/BreakGlass"]
 
@@ -43,7 +44,9 @@ def path(**changes: object) -> rules.CopyPath:
 
 
 def vault_policy(paths: list[str] | None = None, extra: list[dict[str, Any]] | None = None) -> dict[str, object]:
-    document = central_vault_policy(organization_id=ORG, organization_paths=paths or [], break_glass_role_arns=ADMINS)
+    document = central_vault_policy(
+        organization_id=ORG, organization_paths=paths or [], break_glass_role_arns=ADMINS, backup_role_name=BACKUP_ROLE
+    )
     return with_extra_statements(document, extra or [])
 
 

@@ -441,7 +441,11 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
         list(pool.map(member, [m.id for m in layout.members]))
     for region in layout.central_regions:
         _vault(org, org.central, region, config.vaults.central.name, config.vaults.central.lock)
-        policy = central_vault_policy(organization_id=org.id, break_glass_role_arns=admins(org.central))
+        policy = central_vault_policy(
+            organization_id=org.id,
+            break_glass_role_arns=admins(org.central),
+            backup_role_name=config.vaults.backup_role_name,
+        )
         stubs.vault_policies[(org.central, region, config.vaults.central.name)] = json.dumps(policy)
     deploy_stack_guardrail(org, stack_file)
     return layout
