@@ -200,13 +200,7 @@ def _pack(config: StackConfig, names: Sequence[str]) -> list[tuple[tuple[str, ..
         node = render_plan(config, name)
         alone = render_document({name: node})
         if len(alone) > MAX_BACKUP_POLICY_CHARS:
-            raise BackupPolicyError(
-                join("plans", name),
-                len(alone),
-                "backup-policy-size",
-                f"plan {name!r} alone renders {len(alone)} characters, over the {MAX_BACKUP_POLICY_CHARS}-"
-                "character backup policy limit: split its rules into several plans, or drop copies or tags",
-            )
+            raise BackupPolicyError(join("plans", name), len(alone), "backup-policy-size", _too_big(name, node))
         if current:
             candidate = render_document({**current, name: node})
             if len(candidate) <= MAX_BACKUP_POLICY_CHARS:
@@ -221,27 +215,65 @@ def _pack(config: StackConfig, names: Sequence[str]) -> list[tuple[tuple[str, ..
     return chunks
 
 
+def _too_big(name: str, node: Node) -> str:
+    """A plan that does not fit alone: no grouping of plans helps it, only a smaller plan does."""
+    size = len(render_document({name: node}))
+    parts = sorted(((len(json.dumps(v, separators=(",", ":"))), k) for k, v in node.items()), reverse=True)
+    largest = ", ".join(f"{key} {chars}" for chars, key in parts[:3])
+    return (
+        f"plan {name!r} alone renders {size} characters, over the {MAX_BACKUP_POLICY_CHARS}-character backup "
+        f"policy limit (largest parts: {largest}): a plan cannot be spread over several policies, so shrink it "
+        "(fewer rules, copy actions, Regions, selections or tags)"
+    )
+
+
+def _plan_sizes(config: StackConfig, names: Iterable[str]) -> str:
+    return ", ".join(f"{n} {len(render_document({n: render_plan(config, n)}))}" for n in names)
+
+
 def _check_policies_per_target(config: StackConfig, documents: Sequence[BackupPolicyDocument]) -> None:
-    """Organizations refuses an attachment beyond the per-target limit, so fail before deploying any."""
+    """Organizations refuses an attachment beyond the per-target limit, so fail before deploying any.
+
+    The plans on one target are in several documents because their target sets differ (each set gets its
+    own) or because they do not fit in fewer. Giving them one target set is advised only when the builder
+    would then pack them into few enough documents; otherwise the plans must shrink.
+    """
     plans_by_target: dict[str, list[str]] = {}
+    sets_by_target: dict[str, set[tuple[str, ...]]] = {}
     counts: dict[str, int] = {}
     for document in documents:
         for target in document.target_ids:
             counts[target] = counts.get(target, 0) + 1
             plans_by_target.setdefault(target, []).extend(document.plan_names)
+            sets_by_target.setdefault(target, set()).add(document.target_ids)
     elsewhere = config.backup_policies.policies_attached_elsewhere
     for target in sorted(counts):
         total = counts[target] + elsewhere.get(target, 0)
-        if total > MAX_BACKUP_POLICIES_PER_TARGET:
-            raise BackupPolicyError(
-                "plans",
-                total,
-                "backup-policies-per-target",
-                f"{target} would have {total} backup policies attached directly ({counts[target]} for "
-                f"plans {sorted(plans_by_target[target])} + {elsewhere.get(target, 0)} attached elsewhere), "
-                f"over the limit of {MAX_BACKUP_POLICIES_PER_TARGET}: give these plans the same targets so "
-                "they share policies, or attach them higher up",
+        if total <= MAX_BACKUP_POLICIES_PER_TARGET:
+            continue
+        plans = sorted(plans_by_target[target])
+        room = MAX_BACKUP_POLICIES_PER_TARGET - elsewhere.get(target, 0)
+        together = len(_pack(config, plans))
+        if len(sets_by_target[target]) > 1 and together <= room:
+            advice = (
+                f"with one set of targets they would share {together} polic{'y' if together == 1 else 'ies'}: "
+                f"give plans {', '.join(plans)} "
+                "the same targets (attach them higher up, e.g. to the common OU)"
             )
+        else:
+            advice = (
+                f"no grouping fits: together they still need {together} policies and {room} are free, so shrink "
+                "these plans (fewer rules, copy actions, Regions, selections or tags), merge plans, or free "
+                "attachments counted in backup_policies.policies_attached_elsewhere"
+            )
+        raise BackupPolicyError(
+            "plans",
+            total,
+            "backup-policies-per-target",
+            f"{target} would have {total} backup policies attached directly ({counts[target]} for plans "
+            f"{', '.join(plans)} + {elsewhere.get(target, 0)} attached elsewhere), over the limit of "
+            f"{MAX_BACKUP_POLICIES_PER_TARGET}; plan sizes in characters: {_plan_sizes(config, plans)}; {advice}",
+        )
 
 
 def _is_locked(config: StackConfig, plan: Plan) -> bool:

@@ -153,7 +153,38 @@ def _size_findings(text: str, document: Any) -> list[Finding]:
         minified = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
         if minified <= MAX_BACKUP_POLICY_CHARS:
             message += f" (minified it is {minified}: send it minified, IaC saves exactly what it is given)"
+        else:
+            message += _size_advice(document)
     return [Finding(DOCUMENT, len(text), "policy-size", message)]
+
+
+def _minified_plans(plans: Mapping[str, Any]) -> int:
+    return len(json.dumps({"plans": dict(plans)}, separators=(",", ":"), ensure_ascii=False))
+
+
+def _size_advice(document: Any) -> str:
+    """Which plans to put in separate policies, only when that helps: a plan that does not fit alone must
+    shrink, whatever the grouping (a plan cannot be spread over policies)."""
+    plans = document.get("plans") if isinstance(document, Mapping) else None
+    if not isinstance(plans, Mapping) or not plans:
+        return ""
+    sizes = {str(name): _minified_plans({name: node}) for name, node in plans.items()}
+    shown = ", ".join(f"{name} {size}" for name, size in sizes.items())
+    too_big = [name for name, size in sizes.items() if size > MAX_BACKUP_POLICY_CHARS]
+    if too_big:
+        return (
+            f"; plan sizes minified: {shown}; {', '.join(too_big)} alone exceeds the limit, so separating plans "
+            "cannot help: shrink it (fewer rules, copy actions, Regions, selections or tags)"
+        )
+    groups: list[dict[str, Any]] = []
+    for name in sorted(plans, key=lambda n: -sizes[str(n)]):
+        fit = next((g for g in groups if _minified_plans({**g, name: plans[name]}) <= MAX_BACKUP_POLICY_CHARS), None)
+        if fit is None:
+            groups.append({name: plans[name]})
+        else:
+            fit[name] = plans[name]
+    split = " | ".join(", ".join(group) for group in groups)
+    return f"; plan sizes minified: {shown}; separate them into {len(groups)} policies, e.g. {split}"
 
 
 def _duplicate_keys(document: Any) -> list[Finding]:
