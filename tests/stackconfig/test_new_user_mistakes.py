@@ -385,6 +385,24 @@ MISTAKES: Sequence[Mistake] = [
         "governance mode",
         policy="backup-copy-destination-locked",
     ),
+    Mistake(
+        "copy-into-governance-member-vault",
+        data(
+            lambda s: s["plans"]["weekly"].update(
+                regions=["us-east-1"],
+                rules={
+                    "weekly": {
+                        **s["plans"]["weekly"]["rules"]["weekly"],
+                        "copies": [{"region": "eu-west-1", "destination": "member", "retention_days": 180}],
+                    }
+                },
+            )
+        ),
+        1,
+        "vaults.member.lock.mode",
+        "governance mode",
+        policy="backup-copy-destination-locked",
+    ),
     # ---------------------------------------------------------------- schedules and windows
     Mistake(
         "cron-five-fields",
