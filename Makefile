@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STACK ?= prod
 FORMAT ?= text
 OUTPUT ?=
+# A git ref: `make preview BASE=origin/main` also says what the change does compared with it.
+BASE ?=
 
 .PHONY: install venv lint typecheck test preview bench fuzz clean
 
@@ -40,7 +42,7 @@ test: lint typecheck
 	$(BIN)/pytest -n 2
 
 preview: install
-	@$(BIN)/org-backup preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT))
+	@$(BIN)/org-backup preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) $(if $(BASE),--base $(BASE))
 
 # Many more fuzzing examples than `make test` runs (50,000 for the loader), freshly drawn each time.
 fuzz: venv

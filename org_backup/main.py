@@ -109,6 +109,11 @@ def _preview_arguments(parser: argparse.ArgumentParser) -> None:
         help="policy-pack config as `pulumi preview --policy-pack-config` takes it "
         "(default: policy-config/<stack>.json when it exists)",
     )
+    parser.add_argument(
+        "--base",
+        metavar="GIT_REF",
+        help="also preview the stack as of this git ref and report what the change does (default: no comparison)",
+    )
 
 
 def _run_preview(args: argparse.Namespace) -> int:
@@ -119,6 +124,8 @@ def _run_preview(args: argparse.Namespace) -> int:
         argv += ["--output", str(args.output)]
     if args.policy_config is not None:
         argv += ["--policy-config", str(args.policy_config)]
+    if args.base:
+        argv += ["--base", args.base]
     return preview.main(argv)
 
 

@@ -101,7 +101,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.preview",
         description="Offline preview: run the program under Pulumi's mock engine and the policy pack on it.",
-        epilog="Exit status: 0 clean or advisory only, 1 a mandatory violation, 2 an invalid configuration.",
+        epilog="Exit status: 0 clean or advisory only, 1 a mandatory violation (with --base: also a protected resource "
+        "deleted or replaced), 2 an invalid configuration or base.",
     )
     parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
     parser.add_argument("--config", type=Path, help="stack file to read instead of Pulumi.<stack>.yaml")
@@ -112,6 +113,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         help="JSON policy-pack config (as `pulumi preview --policy-pack-config`): name -> {enforcementLevel, ...}; "
         "default: policy-config/<stack>.json when it exists",
+    )
+    parser.add_argument(
+        "--base", metavar="GIT_REF", help="also preview the stack as of this git ref and report what the change does"
     )
     return parser.parse_args(argv)
 
@@ -127,6 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = build_preview(args.stack, args.config, args.policy_config or default_policy_config(args.stack))
     text = render(result, args.format)
     code = exit_code(result)
+    if args.base and isinstance(result, Preview):
+        from tools.preview_diff import BaseError, with_base
+
+        try:
+            text, changed = with_base(result, args.base, result.config_file, args.format, text)
+        except BaseError as exc:
+            print(f"org-backup preview: --base {args.base}: {exc}", file=sys.stderr)
+            return 2
+        code = max(code, changed)
     if args.output is not None:
         try:
             args.output.write_text(text, encoding="utf-8")
