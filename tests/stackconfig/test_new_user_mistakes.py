@@ -764,3 +764,15 @@ def main(argv: Sequence[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def test_a_misspelt_region_hides_the_copy_findings_it_causes() -> None:
+    """CONSEQUENCES: the DR-same-Region advice measured against a misspelt workload Region is not repeated."""
+    from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+
+    raw = sections_from_pulumi_config(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"))
+    raw["organization"]["workload_regions"] = ["us-east-1", "eu-west-1", "us-west2"]
+    raw["plans"]["weekly"]["regions"] = ["us-west-2"]
+    with pytest.raises(ConfigError) as info:
+        load_config(raw)
+    assert [(f.path, f.rule) for f in info.value.findings] == [("organization.workload_regions[2]", "region-unknown")]
