@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import parliament
+import parliament  # type: ignore[import-untyped]
 import pytest
 
 from components.documents.guardrail_scp import (
