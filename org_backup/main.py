@@ -210,6 +210,26 @@ def _report_extra(args: argparse.Namespace) -> list[str]:
     return [*_verify_extra(args), "--output-dir", str(args.output_dir)]
 
 
+# --- init ----------------------------------------------------------------------------------------------
+
+
+def _init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="overwrite existing files (default: refuse)")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        metavar="DIR",
+        help="where Pulumi.yaml is: the stack file and inventory/<stack>.yaml are written there "
+        "(default: this checkout)",
+    )
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from tools import starter
+
+    return starter.main(args)
+
+
 SUBCOMMANDS = (
     Subcommand(
         "preview",
@@ -255,6 +275,15 @@ SUBCOMMANDS = (
         True,
         _report_arguments,
         _operation("audit_report", _report_extra),
+    ),
+    Subcommand(
+        "init",
+        "read your organization (read-only) and write a starter stack file and inventory",
+        INIT_EXITS,
+        ("text",),
+        True,
+        _init_arguments,
+        _run_init,
     ),
 )
 

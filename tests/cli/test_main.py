@@ -39,7 +39,7 @@ def verify_main(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     return recorded
 
 
-@pytest.mark.parametrize("command", ["preview", "inventory", "preflight", "verify", "report"])
+@pytest.mark.parametrize("command", ["preview", "inventory", "preflight", "verify", "report", "init"])
 def test_help_shows_the_common_flags_defaults_and_exit_codes(command: str, capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main([command, "--help"])
