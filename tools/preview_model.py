@@ -32,6 +32,7 @@ COMPONENT_SECTIONS = {
     "org-backup:organization:OrganizationSettings": "organization",
     "org-backup:backup_policies:BackupPolicies": "plans",
     "org-backup:member_stackset:MemberStackSet": "member_deployment",
+    "org-backup:guardrail:Guardrail": "guardrail",
 }
 VAULT_PARTS = {
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "lock",
@@ -65,6 +66,8 @@ STACK_RULE_SECTIONS = {
     "backup-delegated-admin": "organization",
     "backup-cross-account-enabled": "organization",
     "org-backup-policy-enabled-and-attached": "organization",
+    "guardrail-scps-per-target": "guardrail.policies_attached_elsewhere",
+    "guardrail-present": "guardrail.enabled",
 }
 DOCUMENT_PATH = re.compile(r"^(plans\.\S+?):(?:\s|$)")
 _ARN = r"arn:[a-z-]+:backup:[a-z0-9-]+:(?P<account>[0-9]{12}|\$account):backup-vault:(?P<name>[^\s:()]+)"
@@ -139,6 +142,8 @@ def config_path(chain: Sequence[RecordedResource], policy: str, message: str, pl
         return _document_path("plans", document.group(1)) if document else STACK_RULE_SECTIONS.get(policy)
     resource = chain[0]
     org_policy = next((r for r in chain if r.type == ORG_POLICY), None)
+    if org_policy is not None and org_policy.inputs.get("type") == "SERVICE_CONTROL_POLICY":
+        return "guardrail"
     if org_policy is not None:
         base = places.policies.get(org_policy.name, "plans")
         if document:

@@ -85,3 +85,17 @@ def test_a_stack_with_vaults_and_no_scp_gets_the_advisory() -> None:
     policy = scp()
     assert run_stack(rule, [vault, policy, attached(policy, "ou-ab12-22222222")]) == []
     assert run_stack(rule, [policy]) == []
+
+
+def test_a_violation_on_the_guardrail_points_at_the_guardrail_section() -> None:
+    """SARIF and the PR comment send the reader to the stack-file key to change, not to ``plans``."""
+    from tests.tools.helpers import recorded
+    from tools.preview_model import ConfigPlaces, config_path
+
+    top = recorded("org-backup:guardrail:Guardrail", "guardrail", custom=False)
+    policy = recorded(POLICY, "org-backup-guardrail-1", parent=top, inputs={"type": "SERVICE_CONTROL_POLICY"})
+    attachment = recorded(ATTACHMENT, "a", parent=policy)
+    places = ConfigPlaces(policies={}, backup_role_name="OrgBackupServiceRole")
+    assert config_path([policy, top], "guardrail-scp-valid", "too big", places) == "guardrail"
+    assert config_path([attachment, policy, top], "guardrail-protected", "x", places) == "guardrail"
+    assert config_path([], "guardrail-scps-per-target", "x", places) == "guardrail.policies_attached_elsewhere"
