@@ -211,11 +211,22 @@ def check_lockout(org: Organization, vaults: Vaults) -> list[Finding]:
 # --------------------------------------------------------------------------- phase 2: with the organization
 
 
-def account_org_path(config: StackConfig, tree: OrgTree, account_id: str) -> str:
+def account_path(tree: OrgTree, organization_id: str, account_id: str) -> str:
+    """The account's ``aws:PrincipalOrgPaths`` value, from the root down to its parent OU."""
     ancestors = list(reversed(tree.ancestors(account_id)))
     if not ancestors or ancestors[0] != tree.root_id:
         ancestors = [tree.root_id, *[a for a in ancestors if a != tree.root_id]]
-    return rules.organization_path(config.organization.id, ancestors)
+    return rules.organization_path(organization_id, ancestors)
+
+
+def organization_paths(tree: OrgTree, organization_id: str) -> dict[str, str]:
+    """Every account's path: what verify and the pack's copy-path rules (policy config ``organizationPaths``,
+    filled by ``tools.access_report.pack_config``) evaluate vault and key policies with."""
+    return {account: account_path(tree, organization_id, account) for account in tree.accounts}
+
+
+def account_org_path(config: StackConfig, tree: OrgTree, account_id: str) -> str:
+    return account_path(tree, config.organization.id, account_id)
 
 
 def check_in_organization(config: StackConfig, tree: OrgTree, members: Sequence[MemberAccount]) -> list[Finding]:

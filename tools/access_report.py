@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policies.access import ACTION_CLASSES, AccessMatrix, Cell, analyse
+from stackconfig.copy_paths import organization_paths
 from stackconfig.inventory import OrgTree
 from tools.offline import ProgramRun
 
@@ -109,14 +110,21 @@ def json_section(matrix: AccessMatrix) -> dict[str, Any]:
 
 
 RULE = "backup-destructive-access-exempt-only"
+# The copy-path rules that evaluate vault and key policies with each account's OU path (policies/rules/copy_paths).
+COPY_PATH_RULES = ("backup-copy-destination-accepts-org", "backup-copy-keys-admit")
 
 
 def pack_config(policy_config: Mapping[str, Any] | None, tree: OrgTree) -> dict[str, Any]:
-    """The policy config with the tree's OU membership for the access rule, unless the file gives its own:
-    the pack alone cannot tell which accounts an SCP attached to an OU covers."""
+    """The policy config with what the tree knows, unless the file gives its own: its OU membership for the
+    access rule (the pack alone cannot tell which accounts an SCP attached to an OU covers) and each account's
+    OU path for the copy-path rules (nor which OU path a vault or key policy condition sees)."""
     out = dict(policy_config or {})
-    entry = out.get(RULE)
-    settings = dict(entry) if isinstance(entry, Mapping) else ({"enforcementLevel": entry} if entry else {})
-    settings.setdefault("ouAccounts", ou_accounts(tree))
-    out[RULE] = settings
+    paths = organization_paths(tree, tree.organization_id) if tree.organization_id else {}
+    for rule, key, value in [(RULE, "ouAccounts", ou_accounts(tree))] + [
+        (name, "organizationPaths", paths) for name in COPY_PATH_RULES
+    ]:
+        entry = out.get(rule)
+        settings = dict(entry) if isinstance(entry, Mapping) else ({"enforcementLevel": entry} if entry else {})
+        settings.setdefault(key, value)
+        out[rule] = settings
     return out

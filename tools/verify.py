@@ -31,7 +31,7 @@ from policies.backup_rules.backup_policy import (
     parse_backup_policy,
 )
 from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
-from policies.backup_rules.iam import allows_copy_into, vault_policy_denies_deletion
+from policies.backup_rules.iam import vault_policy_denies_deletion
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout
 from stackconfig.model import StackConfig, VaultLock
@@ -50,6 +50,7 @@ from tools.ops import (
     utc_now,
 )
 from tools.organization import Org, connect, layout_for, org_tree, usable_regions
+from tools.verify_copy_paths import CopySources, copy_path_findings, copy_sources
 from tools.verify_guardrail import account_findings as guardrail_account_findings
 from tools.verify_guardrail import organization_findings as guardrail_organization_findings
 
@@ -87,6 +88,7 @@ class Target:
     regions: tuple[str, ...]
     vault_name: str
     lock: VaultLock | None
+    copy_sources: CopySources | None = None
 
 
 @dataclass
@@ -400,7 +402,9 @@ def check_vault(access: AccountAccess, target: Target, region: str, now: datetim
     row.lock_date = iso(vault["LockDate"]) if vault.get("LockDate") else None
     out = attempt("vault-key", account_id, region, partial(_key_findings, access, target, region, vault, row))
     out += _lock_findings(target, region, vault, now)
-    out += attempt("vault-policy", account_id, region, partial(_policy_findings, backup, target, region, row))
+    out += attempt(
+        "vault-policy", account_id, region, partial(_policy_findings, backup, target, region, row, access, vault)
+    )
     return row, out
 
 
@@ -445,7 +449,9 @@ def _key_findings(
     return out
 
 
-def _policy_findings(backup: Any, target: Target, region: str, row: Coverage) -> list[OpsFinding]:
+def _policy_findings(
+    backup: Any, target: Target, region: str, row: Coverage, access: AccountAccess, vault: Mapping[str, Any]
+) -> list[OpsFinding]:
     def finding(message: str) -> OpsFinding:
         return OpsFinding("vault-policy", message, REDEPLOY, target.account_id, region, target.vault_name)
 
@@ -460,8 +466,7 @@ def _policy_findings(backup: Any, target: Target, region: str, row: Coverage) ->
         for f in vault_policy_denies_deletion(policy)
     ]
     row.denies_deletion = not out
-    if target.kind == "central" and not allows_copy_into(policy):
-        out.append(finding("the access policy does not allow backup:CopyIntoBackupVault: copies from members fail"))
+    out += copy_path_findings(target.copy_sources, access, region, policy, vault)
     return out
 
 
@@ -528,6 +533,7 @@ def targets(stack: Stack, layout: Layout, tree: OrgTree) -> list[Target]:
             tuple(layout.central_regions),
             vaults.central.name,
             vaults.central.lock,
+            copy_sources(stack, layout, tree),
         )
     )
     return out

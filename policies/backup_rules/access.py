@@ -61,20 +61,21 @@ def principal_request(
     action: str,
     principal_arn: str,
     *,
-    organization_id: str | None,
+    organization_id: str | bool | None,
     organization_path: str | bool | None = None,
     extra: Mapping[str, ContextValue] | None = None,
 ) -> Request:
     """A request by an IAM role: ``aws:PrincipalArn``/``aws:PrincipalAccount`` from its ARN, the organization
-    id, and its OU path (``False``: unknown to the caller, so conditions on it are a maybe)."""
+    id, and its OU path (``False``: unknown to the caller, so conditions on it are a maybe; None: absent)."""
     account = principal_arn.split(":")[4] if principal_arn.count(":") >= 5 else ""
     context: dict[str, ContextValue] = {
         "aws:principalarn": principal_arn,
         "aws:principalaccount": account,
         "aws:principaltype": "AssumedRole",
         "aws:principalisawsservice": "false",
-        "aws:principalorgid": organization_id,
     }
+    if organization_id is not False:
+        context["aws:principalorgid"] = organization_id if isinstance(organization_id, str) else None
     if organization_path is not False:
         context["aws:principalorgpaths"] = (organization_path,) if isinstance(organization_path, str) else None
     context.update(extra or {})

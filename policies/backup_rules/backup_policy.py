@@ -18,6 +18,7 @@ from enum import IntEnum
 from typing import Any, Literal, TypeVar
 
 from .arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER, VaultArn, parse_vault_arn, role_arn_account
+from .copy_paths import CopyPath, check_rds_one_step
 from .findings import Finding, join
 from .lifecycle import check_lifecycle, check_windows
 from .limits import (
@@ -919,28 +920,21 @@ def _check_destination(
                 "into a Default vault; use a named vault (or $account for a same-account copy)",
             )
         )
-    cross_account = destination.account != ACCOUNT_PLACEHOLDER
-    cross_region = destination.region != REGION_PLACEHOLDER and any(
-        region != destination.region for region in plan_regions
+    # One home for the RDS/Aurora one-step rule (copy_paths): a $account destination is the source account, a
+    # $region destination the source Region; any plan Region other than the destination's is cross-Region.
+    source_region = next((r for r in plan_regions if r != destination.region), destination.region)
+    path_of_copy = CopyPath(
+        where=path,
+        plan="",
+        rule="",
+        source_account=ACCOUNT_PLACEHOLDER,
+        source_region=source_region if destination.region != REGION_PLACEHOLDER else REGION_PLACEHOLDER,
+        destination_account=destination.account,
+        destination_region=destination.region,
+        destination_vault=destination.name,
+        rds=("no", "maybe", "selected")[rds_scope],
     )
-    if rds_scope is _RdsScope.NO or not (cross_account and cross_region):
-        return out
-    certainty = (
-        "the plan selects RDS/Aurora"
-        if rds_scope is _RdsScope.SELECTED
-        else "the plan may select RDS/Aurora (tag- or condition-based selection)"
-    )
-    out.append(
-        Finding(
-            path,
-            str(destination),
-            "rds-cross-account-cross-region",
-            f"{certainty}, and this copy is both cross-account and cross-Region, which AWS Backup does not "
-            "do in one step for RDS/Aurora: copy cross-account in-Region, then cross-Region from the "
-            "destination account",
-            "error" if rds_scope is _RdsScope.SELECTED else "warning",
-        )
-    )
+    out += [replace(f, value=str(destination)) for f in check_rds_one_step(path_of_copy)]
     return out
 
 

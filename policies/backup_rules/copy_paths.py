@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from .access import Decision, decide, principal_request
 from .findings import Finding
+from .iam import COPY_INTO_VAULT
 from .lifecycle import check_retention_within_lock
 
 RdsScope = Literal["selected", "maybe", "no"]
@@ -46,7 +47,9 @@ DESTINATION_KEY = "copy-destination-key"
 SOURCE_KEY = "copy-source-key"
 RETENTION_WITHIN_LOCK = "retention-within-lock"
 
-COPY_INTO_VAULT = "backup:CopyIntoBackupVault"
+# The role AWS Backup itself uses in every account
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html).
+BACKUP_SERVICE_LINKED_ROLE = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
 # The minimum key-policy permissions AWS Backup needs on a key it encrypts or decrypts recovery points with
 # (encryption.html). AWS does not split them by copy direction, so both keys of a copy must allow all three.
 KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")
@@ -84,6 +87,10 @@ class CopyPath:
     @property
     def source(self) -> str:
         return f"{self.source_account or '*'}/{self.source_region}"
+
+
+def service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{BACKUP_SERVICE_LINKED_ROLE}"
 
 
 def organization_path(organization_id: str, ancestors_from_root: Sequence[str]) -> str:
@@ -167,7 +174,7 @@ def copy_into_decision(
     vault_policy: str | Mapping[str, Any] | None,
     *,
     principal_arn: str,
-    organization_id: str | None,
+    organization_id: str | bool | None,
     organization_path: str | bool | None,
 ) -> Decision:
     request = principal_request(
@@ -181,7 +188,7 @@ def check_vault_admits(
     vault_policy: str | Mapping[str, Any] | None,
     *,
     principal_arn: str,
-    organization_id: str | None,
+    organization_id: str | bool | None,
     organization_path: str | bool | None,
     policy_name: str,
     remedy: str = "",
@@ -220,7 +227,7 @@ def _key_problem(
     key_policy: str | Mapping[str, Any] | None,
     *,
     principal_arn: str,
-    organization_id: str | None,
+    organization_id: str | bool | None,
     organization_path: str | bool | None,
     region: str,
 ) -> str | None:
@@ -241,6 +248,69 @@ def _key_problem(
     return None
 
 
+def check_destination_key(
+    path: CopyPath,
+    key_policy: str | Mapping[str, Any] | None,
+    *,
+    source_principal_arn: str,
+    organization_id: str | bool | None,
+    source_organization_path: str | bool | None,
+) -> list[Finding]:
+    """The destination vault's key must let the source re-encrypt the copy with it (encryption.html)."""
+    if not path.cross_account:
+        return []
+    problem = _key_problem(
+        key_policy,
+        principal_arn=source_principal_arn,
+        organization_id=organization_id,
+        organization_path=source_organization_path,
+        region=path.destination_region,
+    )
+    if not problem:
+        return []
+    return [
+        Finding(
+            path.where,
+            path.source,
+            DESTINATION_KEY,
+            f"the key of {path.destination_vault} in {path.destination_account}/{path.destination_region} must "
+            f"let {source_principal_arn} re-encrypt the copy, but {problem}",
+        )
+    ]
+
+
+def check_source_key(
+    path: CopyPath,
+    key_policy: str | Mapping[str, Any] | None,
+    *,
+    destination_principal_arn: str,
+    organization_id: str | bool | None,
+    destination_organization_path: str | bool | None,
+) -> list[Finding]:
+    """The source vault's key must be shared with the destination account (AWS: "share this customer managed
+    key with the destination account", create-cross-account-backup.html)."""
+    if not path.cross_account:
+        return []
+    problem = _key_problem(
+        key_policy,
+        principal_arn=destination_principal_arn,
+        organization_id=organization_id,
+        organization_path=destination_organization_path,
+        region=path.source_region,
+    )
+    if not problem:
+        return []
+    return [
+        Finding(
+            path.where,
+            path.source,
+            SOURCE_KEY,
+            f"the source vault key in {path.source} must be shared with the destination account "
+            f"{path.destination_account}, but {problem}",
+        )
+    ]
+
+
 def check_keys_admit(
     path: CopyPath,
     *,
@@ -248,51 +318,25 @@ def check_keys_admit(
     destination_key_policy: str | Mapping[str, Any] | None,
     source_principal_arn: str,
     destination_principal_arn: str,
-    organization_id: str | None,
+    organization_id: str | bool | None,
     source_organization_path: str | bool | None,
     destination_organization_path: str | bool | None,
 ) -> list[Finding]:
     """Both keys of a cross-account copy: the destination vault's key must admit the source (the copy is
-    re-encrypted with it), and the source vault's key must admit the destination account (AWS: "share this
-    customer managed key with the destination account")."""
-    if not path.cross_account:
-        return []
-    out: list[Finding] = []
-    problem = _key_problem(
+    re-encrypted with it), and the source vault's key must admit the destination account."""
+    return check_destination_key(
+        path,
         destination_key_policy,
-        principal_arn=source_principal_arn,
+        source_principal_arn=source_principal_arn,
         organization_id=organization_id,
-        organization_path=source_organization_path,
-        region=path.destination_region,
-    )
-    if problem:
-        out.append(
-            Finding(
-                path.where,
-                path.source,
-                DESTINATION_KEY,
-                f"the key of {path.destination_vault} in {path.destination_account}/{path.destination_region} must "
-                f"let {source_principal_arn} re-encrypt the copy, but {problem}",
-            )
-        )
-    problem = _key_problem(
+        source_organization_path=source_organization_path,
+    ) + check_source_key(
+        path,
         source_key_policy,
-        principal_arn=destination_principal_arn,
+        destination_principal_arn=destination_principal_arn,
         organization_id=organization_id,
-        organization_path=destination_organization_path,
-        region=path.source_region,
+        destination_organization_path=destination_organization_path,
     )
-    if problem:
-        out.append(
-            Finding(
-                path.where,
-                path.source,
-                SOURCE_KEY,
-                f"the source vault key in {path.source} must be shared with the destination account "
-                f"{path.destination_account}, but {problem}",
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- reporting

@@ -39,6 +39,8 @@ SHARED_RULES: Final[dict[str, tuple[str, Severity]]] = {
     "force-destroy": ("backup-vault-no-force-destroy", "error"),
     "kms-deletion-window": ("kms-key-deletion-safety", "error"),
     "copy-source-not-admitted": ("backup-copy-destination-accepts-org", "error"),
+    "copy-destination-key": ("backup-copy-keys-admit", "error"),
+    "copy-source-key": ("backup-copy-keys-admit", "error"),
     "copy-dr-same-region": ("backup-copy-is-cross-boundary", "warning"),
 }
 

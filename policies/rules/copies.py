@@ -18,9 +18,9 @@ from pulumi_policy import Policy, Severity
 
 from backup_rules.arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER, VaultArn, parse_vault_arn
 from backup_rules.findings import join
-from backup_rules.iam import allows_copy_into
 from backup_rules.lifecycle import check_retention_within_lock
 
+from . import copy_paths
 from .adapter import as_int, is_unknown
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
 from .org_policies import (
@@ -229,33 +229,6 @@ def _check_destination_locked(index: StackIndex, config: Mapping[str, Any]) -> I
     yield from _grouped(findings)
 
 
-def _accepts_copies_problem(index: StackIndex, key: VaultKey) -> str | None:
-    policy = index.vault_policies.get(key)
-    if policy is None:
-        return "has no VaultPolicy, so AWS Backup rejects copies from other accounts"
-    document = policy.get("policy")
-    if is_unknown(document):
-        return unverified("its VaultPolicy policy")
-    if not isinstance(document, str | Mapping) or not allows_copy_into(document):
-        return "has a VaultPolicy that does not allow backup:CopyIntoBackupVault, so copies from other accounts fail"
-    return None
-
-
-def _check_destination_accepts(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    findings: dict[tuple[str, str], list[Location]] = defaultdict(list)
-    for route in copy_routes(index, config["ouAccounts"]):
-        if not route.sources:
-            continue
-        for key, sources in route.destinations().items():
-            from_elsewhere = [source for source in sources if source[0] is None or source[0] != key[0]]
-            if not from_elsewhere or key not in index.vaults:
-                continue
-            problem = _accepts_copies_problem(index, key)
-            if problem:
-                findings[(route.urn, f"{route.where}: {_destination(route, key)} {problem}")].extend(from_elsewhere)
-    yield from _grouped(findings)
-
-
 BOUNDARIES = {
     "account-or-region": "the same account and Region",
     "account": "the same account",
@@ -291,6 +264,9 @@ def _check_cross_boundary(index: StackIndex, config: Mapping[str, Any]) -> Itera
                 )
                 findings[(route.urn, message)].extend(inside)
     yield from _grouped(findings)
+    if boundary == "account-or-region":
+        # Disaster-recovery (cross-account) copies within their Region: the shared rule, as the loader warns.
+        yield from copy_paths.dr_same_region(index, config["ouAccounts"])
 
 
 def _lock_bounds(index: StackIndex, key: VaultKey) -> tuple[int | None, int | None, list[str]] | None:
@@ -429,29 +405,14 @@ DESTINATION_LOCKED = Rule(
     },
     domain=DOMAIN,
 )
-DESTINATION_ACCEPTS = Rule(
-    name="backup-copy-destination-accepts-org",
-    description=(
-        "Checks that every in-stack destination vault receiving copies from another account has a VaultPolicy "
-        "allowing backup:CopyIntoBackupVault: AWS Backup rejects cross-account copies into a vault without "
-        "one. Fails closed: a vault policy unknown during preview is a violation."
-    ),
-    enforcement=MANDATORY,
-    severity=Severity.HIGH,
-    remediation=(
-        "Give the destination vault a VaultPolicy that allows backup:CopyIntoBackupVault to the organization "
-        "(aws:PrincipalOrgID) or the source accounts; org-backup writes it for vaults.central (scope it with "
-        "vaults.central.allowed_organization_paths)."
-    ),
-    config={"ouAccounts": OU_ACCOUNTS_SCHEMA},
-    domain=DOMAIN,
-)
 CROSS_BOUNDARY = Rule(
     name="backup-copy-is-cross-boundary",
     description=(
         "Checks that each copy leaves its source: by default a copy into the same account and Region gives "
         "no protection against losing that account or Region (requiredBoundary can demand another account, "
-        "another Region, or both)."
+        "another Region, or both). With the default boundary it also advises on each disaster-recovery "
+        "(cross-account) copy that stays in its source Region: it survives losing the account, not the Region "
+        "(the loader's copy-dr-same-region warning, by the same rule)."
     ),
     enforcement=ADVISORY,
     severity=Severity.MEDIUM,
@@ -490,7 +451,8 @@ POLICIES: list[Policy] = [
     resource_policy(HAS_COPY, [PLAN, ORG_POLICY], _check_has_copy),
     resource_policy(COPY_RETENTION, [PLAN, ORG_POLICY], _check_copy_retention),
     stack_policy(DESTINATION_LOCKED, _check_destination_locked),
-    stack_policy(DESTINATION_ACCEPTS, _check_destination_accepts),
+    copy_paths.DESTINATION_ACCEPTS_POLICY,
     stack_policy(CROSS_BOUNDARY, _check_cross_boundary),
     stack_policy(RETENTION_WITHIN_LOCK, _check_retention_within_lock),
+    *copy_paths.POLICIES,
 ]

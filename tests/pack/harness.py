@@ -152,17 +152,23 @@ def specs_from_run(resources: Sequence[RecordedResource]) -> list[Spec]:
     ]
 
 
-def fired(specs: Sequence[Spec], policies: Sequence[Policy]) -> dict[str, list[tuple[str | None, str]]]:
-    """Rule name -> (URN, message) for every given rule that reports something on ``specs``."""
+def fired(
+    specs: Sequence[Spec], policies: Sequence[Policy], config: Mapping[str, Any] | None = None
+) -> dict[str, list[tuple[str | None, str]]]:
+    """Rule name -> (URN, message) for every given rule that reports something on ``specs`` (each rule gets
+    ``config``: keys another rule declares are ignored)."""
     found: dict[str, list[tuple[str | None, str]]] = {}
     for policy in policies:
         if isinstance(policy, ResourceValidationPolicy):
             wanted = policy.resource_types  # type: ignore[attr-defined]
             reports: list[tuple[str | None, str]] = [
-                (spec.urn, message) for spec in specs if spec.type in wanted for message in run_resource(policy, spec)
+                (spec.urn, message)
+                for spec in specs
+                if spec.type in wanted
+                for message in run_resource(policy, spec, config)
             ]
         else:
-            reports = run_stack(policy, specs)
+            reports = run_stack(policy, specs, config)
         if reports:
             found[policy.name] = reports
     return found

@@ -189,8 +189,14 @@ def plan(*copy_actions: dict[str, Any], delete_after: Any = 35.0, name: str = "m
     return Spec(PLAN, {"name": name, "rules": [rule]}, name=name, account=MEMBER, region="eu-west-1")
 
 
+# What tools.preview passes from the organization tree: the OU path of every account of these stacks.
+ORGANIZATION = {
+    "organizationPaths": dict.fromkeys((ADMIN, CENTRAL, MEMBER, OTHER_MEMBER), f"o-a1b2c3d4e5/r-ab12/{OU}/")
+}
+
+
 def stack_messages(rule: str, specs: list[Spec], config: dict[str, Any] | None = None) -> list[str]:
-    return [message for _, message in run_stack(policy(rule), specs, config)]
+    return [message for _, message in run_stack(policy(rule), specs, {**ORGANIZATION, **(config or {})})]
 
 
 def healthy_stack() -> list[Spec]:
@@ -317,11 +323,12 @@ def test_destination_accepts_copies_from_other_accounts() -> None:
     assert stack_messages("backup-copy-destination-accepts-org", healthy_stack()) == []
     no_policy = [*backup_policy(rule_document(), MEMBER), *central(access_policy=None)]
     [found] = stack_messages("backup-copy-destination-accepts-org", no_policy)
-    assert "has no VaultPolicy, so AWS Backup rejects copies from other accounts" in found
+    assert f"copies from {MEMBER}/eu-west-1 into central-copies in {CENTRAL}/us-west-2" in found
+    assert "need backup:CopyIntoBackupVault, but the destination vault has no access policy" in found
     deny_only = [*backup_policy(rule_document(), MEMBER), *central(access_policy=DENY_ONLY)]
     assert (
-        "does not allow backup:CopyIntoBackupVault"
-        in stack_messages("backup-copy-destination-accepts-org", deny_only)[0]
+        f"no statement of the destination vault's VaultPolicy allows it to account {MEMBER} with OU path "
+        f"o-a1b2c3d4e5/r-ab12/{OU}/" in stack_messages("backup-copy-destination-accepts-org", deny_only)[0]
     )
 
 
@@ -338,7 +345,7 @@ def test_destination_accepts_reads_ou_accounts_config() -> None:
     specs = [*backup_policy(rule_document(), OU), *central(access_policy=None)]
     assert stack_messages("backup-copy-destination-accepts-org", specs) == []
     [found] = stack_messages("backup-copy-destination-accepts-org", specs, {"ouAccounts": {OU: [MEMBER]}})
-    assert f"(from {MEMBER}/eu-west-1)" in found
+    assert f"copies from {MEMBER}/eu-west-1 into central-copies" in found
 
 
 def test_destination_accepts_fails_closed_on_an_unknown_policy() -> None:

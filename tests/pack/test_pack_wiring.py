@@ -60,6 +60,8 @@ BRIEF_RULES: dict[str, tuple[EnforcementLevel, Severity]] = {
     "backup-copy-destination-accepts-org": (MANDATORY, HIGH),
     "backup-copy-is-cross-boundary": (ADVISORY, MEDIUM),
     "backup-plan-retention-within-lock": (MANDATORY, HIGH),
+    "backup-copy-keys-admit": (MANDATORY, HIGH),
+    "backup-copy-destination-exists": (MANDATORY, HIGH),
     "backup-audit-framework-complete": (ADVISORY, MEDIUM),
     "backup-audit-controls-quota": (MANDATORY, MEDIUM),
     "backup-report-plan": (ADVISORY, MEDIUM),

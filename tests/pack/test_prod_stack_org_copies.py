@@ -12,7 +12,10 @@ from dataclasses import replace
 import pytest
 from pulumi_policy import EnforcementLevel
 
+from components.program import offline_tree
 from rules import copies, org_policies
+from stackconfig.copy_paths import organization_paths
+from stackconfig.load import load_config, sections_from_pulumi_config
 from tests.pack.harness import Spec, fired, specs_from_run
 from tools.offline import load_stack_config, run_program
 
@@ -25,9 +28,17 @@ CENTRAL_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
 CENTRAL_VAULT_NAME = "org-backup-central"
 
 
+def organization() -> dict[str, object]:
+    """What ``tools.preview`` passes the copy-path rules from the prod inventory: each account's OU path."""
+    tree = offline_tree(load_config(sections_from_pulumi_config(load_stack_config("prod"))).config, "prod")
+    assert tree.organization_id is not None
+    return {"organizationPaths": organization_paths(tree, tree.organization_id)}
+
+
 def violations(specs: Sequence[Spec]) -> dict[str, list[str]]:
     """Messages of every mandatory rule of the two domains, by rule name (rules that pass are left out)."""
-    return {name: [message for _, message in reports] for name, reports in fired(specs, MANDATORY).items()}
+    found = fired(specs, MANDATORY, organization())
+    return {name: [message for _, message in reports] for name, reports in found.items()}
 
 
 @pytest.fixture(scope="module")

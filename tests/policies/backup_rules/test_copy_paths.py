@@ -248,7 +248,7 @@ def test_rds_one_step(scope, expected):
 
 
 def test_rds_rule_is_the_one_the_backup_policy_validator_reports():
-    """Until backup_policy calls copy_paths, the two must say the same thing under the same id."""
+    """backup_policy reports the RDS rule through copy_paths.check_rds_one_step: same words, id and level."""
     arn = f"arn:aws:backup:us-west-2:{CENTRAL}:backup-vault:central"
     document = {
         "plans": {

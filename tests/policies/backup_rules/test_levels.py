@@ -49,7 +49,7 @@ MISTAKES: dict[str, Callable[[dict[str, Any]], object]] = {
     ),
 }
 # Found after loading, with the organization (``build_layout``): see tests/stackconfig/test_copy_paths.py.
-ORGANIZATION_PHASE = {"copy-source-not-admitted"}
+ORGANIZATION_PHASE = {"copy-source-not-admitted", "copy-destination-key", "copy-source-key"}
 
 
 def loader_severities(rule: str) -> set[str]:

@@ -22,6 +22,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
+from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
 from stackconfig.layout import Layout, build_layout
@@ -402,7 +403,8 @@ def _lock_args(lock: VaultLock | None) -> dict[str, int]:
     return args | ({"ChangeableForDays": lock.changeable_for_days} if lock.changeable_for_days else {})
 
 
-def _vault(org: FakeOrg, account: str, region: str, name: str, lock: VaultLock | None) -> None:
+def _vault(org: FakeOrg, account: str, region: str, name: str, lock: VaultLock | None) -> str:
+    """The vault, its key (``alias/<name>``) and lock; returns the key ARN."""
     kms = org.client("kms", account, region)
     key = kms.create_key(Description=f"vault {name}")["KeyMetadata"]
     kms.create_alias(AliasName=f"alias/{name}", TargetKeyId=key["KeyId"])
@@ -410,6 +412,7 @@ def _vault(org: FakeOrg, account: str, region: str, name: str, lock: VaultLock |
     backup.create_backup_vault(BackupVaultName=name, EncryptionKeyArn=key["Arn"])
     if lock is not None:
         backup.put_backup_vault_lock_configuration(BackupVaultName=name, **_lock_args(lock))
+    return str(key["Arn"])
 
 
 def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int = 8) -> Layout:
@@ -440,7 +443,17 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(member, [m.id for m in layout.members]))
     for region in layout.central_regions:
-        _vault(org, org.central, region, config.vaults.central.name, config.vaults.central.lock)
+        key = _vault(org, org.central, region, config.vaults.central.name, config.vaults.central.lock)
+        key_policy = central_backup_key_policy(
+            account_id=org.central,
+            region=region,
+            organization_id=org.id,
+            organization_paths=config.vaults.central.allowed_organization_paths,
+            break_glass_role_arns=admins(org.central),
+        )
+        org.client("kms", org.central, region).put_key_policy(
+            KeyId=key, PolicyName="default", Policy=json.dumps(key_policy)
+        )
         policy = central_vault_policy(
             organization_id=org.id,
             break_glass_role_arns=admins(org.central),

@@ -170,7 +170,8 @@ def test_drift_is_found_named_and_explained(
             ("vault-key", nonprod, "us-east-1"),
             ("backup-jobs", nonprod, "eu-west-1"),
             ("copy-jobs", nonprod, "eu-west-1"),
-            ("vault-policy", org.central, DR_REGIONS[0]),
+            # The central vault's policy was replaced by one that admits no copy: every copy path is named.
+            *[("copy-path", a, r) for a in (prod_01, prod_02, nonprod) for r in ("us-east-1", "eu-west-1")],
         ]
     )
     by_key = {(f["check"], f["account"], f["region"] or ""): f for f in out["findings"]}
@@ -187,7 +188,15 @@ def test_drift_is_found_named_and_explained(
         in by_key[("effective-policy", prod_02, "")]["message"]
     )
     assert "AWSBackupServiceRolePolicyForBackup" in by_key[("backup-role", prod_02, "")]["message"]
-    assert "CopyIntoBackupVault" in by_key[("vault-policy", org.central, DR_REGIONS[0])]["message"]
+    refused = by_key[("copy-path", nonprod, "eu-west-1")]
+    assert refused["resource"] == f"arn:aws:backup:{DR_REGIONS[0]}:{org.central}:backup-vault:org-backup-central"
+    assert refused["message"].startswith(
+        f"plan 'daily' rule 'daily' (plans.daily.rules.daily.copies[0]) copies from {nonprod}/eu-west-1 to "
+    )
+    assert (
+        "need backup:CopyIntoBackupVault, but no statement of the central vault's access policy allows it"
+        in (refused["message"])
+    )
     assert all(f["action"] for f in out["findings"])
     assert stubs.mutating_calls() == []
 
