@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from policies.backup_rules.copy_paths import BACKUP_SERVICE_LINKED_ROLE
 from policies.backup_rules.iam import check_policy_document
 
 POLICY_VERSION = "2012-10-17"
@@ -122,7 +123,7 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
 
 def backup_service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
     """``AWSServiceRoleForBackup``, the role AWS Backup itself uses in every account."""
-    return role_arn(account_id, "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup", partition)
+    return role_arn(account_id, BACKUP_SERVICE_LINKED_ROLE, partition)
 
 
 def service_endpoint(service: str, region: str, partition: str = "aws") -> str:

@@ -287,6 +287,8 @@ def check_keys_admit(index: StackIndex, config: Mapping[str, Any]) -> Iterator[t
         destination_vault = index.vaults.get(
             (path.destination_account, path.destination_region, path.destination_vault)
         )
+        if destination_vault is None:
+            continue  # a copy out of the stack: backup-copy-destination-locked names it (one mistake, one rule)
         found, document = keys.policy_of(destination_vault)
         if found and (is_unknown(document) or item.roles_unknown):
             yield item.urn, f"{path.where}: the destination vault's key policy {unverified('policy')}"
@@ -395,8 +397,8 @@ DESTINATION_ACCEPTS = Rule(
 KEYS_ADMIT = Rule(
     name="backup-copy-keys-admit",
     description=(
-        "Checks that both keys of every cross-account copy path admit the copy: the in-stack destination "
-        "vault's key lets the source's backup role re-encrypt it (kms:CreateGrant, kms:Decrypt, "
+        "Checks that both keys of every cross-account copy path into a vault of this stack admit the copy: the "
+        "destination vault's key lets the source's backup role re-encrypt it (kms:CreateGrant, kms:Decrypt, "
         "kms:GenerateDataKey through AWS Backup in the destination Region) and the in-stack source vault's key "
         "is shared with the destination account's AWSServiceRoleForBackup. AWS Backup re-encrypts each copy "
         "with the destination vault's key and needs the source key shared with the destination account ("

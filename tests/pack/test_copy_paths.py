@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from components.documents.iam import backup_service_linked_role_arn
 from components.program import offline_tree
+from policies.backup_rules.copy_paths import service_linked_role_arn
 from rules import copy_paths as pack_paths
 from stackconfig.copy_paths import organization_paths
 from stackconfig.load import load_config, sections_from_pulumi_config
@@ -37,6 +39,7 @@ from tests.pack.test_copies import (
     stack_messages,
     vault,
 )
+from tools.access_report import pack_config
 from tools.offline import load_stack_config, run_program
 
 ORG = "o-a1b2c3d4e5"
@@ -236,7 +239,9 @@ def test_the_source_key_must_be_shared_with_the_destination_account() -> None:
     own_only = document(
         statement(Effect="Allow", Action="kms:*", Principal={"AWS": f"arn:aws:iam::{MEMBER}:root"}),
     )
-    specs = [*backup_policy(rule_document(), MEMBER), *with_key(member(), key(MEMBER, "eu-west-1", "member", own_only))]
+    source = with_key(member(), key(MEMBER, "eu-west-1", "member", own_only))
+    specs = [*backup_policy(rule_document(), MEMBER), *source, *central()]
+    assert stack_messages(KEYS, [*backup_policy(rule_document(), MEMBER), *source]) == [], "out of the stack"
     [found] = stack_messages(KEYS, specs, PATHS)
     assert found == (
         f"plans.daily.rules.daily.copy_actions.{CENTRAL_VAULT_ARN}: the source vault key in {MEMBER}/eu-west-1 must "
@@ -250,7 +255,11 @@ def test_the_source_key_must_be_shared_with_the_destination_account() -> None:
             Principal={"AWS": [f"arn:aws:iam::{MEMBER}:root", f"arn:aws:iam::{CENTRAL}:root"]},
         ),
     )
-    specs = [*backup_policy(rule_document(), MEMBER), *with_key(member(), key(MEMBER, "eu-west-1", "member", shared))]
+    specs = [
+        *backup_policy(rule_document(), MEMBER),
+        *with_key(member(), key(MEMBER, "eu-west-1", "member", shared)),
+        *central(),
+    ]
     assert stack_messages(KEYS, specs, PATHS) == []
 
 
@@ -338,3 +347,22 @@ def test_run_stack_reports_on_the_policy_resource() -> None:
     specs = both_members(access_policy=document(ALLOW_PROD_OU))
     [(urn, _)] = run_stack(policy(ACCEPTS), specs, PATHS)
     assert urn == specs[0].urn
+
+
+# --------------------------------------------------------------------------- what the preview hands the rules
+
+
+def test_the_preview_passes_every_accounts_ou_path_unless_the_policy_config_gives_its_own() -> None:
+    raw = load_stack_config("prod")
+    tree = offline_tree(load_config(sections_from_pulumi_config(raw)).config, "prod")
+    given = {KEYS: {"organizationPaths": {MEMBER: "o-x/r-y/"}}, ACCEPTS: "advisory"}
+    config = pack_config(given, tree)
+    assert config[KEYS]["organizationPaths"] == {MEMBER: "o-x/r-y/"}
+    assert config[ACCEPTS]["enforcementLevel"] == "advisory"
+    paths = config[ACCEPTS]["organizationPaths"]
+    assert paths["444444444405"] == "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-55555555/", "nested OU, root first"
+    assert set(paths) == set(tree.accounts)
+
+
+def test_the_service_linked_role_is_the_one_the_program_names() -> None:
+    assert service_linked_role_arn(CENTRAL, "aws-us-gov") == backup_service_linked_role_arn(CENTRAL, "aws-us-gov")
