@@ -361,8 +361,13 @@ def duplicate_keys(root: yaml.Node | None) -> list[Finding]:
     """
     out: list[Finding] = []
     pending: list[tuple[str, yaml.Node]] = [("", root)] if root is not None else []
+    seen: set[int] = set()
     while pending:
         where, node = pending.pop()
+        if id(node) in seen:
+            # An alias repeats a node already walked (a recursive anchor would otherwise never end).
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
             pending.extend((f"{where}[{i}]", child) for i, child in enumerate(node.value))
         if not isinstance(node, yaml.MappingNode):
