@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.documents.guardrail_scp import GuardrailPolicy
 from policies.backup_rules.guardrail import SERVICE_CONTROL_POLICY
+from policies.backup_rules.stack_outputs import GUARDRAIL_REACH, GUARDRAIL_TARGET_ACCOUNTS, GUARDRAIL_TYPE
 
 
 class Guardrail(pulumi.ComponentResource):
@@ -29,9 +30,10 @@ class Guardrail(pulumi.ComponentResource):
         policies: Sequence[GuardrailPolicy],
         targets: Sequence[str],
         provider: aws.Provider,
+        target_accounts: Mapping[str, Sequence[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:guardrail:Guardrail", name, None, opts)
+        super().__init__(GUARDRAIL_TYPE, name, None, opts)
         self.policies: dict[str, aws.organizations.Policy] = {}
         self.attachments: list[aws.organizations.PolicyAttachment] = []
         for entry in policies:
@@ -53,4 +55,15 @@ class Guardrail(pulumi.ComponentResource):
                         opts=pulumi.ResourceOptions(parent=policy, provider=provider, protect=True),
                     )
                 )
-        self.register_outputs({"policy_ids": {n: p.id for n, p in self.policies.items()}, "targets": list(targets)})
+        # Which accounts each target covers and each SCP reaches: the pack's access rule reads them to know which
+        # accounts an SCP attached to an OU binds (the attachments name only the OU).
+        covered = {t: sorted((target_accounts or {}).get(t, ())) for t in targets}
+        reach = sorted({a for accounts in covered.values() for a in accounts})
+        self.register_outputs(
+            {
+                "policy_ids": {n: p.id for n, p in self.policies.items()},
+                "targets": list(targets),
+                GUARDRAIL_TARGET_ACCOUNTS: covered,
+                GUARDRAIL_REACH: {n: list(reach) for n in self.policies},
+            }
+        )

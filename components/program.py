@@ -21,6 +21,7 @@ from components.guardrail import Guardrail
 from components.member_account import MemberAccount
 from components.member_stackset import MemberStackSet
 from components.organization import OrganizationSettings
+from components.organization_view import OrganizationView
 from components.providers import AccountProviders
 from stackconfig.inventory import (
     InventoryError,
@@ -32,6 +33,7 @@ from stackconfig.inventory import (
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import ConfigError, config_from_pulumi, format_report
 from stackconfig.model import StackConfig
+from stackconfig.organization_view import organization_view, target_accounts
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +44,7 @@ class Loaded:
     layout: Layout
     providers: AccountProviders
     guardrail_targets: tuple[str, ...] = ()
+    tree: OrgTree | None = None
 
 
 def _discover(config: StackConfig, providers: AccountProviders) -> OrgTree:
@@ -86,13 +89,17 @@ def load() -> Loaded:
         raise pulumi.RunError(format_report(exc.findings)) from None
     for warning in [*loaded.warnings, *layout.warnings]:
         pulumi.log.warn(str(warning))
-    return Loaded(loaded.config, layout, providers, tuple(guardrail_attachment_targets(loaded.config, tree)))
+    return Loaded(loaded.config, layout, providers, tuple(guardrail_attachment_targets(loaded.config, tree)), tree)
 
 
 def build(loaded: Loaded) -> dict[str, Any]:
     """Create the components and return what operators need as stack outputs."""
     config, layout, providers = loaded.config, loaded.layout, loaded.providers
     org = config.organization
+    # What the pack needs of the organization (OU membership, OU paths), so a real preview needs no policy config.
+    view = organization_view(loaded.tree, org.id) if loaded.tree is not None else None
+    if view is not None:
+        OrganizationView("organization-view", view=view)
     management = providers.get(org.management_account_id)
     settings = OrganizationSettings(
         "organization",
@@ -165,7 +172,11 @@ def build(loaded: Loaded) -> dict[str, Any]:
         outputs["alert_event_bus_arn"] = alerting.bus.arn
     if config.guardrail.enabled:
         guardrail = Guardrail(
-            "guardrail", policies=guardrail_policies(config), targets=loaded.guardrail_targets, provider=management
+            "guardrail",
+            policies=guardrail_policies(config),
+            targets=loaded.guardrail_targets,
+            provider=management,
+            target_accounts=target_accounts(loaded.guardrail_targets, view.ou_accounts) if view else None,
         )
         outputs["guardrail_policy_ids"] = {name: p.id for name, p in guardrail.policies.items()}
     return outputs

@@ -15,9 +15,11 @@ from access import analyse
 from access.evaluator import EVALUATION_LOGIC_URL, KMS_KEY_POLICY_URL, SCP_EFFECTS_URL
 from pulumi_policy import Policy, Severity
 
+from backup_rules.guardrail import SERVICE_CONTROL_POLICY
+
 from .base import MANDATORY, Rule, stack_policy
 from .org_policies import OU_ACCOUNTS_SCHEMA
-from .resources import StackIndex
+from .resources import ORG_POLICY, StackIndex
 
 DOMAIN = "access"
 
@@ -44,16 +46,40 @@ DESTRUCTIVE_ACCESS = Rule(
     remediation=(
         "Deny the action in the vault access policy or key policy to everyone but the exempt roles "
         "(ArnNotLike aws:PrincipalArn), and deploy the guardrail SCP on every account that holds a vault so "
-        "that nobody else can create or take over a role with an exempt name. Give ouAccounts (OU id -> "
-        "accounts) when the guardrail is attached to OUs, or the rule cannot tell which accounts it covers."
+        "that nobody else can create or take over a role with an exempt name. Which accounts an SCP attached to "
+        "an OU binds comes from the stack (org-backup publishes it: OrganizationView and Guardrail outputs); "
+        "for a stack that does not, give ouAccounts (OU id -> accounts) in the policy config."
     ),
     config={"ouAccounts": OU_ACCOUNTS_SCHEMA},
     domain=DOMAIN,
 )
 
 
+OU_HINT = (
+    "the pack does not know which accounts {ous} hold (no OrganizationView or Guardrail output of the stack "
+    "names them, and the policy config gives no ouAccounts for them), so an SCP attached there binds no account "
+    "here: the rule fails closed"
+)
+
+
+def _unknown_scp_targets(index: StackIndex, ou_accounts: Mapping[str, Any]) -> list[str]:
+    """OU/root ids an SCP is attached to whose accounts nobody gives (the root covers everyone by definition)."""
+    out: set[str] = set()
+    for scp in index.of_type(ORG_POLICY):
+        if scp.get("type") != SERVICE_CONTROL_POLICY:
+            continue
+        for attachment in index.attachments_by_policy.get(scp.urn, ()):
+            target = attachment.get("targetId")
+            if isinstance(target, str) and target.startswith("ou-") and target not in ou_accounts:
+                out.add(target)
+    return sorted(out)
+
+
 def check_destructive_access(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    matrix = analyse(index.resources, ou_accounts=config.get("ouAccounts") or {})
+    ou_accounts = index.ou_accounts(config.get("ouAccounts"))
+    matrix = analyse(index.resources, ou_accounts=ou_accounts)
+    unknown = _unknown_scp_targets(index, ou_accounts)
+    hint = f"; {OU_HINT.format(ous=', '.join(unknown))}" if unknown else ""
     urns = {t.label: t.urn for t in matrix.targets}
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     why: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -64,7 +90,7 @@ def check_destructive_access(index: StackIndex, config: Mapping[str, Any]) -> It
         ]
     for (target, principal), actions in grouped.items():
         reasons = "; ".join(why[(target, principal)]) or "a document is not known"
-        yield urns.get(target), f"{target}: the {principal} can {', '.join(actions)} (allowed by: {reasons})"
+        yield urns.get(target), f"{target}: the {principal} can {', '.join(actions)} (allowed by: {reasons}){hint}"
 
 
 POLICIES: list[Policy] = [stack_policy(DESTRUCTIVE_ACCESS, check_destructive_access)]

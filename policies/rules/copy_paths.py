@@ -7,12 +7,13 @@ plan Regions; a Plan's account and Region. The copy runs as the backup role of t
 (``iam_role_arn``, with ``$account`` resolved: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html).
 
 Organization facts: a vault or key policy that conditions on ``aws:PrincipalOrgID`` or ``aws:PrincipalOrgPaths``
-can only be evaluated with the source account's OU path, which the resources do not hold. The policy config
-``organizationPaths`` (account id -> ``o-…/r-…/ou-…/``) gives it; ``tools.preview`` fills it from the
-organization tree through ``tools.access_report.pack_config``, the one place that hands the pack what the tree
-knows (``ouAccounts`` for the access rule is the other). Where it is missing (a real ``pulumi preview``
-without that config) the mandatory rules fail closed, as the adapter does for values unknown during preview:
-a condition that cannot be evaluated never counts as a grant, and the message says which config to give.
+can only be evaluated with the source account's OU path, which AWS resources do not hold. The program publishes
+every account's path as the ``organization_paths`` output of its OrganizationView component
+(``backup_rules.stack_outputs``), so a real ``pulumi preview --policy-pack policies`` needs no policy config; the
+policy config ``organizationPaths`` (account id -> ``o-…/r-…/ou-…/``) overrides it per account. Where neither
+knows an account (a stack without the component), the mandatory rules fail closed, as the adapter does for
+values unknown during preview: a condition that cannot be evaluated never counts as a grant, and the message
+says what to give.
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ ORGANIZATION_PATHS_SCHEMA = {
     "default": {},
     "description": (
         "aws:PrincipalOrgPaths of each source account (o-…/r-…/ou-…/), to evaluate vault and key policies that "
-        "condition on the organization or its OUs; tools.preview passes the organization tree's."
+        "condition on the organization or its OUs. The pack reads them from the stack first (the OrganizationView "
+        "component's organization_paths output); an entry here overrides the stack's for that account. Needed "
+        "only for stacks without that component."
     ),
 }
 ORGANIZATION_HINT = (
-    "the pack does not know this account's organization path: give organizationPaths (account id -> "
-    "o-…/r-…/ou-…/) in the policy config, as tools.preview does from the inventory; until then the rule "
-    "fails closed"
+    "the pack does not know this account's organization path: the stack has no OrganizationView component "
+    "output (organization_paths) naming it, and the policy config gives no organizationPaths (account id -> "
+    "o-…/r-…/ou-…/) for it; until one does, the rule fails closed"
 )
 KEY_POLICY_DEFAULT_URL = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
 
@@ -161,10 +164,10 @@ class Organization:
         return found if isinstance(found, str) else False
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Organization:
+    def of(cls, index: StackIndex, config: Mapping[str, Any]) -> Organization:
+        """The stack's OrganizationView paths, overridden per account by the policy config."""
         given = config.get(ORGANIZATION_PATHS)
-        paths = {k: v for k, v in given.items() if isinstance(v, str)} if isinstance(given, Mapping) else {}
-        return cls(paths)
+        return cls(index.organization_paths(given if isinstance(given, Mapping) else None))
 
 
 def _text(
@@ -200,7 +203,7 @@ def _document(resource: Resource | None, prop: str = "policy") -> Any:
 
 
 def check_destination_accepts(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    organization = Organization.from_config(config)
+    organization = Organization.of(index, config)
     pairs: list[tuple[str, shared.CopyPath, Finding, str]] = []
     for item in pack_copy_paths(index, config.get("ouAccounts")):
         path = item.path
@@ -277,7 +280,7 @@ class _Keys:
 
 
 def check_keys_admit(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    organization = Organization.from_config(config)
+    organization = Organization.of(index, config)
     keys = _Keys(index)
     pairs: list[tuple[str, shared.CopyPath, Finding, str]] = []
     for item in pack_copy_paths(index, config.get("ouAccounts")):

@@ -37,6 +37,7 @@ from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, s
 from .resources import (
     BACKUP_POLICY_TYPE,
     DELEGATED_ADMIN,
+    DYNAMIC_RESOURCE,
     GLOBAL_SETTINGS,
     ORG_POLICY,
     ORGANIZATION,
@@ -50,7 +51,6 @@ from .resources import (
 
 DOMAIN = "organization-backup-policies"
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
-DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
 CROSS_ACCOUNT_SETTING = "isCrossAccountBackupEnabled"
 
 LIFECYCLE_FINDINGS = frozenset({"retention-range", "cold-storage-plus-90"})
@@ -700,7 +700,11 @@ OU_ACCOUNTS_SCHEMA = {
     "type": "object",
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
     "default": {},
-    "description": "Accounts under each OU/root id a policy is attached to, for stacks without the reach output.",
+    "description": (
+        "Accounts under each OU/root id (OU id -> account ids). The pack reads them from the stack first (the "
+        "OrganizationView component's ou_accounts output, the Guardrail's target_accounts); an entry here "
+        "overrides the stack's for that OU. Needed only for stacks that publish neither."
+    ),
 }
 PLAN_KEYS_HINT = (
     "For org-backup users: fix it in the stack configuration, plans.<plan>.rules.<rule>.{key}. For a "

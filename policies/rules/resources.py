@@ -12,6 +12,13 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidatio
 
 from backup_rules.backup_policy import ParsedBackupPolicy, parse_backup_policy
 from backup_rules.limits import ACCOUNT_ID_RE
+from backup_rules.stack_outputs import (
+    GUARDRAIL_TARGET_ACCOUNTS,
+    GUARDRAIL_TYPE,
+    ORGANIZATION_PATHS,
+    ORGANIZATION_VIEW_TYPE,
+    OU_ACCOUNTS,
+)
 
 from .adapter import UNKNOWN, is_unknown, json_value, plain
 
@@ -49,6 +56,7 @@ EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
 EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 STACK_SET = "aws:cloudformation/stackSet:StackSet"
 PROVIDER = "pulumi:providers:aws"
+DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
 BACKUP_POLICIES_COMPONENT = "org-backup:backup_policies:BackupPolicies"
 BACKUP_POLICY_TYPE = "BACKUP_POLICY"
 BACKUP_KEY_TAG = "org-backup:backup-key"
@@ -269,14 +277,53 @@ class StackIndex:
                 out[name].update(a for a in listed if isinstance(a, str))
         return out
 
+    @cached_property
+    def view_ou_accounts(self) -> dict[str, list[str]]:
+        """Root/OU id -> accounts, as the stack publishes them: the guardrail's attachment targets, then the
+        OrganizationView component (which knows every OU, so it wins where both speak)."""
+        out: dict[str, list[str]] = {}
+        for component_type, key in ((GUARDRAIL_TYPE, GUARDRAIL_TARGET_ACCOUNTS), (ORGANIZATION_VIEW_TYPE, OU_ACCOUNTS)):
+            for component in self.of_type(component_type):
+                found = component.get(key)
+                for node, accounts in found.items() if isinstance(found, Mapping) else ():
+                    if isinstance(node, str) and isinstance(accounts, list):
+                        out[node] = [a for a in accounts if isinstance(a, str)]
+        return out
+
+    @cached_property
+    def view_organization_paths(self) -> dict[str, str]:
+        """Account id -> ``aws:PrincipalOrgPaths``, from the OrganizationView component."""
+        out: dict[str, str] = {}
+        for component in self.of_type(ORGANIZATION_VIEW_TYPE):
+            found = component.get(ORGANIZATION_PATHS)
+            for account, path in found.items() if isinstance(found, Mapping) else ():
+                if isinstance(account, str) and isinstance(path, str):
+                    out[account] = path
+        return out
+
+    def ou_accounts(self, given: Mapping[str, Any] | None) -> dict[str, list[str]]:
+        """OU membership for a rule: the stack's view, overridden per OU by the policy config ``ouAccounts``."""
+        out = dict(self.view_ou_accounts)
+        for node, accounts in (given or {}).items():
+            if isinstance(accounts, list):
+                out[node] = [a for a in accounts if isinstance(a, str)]
+        return out
+
+    def organization_paths(self, given: Mapping[str, Any] | None) -> dict[str, str]:
+        """OU paths for a rule: the stack's view, overridden per account by the config ``organizationPaths``."""
+        return {
+            **self.view_organization_paths,
+            **{k: v for k, v in (given or {}).items() if isinstance(k, str) and isinstance(v, str)},
+        }
+
     def backup_policies(self, ou_accounts: Mapping[str, Any] | None = None) -> list[ReachedBackupPolicy]:
         """Each parsed BACKUP_POLICY with the accounts it reaches and the OU/root targets nothing resolves.
 
         Reached = the component's ``reach`` output for the policy name, plus account-id attachment targets,
-        plus ``ou_accounts[target]`` (policy config ``ouAccounts``) for OU/root targets. Without a reach entry,
-        an OU/root target missing from ``ou_accounts`` (or an unknown target id) is unresolved.
+        plus the accounts of OU/root targets (policy config ``ouAccounts`` over the stack's OrganizationView,
+        :meth:`ou_accounts`). Without a reach entry, an OU/root target nobody resolves is unresolved.
         """
-        known_ous = ou_accounts or {}
+        known_ous = self.ou_accounts(ou_accounts)
         out: list[ReachedBackupPolicy] = []
         for policy, parsed in self._parsed_backup_policies:
             name = policy.get("name") if isinstance(policy.get("name"), str) else policy.name

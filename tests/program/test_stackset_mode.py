@@ -39,8 +39,8 @@ def _template(run: ProgramRun) -> dict:
 
 
 def test_prod_registers_no_per_member_resources(stackset_run: ProgramRun, prod_run: ProgramRun):
-    assert len(stackset_run.resources) == 71
-    assert len(prod_run.resources) == 270
+    assert len(stackset_run.resources) == 72  # the OrganizationView component included
+    assert len(prod_run.resources) == 271
     providers = {json.loads(p.inputs["allowedAccountIds"])[0] for p in stackset_run.of_type(PROVIDER)}
     assert providers == {"111111111111", "222222222222", "333333333333"}
     assert not [r for r in stackset_run.resources if r.account and r.account.startswith(("4444", "5555"))]
