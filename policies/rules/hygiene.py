@@ -23,6 +23,7 @@ from .resources import (
     BACKUP_KEY_TAG,
     BACKUP_POLICY_TYPE,
     DELEGATED_ADMIN,
+    DYNAMIC_RESOURCE,
     EVENT_BUS_POLICY,
     FRAMEWORK,
     GLOBAL_SETTINGS,
@@ -46,6 +47,7 @@ from .resources import (
     VAULT_NOTIFICATIONS,
     VAULT_POLICY,
     Resource,
+    is_delegation_statements,
 )
 
 DOMAIN = "pulumi-hygiene"
@@ -68,7 +70,15 @@ def _is_backup_key(resource: Resource) -> bool:
 
 # --------------------------------------------------------------------------- backup-resources-protected
 
-DEFAULT_PROTECTED_TYPES = [VAULT, VAULT_LOCK, AIR_GAPPED_VAULT, DELEGATED_ADMIN, ORG_POLICY, KMS_KEY]
+DEFAULT_PROTECTED_TYPES = [
+    VAULT,
+    VAULT_LOCK,
+    AIR_GAPPED_VAULT,
+    DELEGATED_ADMIN,
+    ORG_POLICY,
+    KMS_KEY,
+    ORG_RESOURCE_POLICY,
+]
 PROTECTABLE_TYPES = [
     *DEFAULT_PROTECTED_TYPES,
     VAULT_POLICY,
@@ -92,7 +102,9 @@ PROTECTED = Rule(
         "Resources whose loss destroys backups or the organization's backup setup carry the Pulumi protect "
         "option: by default backup vaults, Vault Locks, logically air-gapped vaults, the AWS Backup delegated "
         f"administrator, Organizations policies of type {BACKUP_POLICY_TYPE} and KMS keys tagged "
-        f"{BACKUP_KEY_TAG}=true (config types chooses among the supported types). Without protect, pulumi "
+        f"{BACKUP_KEY_TAG}=true, and the organization's delegation policy (an "
+        f"{ORG_RESOURCE_POLICY}, or org-backup's dynamic resource holding its statements, judged under that "
+        "type token) (config types chooses among the supported types). Without protect, pulumi "
         "destroy, a removed config entry or a replacing change deletes them; with it, Pulumi refuses. Fails "
         "closed: a policy type or key tags not known during preview count as in scope."
     ),
@@ -115,14 +127,19 @@ PROTECTED = Rule(
 )
 
 
+def _kind(resource: Resource) -> str:
+    """The type token a resource is judged under: the delegation statements stand for the ResourcePolicy."""
+    return ORG_RESOURCE_POLICY if is_delegation_statements(resource) else resource.type
+
+
 def check_protected(resource: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    if resource.type not in (config.get("types") or ()) or resource.protect:
+    if _kind(resource) not in (config.get("types") or ()) or resource.protect:
         return
     if resource.type == ORG_POLICY and not _is_backup_policy(resource):
         return
     if resource.type == KMS_KEY and not _is_backup_key(resource):
         return
-    kind = resource.type.rsplit(":", 1)[-1]
+    kind = "delegation statements resource" if _kind(resource) != resource.type else resource.type.rsplit(":", 1)[-1]
     yield (
         f"this {kind} is not protected: pulumi destroy, a removed config entry or a replacing change would delete "
         "it, where protect makes Pulumi refuse"
@@ -202,7 +219,8 @@ LEAST_PRIVILEGE = Rule(
     name="iam-policy-least-privilege",
     description=(
         "Every policy document of an IAM role (assumeRolePolicy, inlinePolicies[].policy), role policy, S3 "
-        "bucket policy, SNS topic policy, EventBridge bus policy, Organizations resource policy and backup "
+        "bucket policy, SNS topic policy, EventBridge bus policy, Organizations resource policy (or the content of "
+        "org-backup's dynamic resource that holds the delegation policy's statements) and backup "
         "vault access policy passes the least-privilege checks shared by the whole pack: valid JSON, Effect "
         'Allow or Deny, no NotPrincipal, no Allow with wildcard actions or NotAction, Principal "*" only '
         "with an aws:PrincipalOrgID/PrincipalOrgPaths condition, unique Sids. KMS key policies are checked "
@@ -223,8 +241,11 @@ LEAST_PRIVILEGE = Rule(
 
 def _documents(resource: Resource) -> Iterator[tuple[str, Any]]:
     """(property path, document) for every policy document the resource carries."""
-    if resource.type != IAM_ROLE:
-        yield DOCUMENT_PROPS[resource.type], resource.get(DOCUMENT_PROPS[resource.type])
+    kind = _kind(resource)
+    if kind not in DOCUMENT_PROPS and kind != IAM_ROLE:
+        return  # a dynamic resource other than the delegation statements
+    if kind != IAM_ROLE:
+        yield DOCUMENT_PROPS[kind], resource.get(DOCUMENT_PROPS[kind])
         return
     yield "assumeRolePolicy", resource.get("assumeRolePolicy")
     inline = resource.get("inlinePolicies")
@@ -285,8 +306,8 @@ def check_required_tags(resource: Resource, config: Mapping[str, Any]) -> Iterat
 
 
 POLICIES: list[Policy] = [
-    resource_policy(PROTECTED, PROTECTABLE_TYPES, check_protected),
+    resource_policy(PROTECTED, [*PROTECTABLE_TYPES, DYNAMIC_RESOURCE], check_protected),
     resource_policy(LOCK_NOT_IGNORED, GUARDED_FIELDS, check_lock_not_ignored),
-    resource_policy(LEAST_PRIVILEGE, [IAM_ROLE, *DOCUMENT_PROPS], check_least_privilege),
+    resource_policy(LEAST_PRIVILEGE, [IAM_ROLE, *DOCUMENT_PROPS, DYNAMIC_RESOURCE], check_least_privilege),
     resource_policy(REQUIRED_TAGS, [VAULT, PLAN, REPORT_PLAN], check_required_tags),
 ]

@@ -82,6 +82,18 @@ class Resource:
         return self.props.get(key, default)
 
 
+def is_delegation_statements(resource: Resource) -> bool:
+    """The dynamic resource that holds our statements of the organization's delegation policy (it replaced
+    aws.organizations.ResourcePolicy): told from the other dynamic resource (the policy type) by its inputs,
+    ``content`` (the statements) and ``management_account_id``; the policy type has ``policy_type`` instead."""
+    return (
+        resource.type == DYNAMIC_RESOURCE
+        and "content" in resource.props
+        and "management_account_id" in resource.props
+        and "policy_type" not in resource.props
+    )
+
+
 def provider_account_region(provider_props: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     """The account a provider may touch (``allowedAccountIds`` or the assumed role) and its Region."""
     if not provider_props:

@@ -8,7 +8,8 @@ import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
 from rules.hygiene import POLICIES
-from tests.pack.harness import UNKNOWN_STRING, Spec, assert_rule_metadata, by_name, run_resource
+from tests.pack.harness import UNKNOWN_STRING, Spec, assert_rule_metadata, by_name, run_resource, specs_from_run
+from tools.offline import load_stack_config, run_program
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
@@ -306,3 +307,58 @@ def test_required_tags_skip_unknowns_and_other_types() -> None:
     config = {"requiredTagKeys": ["owner"]}
     assert run_resource(rule, Spec(VAULT, {"name": "x", "tags": UNKNOWN_STRING}), config) == []
     assert run_resource(rule, Spec(SELECTION, {"name": "x"}), config) == []
+
+
+# --------------------------------------------------------------------------- the delegation statements (dynamic)
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+NOT_PRINCIPAL = {
+    "Effect": "Allow",
+    "NotPrincipal": {"AWS": "arn:aws:iam::222222222222:root"},
+    "Action": "organizations:ListRoots",
+    "Resource": "*",
+}
+
+
+def delegation(content: str, *, protect: bool = False) -> Spec:
+    """The dynamic resource that replaced aws.organizations.ResourcePolicy, with its real input names."""
+    props = {"content": content, "management_account_id": "111111111111", "region": "us-east-1", "role_arn": None}
+    return Spec(DYNAMIC, props, name="organization-backup-delegation-statements", protect=protect)
+
+
+def policy_type(*, protect: bool = False) -> Spec:
+    props = {"policy_type": "BACKUP_POLICY", "root_id": "r-ab12", "management_account_id": "111111111111"}
+    return Spec(DYNAMIC, props, name="organization-backup-policy-type", protect=protect)
+
+
+def test_the_delegation_statements_resource_is_judged_like_the_resource_policy_it_replaced() -> None:
+    least = policy("iam-policy-least-privilege")
+    (message,) = run_resource(least, delegation(document(NOT_PRINCIPAL), protect=True))
+    assert message.startswith("content.Statement[0]")
+    assert run_resource(least, delegation(UNKNOWN_STRING, protect=True)) != [], "unknown content fails closed"
+    protect = policy("backup-resources-protected")
+    (unprotected,) = run_resource(protect, delegation(document(), protect=False))
+    assert unprotected.startswith("this delegation statements resource is not protected")
+    assert run_resource(protect, delegation(document(), protect=True)) == []
+
+
+def test_the_policy_type_dynamic_resource_is_not_mistaken_for_the_delegation_statements() -> None:
+    assert run_resource(policy("iam-policy-least-privilege"), policy_type()) == []
+    assert run_resource(policy("backup-resources-protected"), policy_type()) == []
+
+
+def test_the_old_resource_policy_type_is_still_judged() -> None:
+    (message,) = run_resource(
+        policy("iam-policy-least-privilege"), Spec(ORG_RESOURCE_POLICY, {"content": document(NOT_PRINCIPAL)})
+    )
+    assert message.startswith("content.Statement[0]")
+    assert run_resource(policy("backup-resources-protected"), Spec(ORG_RESOURCE_POLICY, {"content": document()}))
+
+
+def test_prod_registers_the_delegation_statements_protected_and_least_privilege() -> None:
+    specs = specs_from_run(run_program(load_stack_config("prod"), stack="prod").resources)
+    [found] = [s for s in specs if s.type == DYNAMIC and "content" in s.props]
+    assert json.loads(found.props["content"])["Statement"], "the document the rules judge"
+    assert found.protect
+    for name in ("iam-policy-least-privilege", "backup-resources-protected"):
+        assert run_resource(policy(name), found) == []
