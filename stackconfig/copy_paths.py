@@ -26,6 +26,7 @@ from policies.backup_rules.access import denials, principal_request
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.limits import RDS_AURORA_RESOURCE_TYPES
 
+from .central_copy import check_central_copy
 from .inventory import MemberAccount, OrgTree
 from .model import Organization, Plan, ResourceSelection, StackConfig, Vaults
 
@@ -127,6 +128,8 @@ def check(parsed: Mapping[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     if org is not None and vaults is not None:
         out += check_lockout(org, vaults)
+    if vaults is not None:
+        out += check_central_copy(vaults)
     if org is None or vaults is None or plans is None:
         return out
     pairs: list[tuple[rules.CopyPath, Finding]] = []

@@ -30,21 +30,10 @@ from components.documents.iam import (
     require_role_name,
     statement,
 )
+from policies.backup_rules.iam import VAULT_PROTECTED_ACTIONS as _PROTECTED_ACTIONS
 from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST
 
 MAX_BREAK_GLASS_ROLES = MAX_PRINCIPAL_ARN_LIST
-
-_PROTECTED_ACTIONS = (
-    "backup:DeleteBackupVault",
-    "backup:DeleteBackupVaultAccessPolicy",
-    "backup:DeleteBackupVaultLockConfiguration",
-    "backup:DeleteRecoveryPoint",
-    "backup:DisassociateRecoveryPoint",
-    "backup:DisassociateRecoveryPointFromParent",
-    "backup:PutBackupVaultAccessPolicy",
-    "backup:PutBackupVaultLockConfiguration",
-    "backup:UpdateRecoveryPointLifecycle",
-)
 
 
 def protected_actions() -> list[str]:

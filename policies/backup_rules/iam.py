@@ -28,14 +28,21 @@ DELETION_ACTIONS = (
 # ARN only. Any role name pattern (``stacksets-exec-*``...) can be obtained by an account administrator creating a
 # role of a matching name, and no global condition key tells such a role from the one the pattern meant
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+# What a vault access policy's Deny must cover: the control's three and the deletion of the access policy itself
+# ("Deletes the policy document that manages permissions on a backup vault":
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVaultAccessPolicy.html), or whoever may
+# delete the policy removes the Deny with it. A policy written to the Audit Manager control alone leaves it open.
+DENY_REQUIRED_ACTIONS = (*DELETION_ACTIONS, "backup:DeleteBackupVaultAccessPolicy")
 EXACT_EXEMPTION_ACTIONS = (
-    *DELETION_ACTIONS,
+    *DENY_REQUIRED_ACTIONS,
     "backup:DeleteBackupVault",
-    "backup:DeleteBackupVaultAccessPolicy",
     "backup:DeleteBackupVaultLockConfiguration",
     "backup:DisassociateRecoveryPoint",
     "backup:DisassociateRecoveryPointFromParent",
 )
+# Every vault and recovery-point mutation org-backup's vault access policies deny (one home: the program's builder,
+# components/documents/vault_policy.py, and the pack import it): the exact-exemption actions and writing the lock.
+VAULT_PROTECTED_ACTIONS = tuple(sorted((*EXACT_EXEMPTION_ACTIONS, "backup:PutBackupVaultLockConfiguration")))
 # Denied on every vault key to all but the break-glass (and deploying) roles: what makes the key unusable for AWS
 # Backup, and so every recovery point it encrypts unrestorable: a disabled key cannot be used in any cryptographic
 # operation (https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html), a deleted key's data
@@ -437,7 +444,8 @@ def vault_policy_denies_deletion(
     """Recovery points survive a compromised admin only if the vault policy denies deletion to everyone.
 
     Mirrors the Audit Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, whose
-    ``principalArnList`` allows at most five exempt principals. The exemptions from what destroys recovery
+    ``principalArnList`` allows at most five exempt principals, and also requires the Deny of deleting the access
+    policy (:data:`DENY_REQUIRED_ACTIONS`), which the control does not check. The exemptions from what destroys recovery
     points or the vault's protection (:data:`EXACT_EXEMPTION_ACTIONS`) must be exact ARNs, not name patterns.
     """
     policy = _read_policy(doc, path)
@@ -460,8 +468,8 @@ def vault_policy_denies_deletion(
                     f"{len(exempt)} principals are exempt from the deletion deny; at most {max_exempt}",
                 )
             )
-        covered.update(action for action in DELETION_ACTIONS if statement.covers(action))
-    missing = [action for action in DELETION_ACTIONS if action not in covered]
+        covered.update(action for action in DENY_REQUIRED_ACTIONS if statement.covers(action))
+    missing = [action for action in DENY_REQUIRED_ACTIONS if action not in covered]
     if missing:
         out.insert(
             0,

@@ -42,6 +42,7 @@ SHARED_RULES: Final[dict[str, tuple[str, Severity]]] = {
     "copy-destination-key": ("backup-copy-keys-admit", "error"),
     "copy-source-key": ("backup-copy-keys-admit", "error"),
     "copy-dr-same-region": ("backup-copy-is-cross-boundary", "warning"),
+    "central-copy-backup-role-only": ("backup-central-vault-copy-backup-role-only", "error"),
 }
 
 

@@ -336,8 +336,10 @@ DENIES_DELETION = Rule(
         "A vault access policy (aws.backup.VaultPolicy) denies backup:DeleteRecoveryPoint, "
         "backup:UpdateRecoveryPointLifecycle and backup:PutBackupVaultAccessPolicy to every principal, "
         "exempting at most maxExemptPrincipals roles through ArnNotLike on aws:PrincipalArn (the Audit "
-        "Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED). Without it, a compromised "
-        "administrator can delete recovery points. The exemptions from those and the other actions that delete "
+        "Manager control BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED), and also "
+        "backup:DeleteBackupVaultAccessPolicy, which the control does not check: deleting the policy deletes "
+        "the Deny (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteBackupVaultAccessPolicy.html). "
+        "Without it, a compromised administrator can delete recovery points. The exemptions from those and the other actions that delete "
         "recovery points or remove the vault's protection (DeleteBackupVault, DeleteBackupVaultAccessPolicy, "
         "DeleteBackupVaultLockConfiguration, DisassociateRecoveryPoint...) are exact role ARNs: a name pattern "
         "(stacksets-exec-*, BreakGlass*) is matched by any role an account administrator creates with such a "
@@ -348,7 +350,7 @@ DENIES_DELETION = Rule(
     remediation=(
         "org-backup writes this deny itself; list exempt roles in vaults.member.break_glass_role_names / "
         "vaults.central.break_glass_role_names (at most 5 with the deploy role). Hand-written policies: add a "
-        'Deny statement with Principal "*", Resource "*", those three actions and an ArnNotLike '
+        'Deny statement with Principal "*", Resource "*", those four actions and an ArnNotLike '
         "aws:PrincipalArn condition listing the break-glass roles' exact ARNs to the policy of the "
         "aws.backup.VaultPolicy."
     ),

@@ -39,6 +39,7 @@ PROTECTIVE_POLICY = {
             "Principal": {"AWS": "*"},
             "Action": [
                 "backup:DeleteBackupVault",
+                "backup:DeleteBackupVaultAccessPolicy",
                 "backup:DeleteRecoveryPoint",
                 "backup:PutBackupVaultAccessPolicy",
                 "backup:UpdateRecoveryPointLifecycle",
@@ -286,6 +287,25 @@ def test_protective_vault_policy_passes() -> None:
     assert run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(PROTECTIVE_POLICY)) == []
 
 
+def test_a_policy_that_follows_only_the_audit_manager_control_can_have_its_access_policy_deleted() -> None:
+    """The control checks DeleteRecoveryPoint, UpdateRecoveryPointLifecycle and PutBackupVaultAccessPolicy; an
+    administrator who may still DeleteBackupVaultAccessPolicy deletes the Deny with the policy."""
+    document = json.loads(json.dumps(PROTECTIVE_POLICY))
+    document["Statement"][0]["Action"].remove("backup:DeleteBackupVaultAccessPolicy")
+    (message,) = run_resource(policy("backup-vault-policy-denies-deletion"), vault_policy(document))
+    assert message.startswith(
+        "policy: no Deny for Principal * on the vault covers backup:DeleteBackupVaultAccessPolicy"
+    )
+
+
+def test_the_program_and_the_pack_share_one_list_of_protected_vault_actions() -> None:
+    from components.documents.vault_policy import protected_actions
+    from policies.backup_rules.iam import DENY_REQUIRED_ACTIONS, VAULT_PROTECTED_ACTIONS
+
+    assert protected_actions() == list(VAULT_PROTECTED_ACTIONS)
+    assert set(DENY_REQUIRED_ACTIONS) <= set(VAULT_PROTECTED_ACTIONS)
+
+
 def test_copy_only_policy_does_not_deny_deletion() -> None:
     # The aws-samples central vault policy: an org-scoped copy allow and nothing else.
     document = {"Version": "2012-10-17", "Statement": [PROTECTIVE_POLICY["Statement"][1]]}
@@ -316,7 +336,12 @@ def _deny(actions: list[str], exempt: list[str], sid: str = "Protect") -> dict[s
     }
 
 
-DELETION = ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:PutBackupVaultAccessPolicy"]
+DELETION = [
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
+]
 EXACT = [f"arn:aws:iam::{MEMBER}:role/BackupBreakGlass"]
 
 
@@ -346,7 +371,7 @@ def test_a_pattern_exempt_from_removing_the_vaults_protection_is_reported(action
     document = {
         "Version": "2012-10-17",
         "Statement": [
-            _deny(DELETION, EXACT, "Protect"),
+            _deny([a for a in DELETION if a != action], EXACT, "Protect"),
             _deny([action], [*EXACT, f"arn:aws:iam::{MEMBER}:role/stacksets-exec-*"], "ProtectVault"),
         ],
     }

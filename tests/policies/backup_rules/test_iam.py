@@ -252,6 +252,7 @@ DELETIONS = [
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",
     "backup:PutBackupVaultAccessPolicy",
+    "backup:DeleteBackupVaultAccessPolicy",
 ]
 
 
@@ -302,8 +303,10 @@ def test_deletion_denied(statements: list[Statement]) -> None:
         ),
         (
             [{"Effect": "Deny", "Principal": "*", "NotAction": "backup:Delete*", "Resource": "*"}],
-            DELETIONS[:1],
+            [DELETIONS[0], DELETIONS[3]],
         ),
+        # A policy written to the Audit Manager control alone: whoever deletes the policy deletes the Deny.
+        ([deny(DELETIONS[:3])], DELETIONS[3:]),
     ],
     ids=[
         "no-deny",
@@ -313,6 +316,7 @@ def test_deletion_denied(statements: list[Statement]) -> None:
         "other-condition",
         "other-key",
         "not-action",
+        "audit-manager-control-only",
     ],
 )
 def test_deletion_not_denied(statements: list[Statement], missing: list[str]) -> None:

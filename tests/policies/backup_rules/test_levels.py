@@ -43,6 +43,19 @@ MISTAKES: dict[str, Callable[[dict[str, Any]], object]] = {
     "vault-unlocked": _set("vaults", "member", "lock", None),
     "force-destroy": _set("vaults", "member", "force_destroy", True),
     "kms-deletion-window": _set("vaults", "member", "key", {"deletion_window_days": 7}),
+    "central-copy-backup-role-only": _set(
+        "vaults",
+        "central",
+        "extra_access_policy_statements",
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444444444401:root"},
+                "Action": "backup:*",
+                "Resource": "*",
+            }
+        ],
+    ),
     "copy-dr-same-region": lambda raw: (
         raw["organization"].update(dr_regions=["us-west-2", "eu-west-1"]),
         raw["plans"]["daily"]["rules"]["daily"].update(copies=[{"region": "eu-west-1", "retention_days": 90}]),
