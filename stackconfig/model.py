@@ -378,6 +378,10 @@ class Guardrail(Model):
     trusted_account_ids: list[AccountId] = Field(default_factory=list)
     protect_central_account: bool = True
     policies_attached_elsewhere: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # Opt-in: an SCP cannot tell our vaults' recovery points from other teams' (their ARNs do not name the vault),
+    # so denying their deletion would deny it in every vault of the account; ours are protected by their access
+    # policy's Deny and the guardrail's deny of changing that policy (components/documents/guardrail_scp.py).
+    deny_recovery_point_changes_in_every_vault: bool = False
 
 
 class StackConfig(Model):

@@ -9,11 +9,23 @@ https://docs.aws.amazon.com/controltower/latest/controlreference/backup-controls
 
 - the backup vaults (member, central, air-gapped): creation under our names, deletion, access policy, lock
   and sharing policy (CT.BACKUP.PV.3, https://docs.aws.amazon.com/controltower/latest/controlreference/ct-backup-pv-3.html);
-- recovery points: deletion, lifecycle changes, disassociation, and opting resource types out in a Region.
-  Recovery-point ARNs do not name their vault
-  (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteRecoveryPoint.html), so this applies to
-  every recovery point of the account: the safe side. AWS Backup's own lifecycle deletions run as its
-  service-linked role, which SCPs never restrict;
+- the Region's opt-in settings (``backup:UpdateRegionSettings``), always: the call does not delete a recovery
+  point, it decides which resource types AWS Backup protects in the Region when a plan selects them by tag, and
+  Aurora, Neptune and DocumentDB even when selected by type ("Otherwise, Backup does not try to protect that
+  service's resources in this Region": https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRegionSettings.html,
+  https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html). Existing recovery points stay,
+  but opting a type out silently stops new backups of the organization's plans in the account: it stays with
+  the exempt roles;
+- recovery points (deletion, lifecycle changes, disassociation) only when
+  ``guardrail.deny_recovery_point_changes_in_every_vault`` is set. Recovery-point ARNs do not name their vault
+  (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DeleteRecoveryPoint.html), so an SCP can only
+  deny them in every vault of the account, other teams' own vaults included, which is not ours to decide.
+  Our vaults do not need it: their access policy denies these actions to everyone but the break-glass roles,
+  and an explicit Deny in a resource policy binds the account's own administrators too
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html); the statements
+  above forbid changing or deleting that policy, the lock and the vault, and squatting the exempt names
+  (``tests/policies/access`` proves it). AWS Backup's own lifecycle deletions run as its service-linked role,
+  which SCPs never restrict;
 - the backup keys (any key tagged ``org-backup:backup-key``, whatever the value): disabling, scheduling
   deletion, rewriting the policy, revoking grants, untagging or retagging (``aws:ResourceTag`` on KMS keys:
   https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html; tags, CT.BACKUP.PV.1,
@@ -61,8 +73,8 @@ RECOVERY_POINT_ACTIONS = (
     "backup:DisassociateRecoveryPoint",
     "backup:DisassociateRecoveryPointFromParent",
     "backup:UpdateRecoveryPointLifecycle",
-    "backup:UpdateRegionSettings",
 )
+REGION_SETTINGS_ACTIONS = ("backup:UpdateRegionSettings",)
 KEY_ACTIONS = (
     "kms:DisableKey",
     "kms:DisableKeyRotation",
@@ -152,14 +164,28 @@ def _statements(config: StackConfig) -> list[Statement]:
     roles = [
         f"arn:{partition}:iam::*:role/{prefix}{name}" for name in reserved_role_names(config) for prefix in ("", "*/")
     ]
+    every_vault = config.guardrail.deny_recovery_point_changes_in_every_vault
     return [
         statement(
             sid="DenyBackupVaultChanges", effect="Deny", actions=VAULT_ACTIONS, resources=vaults, conditions=exempt
         ),
+        *(
+            [
+                statement(
+                    sid="DenyRecoveryPointDeletion",
+                    effect="Deny",
+                    actions=RECOVERY_POINT_ACTIONS,
+                    resources=["*"],
+                    conditions=exempt,
+                )
+            ]
+            if every_vault
+            else []
+        ),
         statement(
-            sid="DenyRecoveryPointDeletion",
+            sid="DenyBackupRegionSettingsChanges",
             effect="Deny",
-            actions=RECOVERY_POINT_ACTIONS,
+            actions=REGION_SETTINGS_ACTIONS,
             resources=["*"],
             conditions=exempt,
         ),

@@ -74,7 +74,11 @@ Resources:
           - Sid: DenyRecoveryPointDeletion
             Effect: Deny
             Principal: "*"
-            Action: [backup:DeleteRecoveryPoint, backup:UpdateRecoveryPointLifecycle, backup:PutBackupVaultAccessPolicy]
+            Action:
+              - backup:DeleteRecoveryPoint
+              - backup:UpdateRecoveryPointLifecycle
+              - backup:PutBackupVaultAccessPolicy
+              - backup:DeleteBackupVaultAccessPolicy
             Resource: "*"
             Condition:
               ArnNotLike:

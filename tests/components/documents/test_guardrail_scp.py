@@ -68,9 +68,6 @@ DESTRUCTIVE: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
     ("backup:DeleteBackupVaultLockConfiguration", VAULT, ()),
     ("backup:PutBackupVaultLockConfiguration", CENTRAL_VAULT, ()),
     ("backup:CreateBackupVault", VAULT, ()),
-    ("backup:DeleteRecoveryPoint", RECOVERY_POINT, ()),
-    ("backup:UpdateRecoveryPointLifecycle", RECOVERY_POINT, ()),
-    ("backup:DisassociateRecoveryPoint", RECOVERY_POINT, ()),
     ("backup:UpdateRegionSettings", f"arn:aws:backup:{REGION}:{MEMBER}:region-settings", ()),
     ("kms:ScheduleKeyDeletion", KEY, TAGGED),
     ("kms:DisableKey", KEY, TAGGED),
@@ -100,6 +97,31 @@ def test_a_member_account_administrator_is_denied(action: str, resource: str, co
     assert not allowed(config, role("attacker/BackupBreakGlass"), action, resource, context)
     # A StackSets execution role is not exempt in direct mode.
     assert not allowed(config, role("stacksets-exec-squatted"), action, resource, context)
+
+
+# Denied in every vault of the account only when guardrail.deny_recovery_point_changes_in_every_vault is set:
+# recovery-point ARNs do not name their vault, so the SCP would deny it in other teams' vaults too.
+RECOVERY_POINTS: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
+    ("backup:DeleteRecoveryPoint", RECOVERY_POINT, ()),
+    ("backup:UpdateRecoveryPointLifecycle", RECOVERY_POINT, ()),
+    ("backup:DisassociateRecoveryPoint", RECOVERY_POINT, ()),
+]
+
+
+def every_vault() -> StackConfig:
+    config = prod()
+    guardrail = config.guardrail.model_copy(update={"deny_recovery_point_changes_in_every_vault": True})
+    return config.model_copy(update={"guardrail": guardrail})
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), RECOVERY_POINTS)
+def test_recovery_points_are_left_to_the_vault_policies_unless_opted_in(
+    action: str, resource: str, context: Any
+) -> None:
+    assert allowed(prod(), role("Admin"), action, resource, context), "other teams' vaults are theirs"
+    assert not allowed(every_vault(), role("Admin"), action, resource, context)
+    assert not allowed(every_vault(), role("attacker/BackupBreakGlass"), action, resource, context)
+    assert allowed(every_vault(), role("BackupBreakGlass"), action, resource, context)
 
 
 @pytest.mark.parametrize(("action", "resource", "context"), DESTRUCTIVE)
@@ -152,7 +174,9 @@ def test_prod_fits_one_scp_that_aws_accepts_and_parliament_knows_every_action() 
     assert scp_size(minified(document)) <= MAX_SCP_BYTES
     assert {s["Effect"] for s in document["Statement"]} == {"Deny"}
     known = {f"{s['prefix']}:{p['privilege']}".lower() for s in parliament.iam_definition for p in s["privileges"]}
-    actions = {a for s in document["Statement"] for a in s["Action"]}
+    actions = {
+        a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert sorted(a for a in actions if a.lower() not in known) == []
     assert [p.name for p in guardrail_policies(prod())] == ["org-backup-guardrail-1"]
 
