@@ -49,7 +49,7 @@ fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 tests/hardening
 
 bench: venv
-	$(BIN)/python -m tools.bench --suite --json bench/results.json
+	$(BIN)/python -m dev.bench --suite --json bench/results.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

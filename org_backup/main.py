@@ -1,7 +1,8 @@
 """``org-backup``: one command, one set of common flags, for every tool of the project.
 
-Each subcommand delegates to the module that does the work (``tools.preview``, ``tools.inventory``, ...), whose
-own ``python -m tools.X`` entry points keep working. The common flags mean the same everywhere; a flag a
+Each subcommand delegates to the module that does the work: ``org_backup.preview.command`` for the offline
+preview, ``org_backup.ops.<module>`` for the operations against AWS (``python -m org_backup`` is the same
+command). The common flags mean the same everywhere; a flag a
 subcommand cannot honour is refused (exit 2) rather than silently ignored.
 """
 
@@ -117,7 +118,7 @@ def _preview_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_preview(args: argparse.Namespace) -> int:
-    from tools import preview
+    from org_backup.preview import command as preview
 
     argv = [*_stack_args(args), "--format", args.format or "text"]
     if args.output is not None:
@@ -133,7 +134,7 @@ def _run_preview(args: argparse.Namespace) -> int:
 
 
 def _workers(parser: argparse.ArgumentParser) -> None:
-    from tools.ops import DEFAULT_WORKERS
+    from org_backup.ops.common import DEFAULT_WORKERS
 
     parser.add_argument(
         "--workers", type=int, default=DEFAULT_WORKERS, help="accounts checked at once (default: %(default)s)"
@@ -141,7 +142,7 @@ def _workers(parser: argparse.ArgumentParser) -> None:
 
 
 def _hours(parser: argparse.ArgumentParser) -> None:
-    from tools.verify import DEFAULT_HOURS
+    from org_backup.ops.verify import DEFAULT_HOURS
 
     parser.add_argument(
         "--hours", type=int, default=DEFAULT_HOURS, help="look this far back for failed jobs (default: %(default)s)"
@@ -191,7 +192,7 @@ def _operation(module: str, extra: Callable[[argparse.Namespace], list[str]]) ->
     def run(args: argparse.Namespace) -> int:
         import importlib
 
-        tool = importlib.import_module(f"tools.{module}")
+        tool = importlib.import_module(f"org_backup.ops.{module}")
         argv = [*_stack_args(args), *_aws_args(args), "--workers", str(args.workers), *extra(args)]
         return run_operation(tool.main, argv, args)
 
@@ -225,7 +226,7 @@ def _init_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_init(args: argparse.Namespace) -> int:
-    from tools import starter
+    from org_backup.ops import starter
 
     return starter.main(args)
 

@@ -143,7 +143,7 @@ def _listed_only_when_listed(accounts: Accounts) -> list[Finding]:
             "listed-ignored",
             f"accounts.{key} is read only with accounts.source: listed (source is {accounts.source}): "
             + (
-                "refresh the inventory file instead (`python -m tools.inventory`), or set source: listed and list "
+                "refresh the inventory file instead (`org-backup inventory`), or set source: listed and list "
                 "every account the stack names"
                 if accounts.source == "inventory"
                 else "Organizations answers at deploy time (the offline preview reads the inventory file)"

@@ -224,7 +224,7 @@ def account_path(tree: OrgTree, organization_id: str, account_id: str) -> str:
 
 def organization_paths(tree: OrgTree, organization_id: str) -> dict[str, str]:
     """Every account's path: what verify and the pack's copy-path rules (policy config ``organizationPaths``,
-    filled by ``tools.access_report.pack_config``) evaluate vault and key policies with."""
+    filled by ``org_backup.preview.access_report.pack_config``) evaluate vault and key policies with."""
     return {account: account_path(tree, organization_id, account) for account in tree.accounts}
 
 

@@ -60,7 +60,7 @@ class InventoryAccount(BaseModel):
 
 
 class Inventory(BaseModel):
-    """The file ``python -m tools.inventory`` writes, read when there is no AWS access."""
+    """The file ``org-backup inventory`` writes, read when there is no AWS access."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     organization_id: OrganizationId
@@ -91,7 +91,7 @@ def load_inventory(path: Path, *, config_path: str = "accounts.inventory_file") 
                     config_path,
                     str(path),
                     "inventory-missing",
-                    f"inventory file {path} does not exist; run `python -m tools.inventory` or list the "
+                    f"inventory file {path} does not exist; run `org-backup inventory` or list the "
                     "accounts under accounts.listed",
                 )
             ]
@@ -124,7 +124,7 @@ def _schema_finding(config_path: str, path: Path, err: ErrorDetails) -> Finding:
         config_path,
         str(path),
         "inventory-schema",
-        f"{path}: {where} {problem} (rewrite it with `python -m tools.inventory`)",
+        f"{path}: {where} {problem} (rewrite it with `org-backup inventory`)",
     )
 
 

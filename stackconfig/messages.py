@@ -70,7 +70,7 @@ def _ou_id(value: str) -> str:
         )
     return (
         f"{value!r} is not an OU id: an OU id is ou-, 4 to 32 lowercase letters or digits (the root's), "
-        "a dash and 8 to 32 more, e.g. ou-ab12-11111111 (Organizations console, or `python -m tools.inventory`)"
+        "a dash and 8 to 32 more, e.g. ou-ab12-11111111 (Organizations console, or `org-backup inventory`)"
     )
 
 

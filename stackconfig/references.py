@@ -80,7 +80,7 @@ def _same_organization(config: StackConfig, tree: OrgTree) -> list[Finding]:
                 org.id,
                 "organization-mismatch",
                 f"{tree.source} describes organization {tree.organization_id}, not {org.id}: refresh it "
-                "(`python -m tools.inventory`) or correct organization.id",
+                "(`org-backup inventory`) or correct organization.id",
             )
         ]
     if tree.root_id != org.root_id:

@@ -39,7 +39,7 @@ Every statement exempts the same principals by ``ArnNotLike aws:PrincipalArn`` (
 StackSet mode, ``stacksets-exec-*`` (the role CloudFormation uses in each account). The exemption names a
 role at the root path only, and the reserved-name statement forbids anyone else to create a role of that
 name, so nobody can squat an exemption once the SCP is attached; preflight and verify look for squatters that
-were there before (``tools/guardrail_roles.py``).
+were there before (``org_backup/ops/guardrail_roles.py``).
 
 Pure: no Pulumi import. ``guardrail_scp_documents`` is the entry point for the access analysis.
 """

@@ -2,7 +2,7 @@
 rules every path must meet for its copy jobs to succeed and to protect what they are meant to.
 
 The configuration loader (``stackconfig.copy_paths``), the policy pack (``rules.copies``) and
-``tools.verify_copy_paths`` each enumerate ``CopyPath`` records from what they see (the config and the
+``org_backup.ops.checks.copy_paths`` each enumerate ``CopyPath`` records from what they see (the config and the
 organization tree; the registered resources; the live organization) and judge them with the functions
 below, so the three agree by construction. Each finding is reported at the copy's own path.
 

@@ -1,6 +1,6 @@
 """Copy paths in the pack: every (source account, Region, rule, destination) the registered BACKUP_POLICY
 documents and Plans run, judged by the shared rules of ``backup_rules.copy_paths`` (the configuration loader
-and ``tools.verify_copy_paths`` judge their own paths with the same functions).
+and ``org_backup.ops.checks.copy_paths`` judge their own paths with the same functions).
 
 Sources: a policy's reached accounts (``reach`` output, account attachments, config ``ouAccounts``) by its
 plan Regions; a Plan's account and Region. The copy runs as the backup role of the plan's selections
@@ -409,7 +409,7 @@ KEYS_ADMIT = Rule(
         + ", "
         "https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html). "
         "A key created without a policy has KMS's default policy (" + KEY_POLICY_DEFAULT_URL + "). Keys that are "
-        "not resources of this stack (StackSet templates, other stacks) are left to tools.verify. Fails closed "
+        "not resources of this stack (StackSet templates, other stacks) are left to org_backup.ops.verify. Fails closed "
         "like backup-copy-destination-accepts-org."
     ),
     enforcement=MANDATORY,

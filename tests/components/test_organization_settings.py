@@ -1,6 +1,6 @@
 """What OrganizationSettings registers for the organization-wide settings other teams share (issue 9 items 6-7).
 
-Run under the same mock engine and recorder as the whole program (``tools.offline.run_callable``), so the
+Run under the same mock engine and recorder as the whole program (``org_backup.preview.offline.run_callable``), so the
 resource options (protect, retain_on_delete) are the ones the engine would receive.
 """
 
@@ -15,8 +15,8 @@ import pytest
 from components.documents.delegation_policy import SID_PREFIX
 from components.documents.global_settings import backup_global_settings
 from components.organization import OrganizationSettings
+from org_backup.preview.offline import ProgramRun, RecordedResource, run_callable
 from stackconfig.model import Organization
-from tools.offline import ProgramRun, RecordedResource, run_callable
 
 BASE: dict[str, Any] = {
     "id": "o-exampleorg1",

@@ -41,6 +41,7 @@ from components.documents.reports import report_bucket_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
 from components.member_account import central_event_bus_arn
 from components.program import offline_tree
+from org_backup.preview.offline import config_values
 from stackconfig.inventory import InventoryError, load_inventory
 from stackconfig.layout import Layout, build_layout
 from stackconfig.load import (
@@ -53,7 +54,6 @@ from stackconfig.load import (
 )
 from stackconfig.model import StackConfig
 from tests.hardening.fuzzing import BASE_SECTIONS, PROJECT_DIR, STACKS, fuzz_settings, mutated, stack_file_texts
-from tools.offline import config_values
 
 REPORTS = (ConfigError, InventoryError)
 
@@ -433,7 +433,7 @@ def test_a_corrupt_inventory_reaches_the_loader_as_a_report(tmp_path: Path, cont
 
 
 def _preview(args: list[str]) -> tuple[int, str]:
-    from tools import preview
+    from org_backup.preview import command as preview
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -494,7 +494,7 @@ def test_the_offline_preview_exits_2_without_a_traceback_as_a_process(tmp_path: 
     path = tmp_path / "Pulumi.bad.yaml"
     path.write_bytes(UNREADABLE["binary garbage"])
     done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--config", str(path)],
+        [sys.executable, "-m", "org_backup", "preview", "--config", str(path)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

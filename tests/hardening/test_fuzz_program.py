@@ -19,9 +19,9 @@ import pulumi
 import pytest
 from hypothesis import event, given
 
+from org_backup.preview.offline import ProgramRun, run_program
 from stackconfig.load import ConfigError, read_stack_file
 from tests.hardening.fuzzing import fuzz_settings, stack_config, stack_file_texts
-from tools.offline import ProgramRun, run_program
 
 REPORT_HEADER = "org-backup: the configuration has"
 

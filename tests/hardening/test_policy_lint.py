@@ -26,8 +26,8 @@ import botocore.session
 import parliament  # type: ignore[import-untyped]
 import pytest
 
+from org_backup.preview.offline import ProgramRun, RecordedResource
 from policies.backup_rules.iam import check_policy_document
-from tools.offline import ProgramRun, RecordedResource
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from components.documents.vault_policy import protected_actions
 from components.vault import BACKUP_KEY_TAG
+from org_backup.preview.offline import ProgramRun, RecordedResource, run_program
 from policies.backup_rules.iam import vault_policy_denies_deletion
 from stackconfig.load import ConfigError, load_config
 from tests.hardening.fuzzing import BASE_SECTIONS, fuzz_settings, stack_config
-from tools.offline import ProgramRun, RecordedResource, run_program
 
 VAULT = "aws:backup/vault:Vault"
 AIR_GAPPED_VAULT = "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"

@@ -28,7 +28,7 @@ from pulumi_policy.proxy import (
     unknown_checking_proxy,
 )
 
-from tools.offline import RecordedResource
+from org_backup.preview.offline import RecordedResource
 
 UNKNOWN_STRING = UNKNOWN_STRING_VALUE
 UNKNOWN_NUMBER = UNKNOWN_NUMBER_VALUE

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
+from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
 from policies.backup_rules.stack_outputs import (
     GUARDRAIL_REACH,
     GUARDRAIL_TARGET_ACCOUNTS,
@@ -16,7 +17,6 @@ from policies.backup_rules.stack_outputs import (
 from rules import ALL_POLICIES
 from rules import access as access_rules
 from tests.pack.harness import Spec, assert_rule_metadata, by_name, run_stack, specs_from_run
-from tools.offline import ProgramRun, load_stack_config, run_program
 
 RULE = by_name(access_rules.POLICIES, "backup-destructive-access-exempt-only")
 PROD_OUS = {

@@ -189,7 +189,7 @@ def plan(*copy_actions: dict[str, Any], delete_after: Any = 35.0, name: str = "m
     return Spec(PLAN, {"name": name, "rules": [rule]}, name=name, account=MEMBER, region="eu-west-1")
 
 
-# What tools.preview passes from the organization tree: the OU path of every account of these stacks.
+# What org_backup.preview.command passes from the organization tree: the OU path of every account of these stacks.
 ORGANIZATION = {
     "organizationPaths": dict.fromkeys((ADMIN, CENTRAL, MEMBER, OTHER_MEMBER), f"o-a1b2c3d4e5/r-ab12/{OU}/")
 }

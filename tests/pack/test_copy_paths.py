@@ -17,6 +17,8 @@ import pytest
 
 from components.documents.iam import backup_service_linked_role_arn
 from components.program import offline_tree
+from org_backup.preview.access_report import pack_config
+from org_backup.preview.offline import load_stack_config, run_program
 from policies.backup_rules.copy_paths import service_linked_role_arn
 from rules import copy_paths as pack_paths
 from stackconfig.copy_paths import organization_paths
@@ -39,8 +41,6 @@ from tests.pack.test_copies import (
     stack_messages,
     vault,
 )
-from tools.access_report import pack_config
-from tools.offline import load_stack_config, run_program
 
 ORG = "o-a1b2c3d4e5"
 PROD_OU = OU

@@ -89,8 +89,8 @@ def test_a_stack_with_vaults_and_no_scp_gets_the_advisory() -> None:
 
 def test_a_violation_on_the_guardrail_points_at_the_guardrail_section() -> None:
     """SARIF and the PR comment send the reader to the stack-file key to change, not to ``plans``."""
-    from tests.tools.helpers import recorded
-    from tools.preview_model import ConfigPlaces, config_path
+    from org_backup.preview.model import ConfigPlaces, config_path
+    from tests.org_backup.preview.helpers import recorded
 
     top = recorded("org-backup:guardrail:Guardrail", "guardrail", custom=False)
     policy = recorded(POLICY, "org-backup-guardrail-1", parent=top, inputs={"type": "SERVICE_CONTROL_POLICY"})

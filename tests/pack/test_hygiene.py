@@ -7,9 +7,9 @@ import json
 import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
+from org_backup.preview.offline import load_stack_config, run_program
 from rules.hygiene import POLICIES
 from tests.pack.harness import UNKNOWN_STRING, Spec, assert_rule_metadata, by_name, run_resource, specs_from_run
-from tools.offline import load_stack_config, run_program
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"

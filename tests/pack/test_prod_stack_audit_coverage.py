@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 import pytest
 from pulumi_policy import EnforcementLevel, Policy
 
+from org_backup.preview.offline import load_stack_config, run_program
 from rules import audit, coverage
 from rules.resources import FRAMEWORK, ORG_POLICY, ORG_POLICY_ATTACHMENT
-from tools.offline import load_stack_config, run_program
 
 from .harness import Spec, fired, specs_from_run
 

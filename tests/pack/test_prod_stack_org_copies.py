@@ -13,11 +13,11 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from components.program import offline_tree
+from org_backup.preview.offline import load_stack_config, run_program
 from rules import copies, org_policies
 from stackconfig.copy_paths import organization_paths
 from stackconfig.load import load_config, sections_from_pulumi_config
 from tests.pack.harness import Spec, fired, specs_from_run
-from tools.offline import load_stack_config, run_program
 
 MANDATORY = [
     policy
@@ -29,7 +29,7 @@ CENTRAL_VAULT_NAME = "org-backup-central"
 
 
 def organization() -> dict[str, object]:
-    """What ``tools.preview`` passes the copy-path rules from the prod inventory: each account's OU path."""
+    """What ``org_backup.preview.command`` passes the copy-path rules from the prod inventory: each account's OU path."""
     tree = offline_tree(load_config(sections_from_pulumi_config(load_stack_config("prod"))).config, "prod")
     assert tree.organization_id is not None
     return {"organizationPaths": organization_paths(tree, tree.organization_id)}

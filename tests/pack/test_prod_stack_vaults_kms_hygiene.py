@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel
 
+from org_backup.preview.offline import load_stack_config, run_program
 from rules import ALL_POLICIES, hygiene, kms, vaults
 from rules.resources import IAM_ROLE, KMS_KEY, VAULT, VAULT_LOCK, VAULT_POLICY
 from tests.pack.harness import Spec, fired, specs_from_run
-from tools.offline import load_stack_config, run_program
 
 MANDATORY = [
     policy

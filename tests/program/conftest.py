@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.offline import ProgramRun, load_stack_config, run_program
+from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
 
 
 @pytest.fixture(scope="session")

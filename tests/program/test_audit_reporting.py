@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.offline import ProgramRun, RecordedResource, load_stack_config, run_program
+from org_backup.preview.offline import ProgramRun, RecordedResource, load_stack_config, run_program
 
 REPORT_PLAN = "aws:backup/reportPlan:ReportPlan"
 FRAMEWORK = "aws:backup/framework:Framework"

@@ -7,7 +7,7 @@ import copy
 import pulumi
 import pytest
 
-from tools.offline import load_stack_config, run_program
+from org_backup.preview.offline import load_stack_config, run_program
 
 
 def _prod_with(**sections: object) -> dict[str, object]:
@@ -57,7 +57,7 @@ def test_a_config_mistake_registers_nothing_and_reports_every_error():
 def test_a_missing_inventory_is_a_config_report():
     with pytest.raises(pulumi.RunError) as info:
         run_program(_prod_with(accounts={"source": "inventory", "inventory_file": "inventory/nope.yaml"}), stack="prod")
-    assert "inventory file" in str(info.value) and "tools.inventory" in str(info.value)
+    assert "inventory file" in str(info.value) and "org-backup inventory" in str(info.value)
 
 
 def test_an_excluded_target_is_not_attached_and_policies_stay_under_the_limit(prod_run):

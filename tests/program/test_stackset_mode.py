@@ -10,9 +10,9 @@ import pytest
 
 from components.documents import member_template as mt
 from components.documents import vault_policy as vp
+from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
+from org_backup.preview.policy_eval import evaluate
 from tests.cfn import rendered
-from tools.offline import ProgramRun, load_stack_config, run_program
-from tools.policy_eval import evaluate
 
 STACK_SET = "aws:cloudformation/stackSet:StackSet"
 INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"

@@ -1,7 +1,7 @@
 """Issue 10, tried as a new user would: realistic mistakes in the prod and staging stack files.
 
 Each mistake is one edit of ``Pulumi.prod.yaml`` or ``Pulumi.staging.yaml``, run through the offline preview
-(``tools.preview.build_preview``, what ``make preview`` runs). Each must fail (exit 2 for the configuration,
+(``org_backup.preview.command.build_preview``, what ``make preview`` runs). Each must fail (exit 2 for the configuration,
 1 for the policy pack where the pack is the layer that owns the rule), with exactly one error, at the path to
 change, saying the rule in plain words. ``python -m tests.stackconfig.test_new_user_mistakes`` prints the
 table of (mistake, message now).
@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from org_backup.preview.command import build_preview, default_policy_config, render
+from org_backup.preview.model import ConfigProblem
 from policies.backup_rules.findings import errors
 from stackconfig.load import StackFileLoader
-from tools.preview import build_preview, default_policy_config, render
-from tools.preview_model import ConfigProblem
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 Edit = Callable[[str, Path], str]

@@ -79,7 +79,7 @@ LOADER_CASES: list[tuple[str, Mutation, str, str, str]] = [
         "accounts.listed",
         "listed-ignored",
         "accounts.listed is read only with accounts.source: listed (source is inventory): refresh the inventory "
-        "file instead (`python -m tools.inventory`), or set source: listed and list every account the stack names",
+        "file instead (`org-backup inventory`), or set source: listed and list every account the stack names",
     ),
     (
         "copies into an unlocked central vault",
@@ -125,7 +125,7 @@ LOADER_CASES: list[tuple[str, Mutation, str, str, str]] = [
         "targets.organizational_units[0].id",
         "type:string_pattern_mismatch",
         "'ou-ab12-1111' is not an OU id: an OU id is ou-, 4 to 32 lowercase letters or digits (the root's), a dash "
-        "and 8 to 32 more, e.g. ou-ab12-11111111 (Organizations console, or `python -m tools.inventory`)",
+        "and 8 to 32 more, e.g. ou-ab12-11111111 (Organizations console, or `org-backup inventory`)",
     ),
     (
         "lock mode misspelt",

@@ -9,9 +9,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from components.documents import events, kms
+from org_backup.ops import verify
 from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
 from tests.components.documents.helpers import as_list, by_sid, is_allowed
-from tools import verify
 
 ORG = "o-a1b2c3d4e5"
 ADMIN = "222222222222"

@@ -3,7 +3,7 @@
 Each request is decided by IAMSpy's Z3 model of IAM statements under AWS's evaluation logic
 (``policies.access.evaluator``): a member-account administrator with ``AdministratorAccess`` is bounded by
 the guardrail SCPs only. Note that IAMSpy compares ARNs case-insensitively, so a case-variant squatter is
-tested by the role checks of preflight and verify (tests/tools/ops/test_guardrail_ops.py), not here.
+tested by the role checks of preflight and verify (tests/org_backup/ops/test_guardrail_ops.py), not here.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ import pytest
 from components.documents import member_template as mt
 from components.documents.kms import member_backup_key_policy
 from components.documents.member_vault import member_key_policy
+from org_backup.preview.offline import PROJECT_DIR
 from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 from tests.cfn import lint_errors, lint_informational, rendered
 from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config
 from tests.components.documents.helpers import by_sid
-from tools.offline import PROJECT_DIR
 
 COMPLIANCE = {"mode": "compliance", "min_retention_days": 7, "max_retention_days": 3650, "changeable_for_days": 3}
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -11,10 +11,10 @@ import copy
 import pytest
 
 from components.program import offline_tree
+from org_backup.preview.access_report import access_matrix
+from org_backup.preview.offline import load_stack_config, run_program
 from policies.access import AccessMatrix
 from stackconfig.load import load_config, sections_from_pulumi_config
-from tools.access_report import access_matrix
-from tools.offline import load_stack_config, run_program
 
 CASES = [("prod", "direct"), ("prod", "stackset"), ("staging", "direct"), ("staging", "stackset")]
 

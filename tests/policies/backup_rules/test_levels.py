@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from org_backup.preview.policy_eval import load_pack
 from policies.backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS, SHARED_RULES, pack_level
 from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
-from tools.policy_eval import load_pack
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DAILY = ("plans", "daily", "rules", "daily")

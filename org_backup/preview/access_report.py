@@ -1,0 +1,130 @@
+"""The preview's "Who can destroy backups" section: the access analysis of the recorded run, in every format.
+
+The pack's rule ``backup-destructive-access-exempt-only`` fails on the same matrix; this section shows the
+whole of it, grouped so a reviewer reads one line per vault or key and principal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from org_backup.preview.offline import ProgramRun
+from policies.access import ACTION_CLASSES, AccessMatrix, Cell, analyse
+from stackconfig.copy_paths import organization_paths
+from stackconfig.inventory import OrgTree
+
+TITLE = "Who can destroy backups"
+
+
+@dataclass(frozen=True)
+class _Resource:
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    account: str | None
+    region: str | None
+    parent_urn: str | None
+    property_dependencies: Mapping[str, Any] = field(default_factory=dict)
+
+
+def ou_accounts(tree: OrgTree) -> dict[str, list[str]]:
+    """Root and OU id -> every account under it, as the organization tree knows them."""
+    return {node: sorted(a for a in tree.accounts if tree.is_under(a, node)) for node in [tree.root_id, *tree.ou_names]}
+
+
+def access_matrix(run: ProgramRun, tree: OrgTree | None = None) -> AccessMatrix:
+    resources = [
+        _Resource(
+            r.type,
+            r.name,
+            r.urn,
+            dict(r.inputs) if r.custom else {**r.inputs, **r.outputs},
+            r.account,
+            r.region,
+            r.parent_urn,
+            dict(r.property_dependencies),
+        )
+        for r in run.resources
+    ]
+    return analyse(resources, ou_accounts=ou_accounts(tree) if tree is not None else None)
+
+
+def _rows(matrix: AccessMatrix) -> list[tuple[str, str, list[str], list[str]]]:
+    """(target, principal, allowed action classes, deciding statements), open-to-attacker rows first."""
+    allowed: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    order: list[tuple[str, str]] = []
+    for cell in matrix.cells:
+        key = (cell.target, cell.principal)
+        if key not in allowed:
+            order.append(key)
+        if cell.allowed:
+            allowed[key].append(cell)
+    rows = []
+    for key in order:
+        cells = allowed.get(key, [])
+        decided = list(dict.fromkeys(d for c in cells for d in c.decided_by))
+        rows.append((key[0], key[1], [c.action_class for c in cells], decided))
+    opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
+    return sorted(rows, key=lambda row: (row[:2] not in opened, order.index(row[:2])))
+
+
+def summary(matrix: AccessMatrix) -> str:
+    opened = matrix.open_to_attackers()
+    targets = len(matrix.targets)
+    if not opened:
+        return f"{targets} vaults and keys analysed: no destructive action is open to an attacker principal"
+    pairs = len({(c.target, c.principal) for c in opened})
+    return f"{targets} vaults and keys analysed: {pairs} (target, attacker) pairs can destroy or weaken backups"
+
+
+def text_section(matrix: AccessMatrix) -> list[str]:
+    lines = ["", f"{TITLE}: {summary(matrix)}"]
+    opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
+    for target, principal, actions, decided in _rows(matrix):
+        if (target, principal) in opened:
+            lines.append(f"  OPEN  {target}: {principal} can {', '.join(actions)} ({'; '.join(decided)})")
+    lines.append(f"  ({len(matrix.cells)} cells; the json format lists each with the statements that decided it)")
+    return lines
+
+
+def markdown_section(matrix: AccessMatrix) -> list[str]:
+    lines = ["", f"### {TITLE}", "", summary(matrix), ""]
+    destructive = [name for name, (_, _, harmful) in ACTION_CLASSES.items() if harmful]
+    opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
+    rows = [
+        f"| {'**open**' if (t, p) in opened else ''} | {t} | {p} | {', '.join(a) or 'nothing destructive'} |"
+        for t, p, a, _ in _rows(matrix)
+        if (t, p) in opened or any(x in destructive for x in a)
+    ]
+    if rows:
+        lines += ["| | vault or key | principal | can |", "|---|---|---|---|", *rows]
+    return lines
+
+
+def json_section(matrix: AccessMatrix) -> dict[str, Any]:
+    return {"title": TITLE, "summary": summary(matrix), **matrix.as_dict()}
+
+
+RULE = "backup-destructive-access-exempt-only"
+# The copy-path rules that evaluate vault and key policies with each account's OU path (policies/rules/copy_paths).
+COPY_PATH_RULES = ("backup-copy-destination-accepts-org", "backup-copy-keys-admit")
+
+
+def pack_config(policy_config: Mapping[str, Any] | None, tree: OrgTree) -> dict[str, Any]:
+    """The policy config with what the tree knows, unless the file gives its own: its OU membership for the
+    access rule (the pack alone cannot tell which accounts an SCP attached to an OU covers) and each account's
+    OU path for the copy-path rules (nor which OU path a vault or key policy condition sees)."""
+    out = dict(policy_config or {})
+    paths = organization_paths(tree, tree.organization_id) if tree.organization_id else {}
+    for rule, key, value in [(RULE, "ouAccounts", ou_accounts(tree))] + [
+        (name, "organizationPaths", paths) for name in COPY_PATH_RULES
+    ]:
+        entry = out.get(rule)
+        settings = dict(entry) if isinstance(entry, Mapping) else ({"enforcementLevel": entry} if entry else {})
+        settings.setdefault(key, value)
+        out[rule] = settings
+    return out

@@ -1,0 +1,154 @@
+"""``org-backup preview``: what a stack would deploy and what the policy pack says, with no cloud access.
+
+The same steps as ``pulumi preview --policy-pack policies``, offline: check the configuration (every
+mistake at once, exit 2), run ``__main__.py`` under Pulumi's mock engine, run every policy of the pack on
+what it registered, and report per account and Region. Exit 1 on any mandatory violation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pulumi
+from pulumi_policy import Policy
+
+from components.program import offline_tree
+from org_backup.preview import reports, sarif
+from org_backup.preview.access_report import access_matrix, pack_config
+from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
+from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
+from org_backup.preview.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
+from policies.backup_rules.findings import Finding
+from stackconfig.inventory import InventoryError
+from stackconfig.layout import build_layout
+from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+
+RENDER: dict[str, Callable[[Preview], str]] = {
+    "text": reports.render_text,
+    "json": reports.render_json,
+    "markdown": reports.render_markdown,
+    "sarif": sarif.render_sarif,
+}
+RENDER_PROBLEM: dict[str, Callable[[ConfigProblem], str]] = {
+    "text": reports.problem_text,
+    "json": reports.problem_json,
+    "markdown": reports.problem_markdown,
+    "sarif": sarif.render_problem_sarif,
+}
+
+
+def build_preview(
+    stack: str,
+    config_file: Path | None = None,
+    policy_config_file: Path | None = None,
+    policies: Sequence[Policy] | None = None,
+) -> Preview | ConfigProblem:
+    """Check, run and judge one stack; a ``ConfigProblem`` when any input file is invalid."""
+    started = time.perf_counter()
+    path = config_file or stack_file(stack)
+    try:
+        raw = read_stack_file(path)
+        loaded = load_config(sections_from_pulumi_config(raw))
+        tree = offline_tree(loaded.config, stack)
+        layout = build_layout(loaded.config, tree)
+        pack = load_pack() if policies is None else list(policies)
+        policy_config = read_policy_config(policy_config_file, pack) if policy_config_file else None
+    except (ConfigError, InventoryError) as exc:
+        return ConfigProblem(stack, path, exc.findings)
+    except PolicyConfigError as exc:
+        return ConfigProblem(
+            stack, path, [Finding(str(policy_config_file), None, "policy-config", p) for p in exc.problems]
+        )
+    try:
+        # The program logs the loader's warnings too; the report lists them once.
+        with contextlib.redirect_stderr(io.StringIO()):
+            run = run_program(raw, stack=stack)
+    except pulumi.RunError as exc:
+        return ConfigProblem(stack, path, [Finding("config", None, "program", str(exc))])
+    evaluation = evaluate(run, pack, pack_config(policy_config, tree))
+    places = ConfigPlaces.of(loaded.config, layout)
+    return Preview(
+        stack=stack,
+        config_file=path,
+        run=run,
+        evaluation=evaluation,
+        violations=locate(evaluation.violations, evaluation.rules, run, places),
+        backup_policies=backup_policies(layout, places),
+        warnings=[*loaded.warnings, *layout.warnings],
+        names=names_of(tree),
+        wall_s=time.perf_counter() - started,
+        access=access_matrix(run, tree),
+    )
+
+
+def render(result: Preview | ConfigProblem, output_format: str) -> str:
+    if isinstance(result, ConfigProblem):
+        return RENDER_PROBLEM[output_format](result)
+    return RENDER[output_format](result)
+
+
+def exit_code(result: Preview | ConfigProblem) -> int:
+    return 2 if isinstance(result, ConfigProblem) else result.exit_code
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="org-backup preview",
+        description="Offline preview: run the program under Pulumi's mock engine and the policy pack on it.",
+        epilog="Exit status: 0 clean or advisory only, 1 a mandatory violation (with --base: also a protected resource "
+        "deleted or replaced), 2 an invalid configuration or base.",
+    )
+    parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
+    parser.add_argument("--config", type=Path, help="stack file to read instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--format", choices=sorted(RENDER), default="text", help="report format (default: text)")
+    parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="JSON policy-pack config (as `pulumi preview --policy-pack-config`): name -> {enforcementLevel, ...}; "
+        "default: policy-config/<stack>.json when it exists",
+    )
+    parser.add_argument(
+        "--base", metavar="GIT_REF", help="also preview the stack as of this git ref and report what the change does"
+    )
+    return parser.parse_args(argv)
+
+
+def default_policy_config(stack: str) -> Path | None:
+    """``policy-config/<stack>.json``, the file `pulumi preview --policy-pack-config` gets for that stack."""
+    path = PROJECT_DIR / "policy-config" / f"{stack}.json"
+    return path if path.is_file() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = build_preview(args.stack, args.config, args.policy_config or default_policy_config(args.stack))
+    text = render(result, args.format)
+    code = exit_code(result)
+    if args.base and isinstance(result, Preview):
+        from org_backup.preview.diff import BaseError, with_base
+
+        try:
+            text, changed = with_base(result, args.base, result.config_file, args.format, text)
+        except BaseError as exc:
+            print(f"org-backup preview: --base {args.base}: {exc}", file=sys.stderr)
+            return 2
+        code = max(code, changed)
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"org-backup preview: cannot write {args.output}: {exc}", file=sys.stderr)
+            return 2
+        print(f"org-backup preview: wrote {args.format} report to {args.output} (exit {code})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if isinstance(result, ConfigProblem) and (args.output is not None or args.format != "text"):
+        print(result.report(), file=sys.stderr)
+    return code

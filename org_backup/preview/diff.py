@@ -1,0 +1,416 @@
+"""``org-backup preview --base REF``: what a change does, compared with the stack as of a git ref.
+
+The base is exported with ``git archive`` into a temporary directory (nothing in the checkout or in ``.git``
+changes) and previewed there by its own code, in a separate process, so that the program and the pack of
+that commit judge that commit. Both runs record every registration (``org_backup.preview.offline``); resources are matched
+by URN, as Pulumi matches them:
+
+- added / removed: a URN only in the new / only in the base run;
+- updated: same URN, different inputs (which ones);
+- replaced: a URN that changed while the resource stayed (same type, account, Region and name, another
+  parent), or an input that forces replacement changed (``org_backup.preview.replacement``).
+
+Deleting or replacing a resource registered with ``protect`` (vaults, locks, keys, backup policies, the
+delegated administrator, the policy type, ...) is a mandatory violation: exit 1, naming the stack-file keys
+that changed between the two commits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from org_backup.preview.model import ConfigPlaces, Preview, _chain, config_path
+from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource
+from org_backup.preview.replacement import forcing_replacement
+
+POLICY_TYPE = "aws:organizations/policy:Policy"
+
+
+class BaseError(Exception):
+    """The base ref cannot be previewed (unknown ref, not a git checkout, or its configuration is invalid)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    urn: str
+    type: str
+    name: str
+    account: str | None
+    region: str | None
+    protect: bool
+    inputs: tuple[str, ...] = ()
+    reason: str = ""
+    old_urn: str | None = None
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    """An account and Region whose backup plans change."""
+
+    account: str
+    region: str
+    gains: tuple[str, ...]
+    loses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProtectedChange:
+    """A mandatory violation: a protected resource would be deleted or replaced."""
+
+    urn: str
+    action: str
+    message: str
+    config_changes: tuple[str, ...]
+
+
+@dataclass
+class PreviewDiff:
+    base: str
+    added: list[Change] = field(default_factory=list)
+    removed: list[Change] = field(default_factory=list)
+    updated: list[Change] = field(default_factory=list)
+    replaced: list[Change] = field(default_factory=list)
+    policy_diffs: dict[str, str] = field(default_factory=dict)
+    coverage: list[CoverageChange] = field(default_factory=list)
+    config_changes: list[str] = field(default_factory=list)
+    violations: list[ProtectedChange] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.violations else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's ``changes`` member."""
+        return {
+            **{kind: [asdict(c) for c in getattr(self, kind)] for kind in ("added", "removed", "updated", "replaced")},
+            "base": self.base,
+            "backup_policy_diffs": self.policy_diffs,
+            "coverage": [asdict(c) for c in self.coverage],
+            "config_changes": self.config_changes,
+            "violations": [asdict(v) for v in self.violations],
+        }
+
+
+# --- the base run ----------------------------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd: Path, *, binary: bool = False) -> Any:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=not binary, check=False)
+    if result.returncode != 0:
+        err = result.stderr if isinstance(result.stderr, str) else result.stderr.decode(errors="replace")
+        raise BaseError(f"git {' '.join(args)}: {err.strip()}")
+    return result.stdout
+
+
+def export_ref(ref: str, project_dir: Path, into: Path) -> None:
+    """The project directory as of ``ref``, written under ``into`` (``git archive``: read-only for the repo)."""
+    prefix = _git(["rev-parse", "--show-prefix"], project_dir).strip()
+    commit = _git(["rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"], project_dir).strip()
+    archive = _git(["archive", "--format=tar", f"{commit}:{prefix}" if prefix else commit], project_dir, binary=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def base_report(ref: str, stack: str, config_file: Path | None, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """The base's own offline preview, as JSON, plus its stack file's config (``_config``)."""
+    with tempfile.TemporaryDirectory(prefix="org-backup-base-") as tmp:
+        root = Path(tmp)
+        export_ref(ref, project_dir, root)
+        stack_path = Path(f"Pulumi.{stack}.yaml")
+        if config_file is not None:
+            try:
+                stack_path = config_file.resolve().relative_to(project_dir.resolve())
+            except ValueError:
+                raise BaseError(f"{config_file} is outside the repository: no version of it exists at {ref}") from None
+        if not (root / stack_path).is_file():
+            raise BaseError(f"{stack_path} does not exist at {ref}")
+        # Commits older than the `org-backup` command ran their preview as `python -m tools.preview`.
+        command = ["org_backup", "preview"] if (root / "org_backup" / "__main__.py").is_file() else ["tools.preview"]
+        argv = [sys.executable, "-m", *command, "--stack", stack, "--config", str(root / stack_path)]
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [*argv, "--format", "json"], cwd=root, env=env, capture_output=True, text=True, check=False
+        )
+        try:
+            report = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            raise BaseError(f"the preview at {ref} failed: {done.stderr.strip()[-2000:]}") from None
+        if report.get("config_errors"):
+            errors = "; ".join(f"{e['path']}: {e['message']}" for e in report["config_errors"])
+            raise BaseError(f"the configuration at {ref} is invalid: {errors}")
+        raw = yaml.safe_load((root / stack_path).read_text(encoding="utf-8")) or {}
+        report["_config"] = raw.get("config") or {}
+        return dict(report)
+
+
+# --- comparing -------------------------------------------------------------------------------------------
+
+
+def _recorded(row: Mapping[str, Any]) -> RecordedResource:
+    names = {f.name for f in fields(RecordedResource)}
+    return RecordedResource(**{k: v for k, v in row.items() if k in names})
+
+
+def _changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    return {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Stack-file config as dotted keys (``vaults.member.name``), namespace removed; lists are values."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        name = str(key).removeprefix(f"{PROJECT}:")
+        path = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def config_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    before, after = flatten(old), flatten(new)
+    return sorted(k for k in set(before) | set(after) if before.get(k, ...) != after.get(k, ...))
+
+
+def _coverage(policies: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
+    """(account, Region, plan) for every plan a backup policy carries to an account it reaches."""
+    out: set[tuple[str, str, str]] = set()
+    for policy in policies:
+        try:
+            plans = json.loads(policy["content"]).get("plans", {})
+        except (TypeError, ValueError, AttributeError):
+            continue
+        for plan, body in plans.items():
+            regions = (body.get("regions") or {}).get("@@assign") or [] if isinstance(body, dict) else []
+            out |= {(a, r, plan) for a in policy.get("reaches", []) for r in regions}
+    return out
+
+
+def coverage_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> list[CoverageChange]:
+    before, after = _coverage(old), _coverage(new)
+    places = sorted({(a, r) for a, r, _ in before ^ after})
+    return [
+        CoverageChange(
+            a,
+            r,
+            tuple(sorted(p for x, y, p in after - before if (x, y) == (a, r))),
+            tuple(sorted(p for x, y, p in before - after if (x, y) == (a, r))),
+        )
+        for a, r in places
+    ]
+
+
+def policy_diffs(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Per backup policy whose content changed (or that appears or goes): a unified diff of its JSON."""
+
+    def pretty(content: str | None) -> list[str]:
+        if content is None:
+            return []
+        try:
+            return json.dumps(json.loads(content), indent=2, sort_keys=True).splitlines(keepends=True)
+        except ValueError:
+            return content.splitlines(keepends=True)
+
+    before = {p["name"]: p.get("content") for p in old}
+    after = {p["name"]: p.get("content") for p in new}
+    out = {}
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            lines = difflib.unified_diff(
+                pretty(before.get(name)), pretty(after.get(name)), f"base/{name}", f"new/{name}", n=2
+            )
+            out[name] = "".join(lines)
+    return out
+
+
+def _change(r: RecordedResource, **extra: Any) -> Change:
+    return Change(r.urn, r.type, r.name, r.account, r.region, r.protect, **extra)
+
+
+def _same_resource(old: RecordedResource, new: RecordedResource) -> bool:
+    return (old.type, old.name, old.account, old.region) == (new.type, new.name, new.account, new.region)
+
+
+def compare(
+    preview: Preview, base: Mapping[str, Any], new_config: Mapping[str, Any], ref: str, backup_role_name: str = ""
+) -> PreviewDiff:
+    """What changes from ``base`` (a JSON report with ``_config``) to ``preview``."""
+    old_all = {r["urn"]: _recorded(r) for r in base.get("resources", [])}
+    new_all = preview.run.by_urn()
+    old = {u: r for u, r in old_all.items() if r.custom}
+    new = {u: r for u, r in new_all.items() if r.custom}
+    diff = PreviewDiff(base=ref, config_changes=config_changes(base.get("_config") or {}, new_config))
+    gone = [old[u] for u in sorted(set(old) - set(new))]
+    fresh = [new[u] for u in sorted(set(new) - set(old))]
+    for r in gone:
+        twin = next((n for n in fresh if _same_resource(r, n)), None)
+        if twin is not None:
+            fresh.remove(twin)
+            diff.replaced.append(_change(twin, reason="its URN changed (another parent)", old_urn=r.urn))
+        else:
+            diff.removed.append(_change(r))
+    diff.added = [_change(r) for r in fresh]
+    for urn in sorted(set(old) & set(new)):
+        changed = _changed_inputs(old[urn].inputs, new[urn].inputs)
+        if not changed:
+            continue
+        forcing = forcing_replacement(new[urn].type, changed)
+        if forcing:
+            reason = f"{', '.join(forcing)} changed, which forces replacement"
+            diff.replaced.append(_change(new[urn], inputs=tuple(sorted(changed)), reason=reason))
+        else:
+            diff.updated.append(_change(new[urn], inputs=tuple(sorted(changed))))
+    new_policies = [{"name": p.name, "content": p.content, "reaches": list(p.reaches)} for p in preview.backup_policies]
+    diff.policy_diffs = policy_diffs(base.get("backup_policies", []), new_policies)
+    diff.coverage = coverage_changes(base.get("backup_policies", []), new_policies)
+    places = ConfigPlaces({p.name: p.config_path for p in preview.backup_policies}, backup_role_name)
+    diff.violations = _protected(diff, old_all, new_all, places)
+    return diff
+
+
+def _protected(
+    diff: PreviewDiff,
+    old_all: Mapping[str, RecordedResource],
+    new_all: Mapping[str, RecordedResource],
+    places: ConfigPlaces,
+) -> list[ProtectedChange]:
+    out = []
+    cases = [(c, "delete", old_all) for c in diff.removed] + [(c, "replace", new_all) for c in diff.replaced]
+    for change, action, run in cases:
+        resource = run.get(change.urn)
+        before = old_all.get(change.old_urn or change.urn)
+        if resource is None or not (change.protect or (before is not None and before.protect)):
+            continue
+        section = config_path(_chain(resource, run), "", "", places) or ""
+        related = tuple(k for k in diff.config_changes if section and (k.startswith(section) or section.startswith(k)))
+        causes = related or tuple(diff.config_changes)
+        why = f" ({change.reason})" if change.reason else ""
+        where = ", ".join(x for x in (change.account, change.region) if x)
+        cause = (
+            f"caused by the config change of {', '.join(causes)}"
+            if causes
+            else "no stack-file key changed: the inventory, the code or a dependency did"
+        )
+        out.append(
+            ProtectedChange(
+                change.urn,
+                action,
+                f"this change would {action} the protected {change.type} {change.name}"
+                + (f" in {where}" if where else "")
+                + f"{why}; {cause}",
+                causes,
+            )
+        )
+    return out
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+def _line(c: Change) -> str:
+    where = ", ".join(x for x in (c.account, c.region) if x)
+    text = f"{c.type} {c.name}" + (f" [{where}]" if where else "") + (" (protected)" if c.protect else "")
+    if c.inputs:
+        text += f": {', '.join(c.inputs)}"
+    if c.reason:
+        text += f" ({c.reason})"
+    return text
+
+
+def text_section(diff: PreviewDiff) -> list[str]:
+    counts = ", ".join(f"{len(getattr(diff, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
+    lines = [f"What this change does (compared with {diff.base}): {counts}"]
+    for v in diff.violations:
+        lines.append(f"  MANDATORY protected-resource-change: {v.message}")
+    if diff.config_changes:
+        lines.append(f"  stack-file keys changed: {', '.join(diff.config_changes)}")
+    for kind, mark in (("replaced", "+-"), ("removed", "- "), ("added", "+ "), ("updated", "~ ")):
+        lines += [f"  {mark} {_line(c)}" for c in getattr(diff, kind)]
+    for c in diff.coverage:
+        parts = ([f"gains {', '.join(c.gains)}"] if c.gains else []) + (
+            [f"loses {', '.join(c.loses)}"] if c.loses else []
+        )
+        lines.append(f"  plans: {c.account} {c.region} {'; '.join(parts)}")
+    for name, text in diff.policy_diffs.items():
+        lines.append(f"  backup policy {name}:")
+        lines += [f"    {line}" for line in text.splitlines()]
+    return [*lines, ""]
+
+
+def markdown_section(diff: PreviewDiff) -> list[str]:
+    mark = ":x:" if diff.violations else ":arrows_counterclockwise:"
+    counts = ", ".join(f"{len(getattr(diff, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
+    lines = [f"## {mark} What this change does (compared with `{diff.base}`)", "", f"{counts}.", ""]
+    if diff.violations:
+        lines += ["**Mandatory: protected resources would be deleted or replaced**", ""]
+        lines += [f"- `{v.urn}`: {v.message}" for v in diff.violations]
+        lines += ["", "Fix: undo the named config change, or migrate deliberately (README, 'Moving ...').", ""]
+    if diff.config_changes:
+        lines += [f"Stack-file keys changed: {', '.join(f'`{k}`' for k in diff.config_changes)}", ""]
+    for kind in ("replaced", "removed", "added", "updated"):
+        found = getattr(diff, kind)
+        if found:
+            lines += [f"**{kind.capitalize()} ({len(found)})**", ""] + [f"- {_line(c)}" for c in found] + [""]
+    if diff.coverage:
+        lines += [
+            "**Accounts and Regions whose plans change**",
+            "",
+            "| Account | Region | Gains | Loses |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {c.account} | {c.region} | {', '.join(c.gains)} | {', '.join(c.loses)} |" for c in diff.coverage]
+        lines.append("")
+    for name, text in diff.policy_diffs.items():
+        lines += [
+            f"<details><summary>Backup policy <code>{name}</code></summary>",
+            "",
+            "```diff",
+            text.rstrip(),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+# --- the hook in org_backup.preview.command ---------------------------------------------------------------------------
+
+
+def with_base(preview: Preview, ref: str, config_file: Path, output_format: str, report: str) -> tuple[str, int]:
+    """The report with what the change does first (json: a ``changes`` member), and the diff's exit code.
+
+    ``BaseError`` when the base cannot be previewed.
+    """
+    from stackconfig.load import load_config, read_stack_file, sections_from_pulumi_config
+
+    raw = read_stack_file(config_file)
+    role = load_config(sections_from_pulumi_config(raw)).config.vaults.backup_role_name
+    given = None if config_file.resolve() == (PROJECT_DIR / f"Pulumi.{preview.stack}.yaml").resolve() else config_file
+    base = base_report(ref, preview.stack, given)
+    new_config = yaml.safe_load(config_file.read_text(encoding="utf-8")).get("config") or {}
+    diff = compare(preview, base, new_config, ref, role)
+    if output_format == "json":
+        document = json.loads(report)
+        document["changes"] = diff.to_json()
+        document["exit_code"] = max(document.get("exit_code", 0), diff.exit_code)
+        return json.dumps(document, indent=2, default=str) + "\n", diff.exit_code
+    if output_format == "markdown":
+        return "\n".join(markdown_section(diff)) + "\n" + report, diff.exit_code
+    if output_format == "text":
+        return "\n".join(text_section(diff)) + "\n" + report, diff.exit_code
+    return report, diff.exit_code

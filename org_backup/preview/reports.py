@@ -1,0 +1,342 @@
+"""The offline preview as text (a terminal), Markdown (a pull-request comment) and JSON (other tools).
+
+SARIF lives in ``org_backup.preview.sarif``. No format prints the raw configuration: only resource inputs, which is
+what ``pulumi preview`` shows too.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from org_backup.preview import access_report
+from org_backup.preview.model import SEVERITIES, ConfigProblem, Preview, Violation, display_path
+from policies.backup_rules.findings import Finding
+from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
+
+DETAILS_AFTER_ROWS = 10
+NBSP = "\u00a0"
+
+
+def short_type(type_token: str) -> str:
+    """``aws:backup/vault:Vault`` -> ``backup.Vault``: enough to tell resources apart in a summary."""
+    parts = type_token.split(":")
+    if len(parts) != 3:
+        return type_token
+    return f"{parts[1].split('/')[0]}.{parts[2]}"
+
+
+def deployment(preview: Preview) -> dict[tuple[str | None, str | None], Counter[str]]:
+    """Cloud resources counted by type, per (account, Region)."""
+    out: dict[tuple[str | None, str | None], Counter[str]] = defaultdict(Counter)
+    for r in preview.deployed:
+        out[(r.account, r.region)][r.type] += 1
+    return dict(sorted(out.items(), key=lambda item: (item[0][0] is None, item[0][0] or "", item[0][1] or "")))
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=116, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False, break_long_words=False
+    )
+
+
+def _wrap_items(items: list[str], head: str) -> list[str]:
+    """Comma-separated items wrapped between items, never inside one (ARNs and names stay whole)."""
+    text = ", ".join(item.replace(" ", NBSP) for item in items)
+    return [line.replace(NBSP, " ") for line in _wrap(text, head, " " * len(head))]
+
+
+def registrations(preview: Preview) -> str:
+    """Everything the program registers, split the way the two counts of a report differ: the policies see all
+    registrations, "What would be deployed" counts only the cloud resources."""
+    total = len(preview.run.resources)
+    providers = sum(r.type.startswith("pulumi:providers:") for r in preview.run.resources)
+    components = sum(not r.custom for r in preview.run.resources)
+    return (
+        f"{total} registrations ({len(preview.deployed)} cloud resources, {components} components, "
+        f"{providers} providers)"
+    )
+
+
+def _summary_line(preview: Preview) -> str:
+    mandatory = sum(v.mandatory for v in preview.violations)
+    advisory = len(preview.violations) - mandatory
+    verdict = "FAIL" if preview.exit_code else "PASS"
+    return (
+        f"{verdict} (exit {preview.exit_code}): {mandatory} mandatory and {advisory} advisory violation(s); "
+        f"{len(preview.evaluation.rules)} policies on {registrations(preview)}; "
+        f"policy evaluation {preview.evaluation.seconds:.2f} s, total {preview.wall_s:.2f} s"
+    )
+
+
+def _where(preview: Preview, v: Violation) -> str:
+    if v.urn is None:
+        return "the whole stack"
+    place = ", ".join(x for x in (preview.label(v.account) if v.account else None, v.region) if x)
+    return f"{short_type(v.resource_type or '')} {v.resource_name}" + (f" in {place}" if place else "")
+
+
+def _finding_line(f: Finding) -> str:
+    return f"{f.path}: {f.message} [{f.rule}]"
+
+
+def render_text(preview: Preview) -> str:
+    lines = [
+        f"org-backup offline preview: stack {preview.stack} ({display_path(preview.config_file)})",
+        "The program ran under Pulumi's mock engine (no cloud credentials) and the policy pack judged what it "
+        "registered.",
+        "",
+        f"Configuration warnings ({len(preview.warnings)})",
+    ]
+    lines += [f"  ! {_finding_line(f)}" for f in preview.warnings] or ["  (none)"]
+    groups = deployment(preview)
+    accounts = {account for account, _ in groups}
+    lines += ["", f"What would be deployed: {len(preview.deployed)} cloud resources in {len(accounts)} account(s)"]
+    current: str | None = "-"
+    for (account, region), counts in groups.items():
+        if account != current:
+            lines.append(f"  {preview.label(account)}")
+            current = account
+        head = f"    {region or '(no Region)':<15}{sum(counts.values()):>4}  "
+        lines += _wrap_items([f"{n} {short_type(t)}" for t, n in sorted(counts.items())], head)
+    lines += [
+        "",
+        f"Backup policies ({len(preview.backup_policies)}, at most {MAX_BACKUP_POLICY_CHARS:,} characters each)",
+    ]
+    for p in preview.backup_policies:
+        lines.append(
+            f"  {p.name}  {p.size:,} characters ({p.size * 100 // MAX_BACKUP_POLICY_CHARS}%)  plans: {', '.join(p.plans)}"
+        )
+        targets = [preview.label(t) for t in p.targets] or ["nothing"]
+        lines += _wrap_items(targets, "    attached to ")
+        lines.append(f"    reaches {len(p.reaches)} account(s); config: {p.config_path}")
+    locks = preview.compliance_locks
+    lines += ["", f"Compliance-mode Vault Locks ({len(locks)}): irreversible after their grace period"]
+    lines += [
+        f"  ! {lock.vault} in {lock.where}: can be removed only until {lock.irreversible_from.isoformat()} "
+        f"({lock.changeable_for_days} days after creation); after that nobody can shorten retention or delete it"
+        for lock in locks
+    ] or ["  (none)"]
+    lines += access_report.text_section(preview.access) if preview.access else []
+    lines += ["", f"Policy violations ({len(preview.violations)})"]
+    if not preview.violations:
+        lines.append("  (none)")
+    for severity in SEVERITIES:
+        by_policy: dict[tuple[str, str], list[Violation]] = {}
+        for v in preview.violations:
+            if v.severity == severity:
+                by_policy.setdefault((v.policy, v.enforcement), []).append(v)
+        if by_policy:
+            lines.append(f"  {severity.upper()}")
+        for (policy, enforcement), found in by_policy.items():
+            lines.append(f"    {policy} [{enforcement}] ({len(found)})")
+            if found[0].remediation:
+                lines += _wrap(f"fix: {found[0].remediation}", "      ", "           ")
+            for v in found:
+                lines.append(f"      - {_where(preview, v)}")
+                lines += _wrap(v.message, "        ", "        ")
+                lines.append(f"        config: {v.config_path or '(no single key)'}")
+    lines += ["", _summary_line(preview)]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    """Table cells may not hold pipes, newlines, emphasis markers or raw HTML."""
+    text = str(value).replace("\n", " ").replace("|", "\\|").replace("*", "\\*")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _table(header: Iterable[str], rows: list[list[str]]) -> list[str]:
+    names = list(header)
+    out = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _collapsible(summary: str, body: list[str], rows: int) -> list[str]:
+    if rows <= DETAILS_AFTER_ROWS:
+        return [f"**{summary}**", "", *body]
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def render_markdown(preview: Preview) -> str:
+    mark = ":x:" if preview.exit_code else ":white_check_mark:"
+    lines = [
+        f"## {mark} org-backup offline preview: `{preview.stack}`",
+        "",
+        f"{_summary_line(preview)}.",
+        "",
+        "_Run under Pulumi's mock engine: no cloud credentials, same program and policy pack as "
+        "`pulumi preview --policy-pack policies`._",
+        "",
+        "### Policy violations",
+        "",
+    ]
+    if not preview.violations:
+        lines.append("None.")
+    for enforcement in ("mandatory", "advisory"):
+        found = [v for v in preview.violations if v.enforcement == enforcement]
+        if not found:
+            continue
+        rows = [
+            [
+                v.severity,
+                f"`{v.policy}`",
+                _where(preview, v),
+                f"`{v.config_path}`" if v.config_path else "",
+                v.message,
+                v.remediation,
+            ]
+            for v in found
+        ]
+        table = _table(["Severity", "Policy", "Resource", "Config", "Message", "Fix"], rows)
+        lines += [*_collapsible(f"{enforcement.capitalize()} ({len(found)})", table, len(found)), ""]
+    locks = preview.compliance_locks
+    lines += ["", f"### :warning: Compliance-mode Vault Locks ({len(locks)})", ""]
+    lines += (
+        _table(
+            ["Vault", "Where", "Grace (days)", "Irreversible from"],
+            [
+                [f"`{lock.vault}`", lock.where, str(lock.changeable_for_days), lock.irreversible_from.isoformat()]
+                for lock in locks
+            ],
+        )
+        if locks
+        else ["None."]
+    )
+    lines += access_report.markdown_section(preview.access) if preview.access else []
+    lines += ["", "### Backup policies", ""]
+    rows = [
+        [
+            f"`{p.name}`",
+            f"{p.size:,} / {MAX_BACKUP_POLICY_CHARS:,} ({p.size * 100 // MAX_BACKUP_POLICY_CHARS}%)",
+            ", ".join(p.plans),
+            ", ".join(preview.label(t) for t in p.targets),
+            str(len(p.reaches)),
+        ]
+        for p in preview.backup_policies
+    ]
+    lines += _table(["Policy", "Characters", "Plans", "Attached to", "Accounts reached"], rows)
+    groups = deployment(preview)
+    rows = [
+        [
+            preview.label(account),
+            region or "",
+            str(sum(c.values())),
+            ", ".join(f"{n} {short_type(t)}" for t, n in sorted(c.items())),
+        ]
+        for (account, region), c in groups.items()
+    ]
+    summary = (
+        f"What would be deployed: {len(preview.deployed)} cloud resources in {len({a for a, _ in groups})} account(s)"
+    )
+    lines += ["", *_collapsible(summary, _table(["Account", "Region", "Resources", "Types"], rows), len(rows))]
+    lines += ["", f"### Configuration warnings ({len(preview.warnings)})", ""]
+    lines += [f"- `{f.path}`: {_cell(f.message)} (`{f.rule}`)" for f in preview.warnings] or ["None."]
+    return "\n".join(lines) + "\n"
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {"path": f.path, "value": f.value, "rule": f.rule, "message": f.message, "severity": f.severity}
+
+
+def to_json(preview: Preview) -> dict[str, Any]:
+    counts = preview.counts()
+    by_severity = {s: sum(counts[e].get(s, 0) for e in counts) for s in SEVERITIES}
+    return {
+        "stack": preview.stack,
+        "config_file": display_path(preview.config_file),
+        "exit_code": preview.exit_code,
+        "compliance_locks": [
+            {
+                "vault": lock.vault,
+                "where": lock.where,
+                "changeable_for_days": lock.changeable_for_days,
+                "irreversible_from": lock.irreversible_from.isoformat(),
+            }
+            for lock in preview.compliance_locks
+        ],
+        "resources": [
+            {
+                "type": r.type,
+                "name": r.name,
+                "urn": r.urn,
+                "parent_urn": r.parent_urn,
+                "provider_urn": r.provider_urn,
+                "custom": r.custom,
+                "account": r.account,
+                "region": r.region,
+                "inputs": r.inputs,
+                "outputs": r.outputs,
+                "protect": r.protect,
+                "retain_on_delete": r.retain_on_delete,
+                "ignore_changes": r.ignore_changes,
+                "dependencies": r.dependencies,
+                "property_dependencies": r.property_dependencies,
+            }
+            for r in preview.run.resources
+        ],
+        "backup_policies": [
+            {
+                "name": p.name,
+                "content": p.content,
+                "size": p.size,
+                "limit": MAX_BACKUP_POLICY_CHARS,
+                "plans": list(p.plans),
+                "targets": list(p.targets),
+                "reaches": list(p.reaches),
+                "config_path": p.config_path,
+            }
+            for p in preview.backup_policies
+        ],
+        "policies_evaluated": preview.evaluation.rule_names,
+        "rules": [vars(r) for r in preview.evaluation.rules],
+        "violations": [vars(v) for v in preview.violations],
+        "summary": {
+            "violations": {e: sum(counts[e].values()) for e in ("mandatory", "advisory")},
+            "by_severity": by_severity,
+            "by_enforcement_and_severity": counts,
+            "resources": len(preview.run.resources),
+            "deployed": len(preview.deployed),
+            "policies": len(preview.evaluation.rules),
+            "policy_eval_s": round(preview.evaluation.seconds, 4),
+            "wall_s": round(preview.wall_s, 4),
+            "exit_code": preview.exit_code,
+        },
+        "warnings": [_finding_json(f) for f in preview.warnings],
+        "access": access_report.json_section(preview.access) if preview.access else None,
+        "config_errors": [],
+    }
+
+
+def render_json(preview: Preview) -> str:
+    return json.dumps(to_json(preview), indent=2, default=str) + "\n"
+
+
+def problem_text(problem: ConfigProblem) -> str:
+    return problem.report() + "\n"
+
+
+def problem_markdown(problem: ConfigProblem) -> str:
+    lines = [
+        f"## :x: org-backup offline preview: `{problem.stack}`",
+        "",
+        f"The configuration in `{display_path(problem.config_file)}` is invalid (exit 2); nothing was previewed.",
+        "",
+    ]
+    rows = [[f.severity, f"`{f.path}`", f"`{f.rule}`", f.message] for f in problem.findings]
+    return "\n".join([*lines, *_table(["Severity", "Config", "Rule", "Message"], rows)]) + "\n"
+
+
+def problem_json(problem: ConfigProblem) -> str:
+    document = {
+        "stack": problem.stack,
+        "config_file": display_path(problem.config_file),
+        "exit_code": 2,
+        "config_errors": [_finding_json(f) for f in problem.findings if f.severity == "error"],
+        "warnings": [_finding_json(f) for f in problem.findings if f.severity != "error"],
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"

@@ -1,0 +1,224 @@
+"""The offline preview as SARIF 2.1.0, so code scanning annotates the stack-file line to change.
+
+Every result points at the stack file: the line of the config key the violation maps to (found through
+YAML's composer marks), else the line of its ``org-backup:<section>`` key, else line 1. Fingerprints
+hash the rule, the resource (or config key) and the message, so the same finding keeps its identity
+across runs and code scanning can tell new alerts from old ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from org_backup.preview.model import ConfigProblem, Preview, Violation, display_path
+from org_backup.preview.offline import PROJECT
+from org_backup.preview.policy_eval import RuleInfo
+from policies.backup_rules.findings import Finding
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+TOOL_NAME = "org-backup-preview"
+FINGERPRINT = "orgBackupFinding/v1"
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+RANK = {"critical": 95.0, "high": 80.0, "medium": 50.0, "low": 20.0}
+CONFIG_RULE_PREFIX = "config/"
+
+
+def _walk(node: yaml.Node, path: str, out: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = f"{path}.{key.value}"
+            out.setdefault(child, key.start_mark.line + 1)
+            _walk(value, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            child = f"{path}[{i}]"
+            out.setdefault(child, item.start_mark.line + 1)
+            _walk(item, child, out)
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """1-based line of every key under ``config:``, by config path (``vaults.member.lock``, ``x.targets[0]``)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    out: dict[str, int] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return out
+    for key, value in root.value:
+        if key.value != "config" or not isinstance(value, yaml.MappingNode):
+            continue
+        for section_key, section in value.value:
+            name = str(section_key.value).removeprefix(f"{PROJECT}:")
+            out.setdefault(name, section_key.start_mark.line + 1)
+            _walk(section, name, out)
+    return out
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """``a.b[0].c``, ``a.b[0]``, ``a.b``, ``a``: the key itself, then each enclosing key."""
+    cut = len(path)
+    while cut > 0:
+        yield path[:cut]
+        cut = max(path.rfind(".", 0, cut), path.rfind("[", 0, cut))
+
+
+def line_of(lines: Mapping[str, int], config_path: str | None) -> int:
+    for prefix in _prefixes(config_path or ""):
+        if prefix in lines:
+            return lines[prefix]
+    return 1
+
+
+def artifact_uri(config_file: Path) -> str:
+    """Relative to the repository root when inside it, as code scanning expects; else a file URI."""
+    shown = display_path(config_file)
+    return shown if not Path(shown).is_absolute() else config_file.resolve().as_uri()
+
+
+def _fingerprint(*parts: str | None) -> dict[str, str]:
+    digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
+    return {FINGERPRINT: digest[:32]}
+
+
+def _level(enforcement: str) -> str:
+    return "error" if enforcement == "mandatory" else "warning"
+
+
+def _first_sentence(text: str) -> str:
+    head, dot, _ = text.partition(". ")
+    return head + (dot.strip() if dot else "")
+
+
+def policy_rule(rule: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": rule.name,
+        "name": rule.name,
+        "shortDescription": {"text": _first_sentence(rule.description)},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.remediation or rule.description},
+        "defaultConfiguration": {"level": _level(rule.enforcement), "rank": RANK.get(rule.severity, 50.0)},
+        "properties": {
+            "tags": [t for t in ("org-backup", rule.domain, rule.enforcement, rule.severity, rule.kind) if t],
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.5"),
+        },
+    }
+
+
+def config_rule(rule_id: str, severity: str) -> dict[str, Any]:
+    text = f"org-backup configuration check '{rule_id}' (reported by the configuration loader before any resource)"
+    return {
+        "id": CONFIG_RULE_PREFIX + rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": f"Configuration check {rule_id}"},
+        "fullDescription": {"text": text},
+        "help": {"text": "Change the configuration key the result points at; the message says how."},
+        "defaultConfiguration": {"level": "error" if severity == "error" else "warning"},
+        "properties": {"tags": ["org-backup", "configuration"]},
+    }
+
+
+def _location(uri: str, line: int) -> list[dict[str, Any]]:
+    return [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}]
+
+
+def _violation_text(v: Violation) -> str:
+    where = f"{v.resource_type} '{v.resource_name}'" if v.urn else "the stack"
+    place = ", ".join(x for x in (v.account and f"account {v.account}", v.region) if x)
+    key = f"; change {v.config_path}" if v.config_path else ""
+    return f"{v.message} ({where}{f' in {place}' if place else ''}{key})"
+
+
+def violation_result(v: Violation, rule_index: int, uri: str, lines: Mapping[str, int]) -> dict[str, Any]:
+    return {
+        "ruleId": v.policy,
+        "ruleIndex": rule_index,
+        "level": _level(v.enforcement),
+        "message": {"text": _violation_text(v)},
+        "locations": _location(uri, line_of(lines, v.config_path)),
+        "partialFingerprints": _fingerprint(v.policy, v.urn or v.config_path, v.message),
+        "properties": {
+            "enforcement": v.enforcement,
+            "severity": v.severity,
+            "urn": v.urn,
+            "resourceType": v.resource_type,
+            "account": v.account,
+            "region": v.region,
+            "configPath": v.config_path,
+        },
+    }
+
+
+def _config_parts(
+    findings: Iterable[Finding], uri: str, lines: Mapping[str, int], first_index: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rules and results for loader findings (errors of an invalid config, or warnings of a valid one)."""
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results: list[dict[str, Any]] = []
+    for f in findings:
+        if f.rule not in index:
+            index[f.rule] = first_index + len(rules)
+            rules.append(config_rule(f.rule, f.severity))
+        results.append(
+            {
+                "ruleId": CONFIG_RULE_PREFIX + f.rule,
+                "ruleIndex": index[f.rule],
+                "level": "error" if f.severity == "error" else "warning",
+                "message": {"text": f"{f.path}: {f.message}"},
+                "locations": _location(uri, line_of(lines, f.path)),
+                "partialFingerprints": _fingerprint(CONFIG_RULE_PREFIX + f.rule, f.path, f.message),
+                "properties": {"configPath": f.path},
+            }
+        )
+    return rules, results
+
+
+def _log(rules: list[dict[str, Any]], results: list[dict[str, Any]], stack: str) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": TOOL_NAME, "rules": rules}},
+                "automationDetails": {"id": f"{TOOL_NAME}/{stack}/"},
+                "results": results,
+            }
+        ],
+    }
+
+
+def _lines(config_file: Path) -> dict[str, int]:
+    try:
+        return key_lines(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def to_sarif(preview: Preview) -> dict[str, Any]:
+    uri, lines = artifact_uri(preview.config_file), _lines(preview.config_file)
+    rules = [policy_rule(r) for r in preview.evaluation.rules]
+    index = {r.name: i for i, r in enumerate(preview.evaluation.rules)}
+    results = [violation_result(v, index[v.policy], uri, lines) for v in preview.violations]
+    warning_rules, warning_results = _config_parts(preview.warnings, uri, lines, len(rules))
+    return _log(rules + warning_rules, results + warning_results, preview.stack)
+
+
+def problem_sarif(problem: ConfigProblem) -> dict[str, Any]:
+    uri, lines = artifact_uri(problem.config_file), _lines(problem.config_file)
+    rules, results = _config_parts(problem.findings, uri, lines, 0)
+    return _log(rules, results, problem.stack)
+
+
+def render_sarif(preview: Preview) -> str:
+    return json.dumps(to_sarif(preview), indent=2) + "\n"
+
+
+def render_problem_sarif(problem: ConfigProblem) -> str:
+    return json.dumps(problem_sarif(problem), indent=2, default=str) + "\n"

@@ -1,0 +1,84 @@
+"""``org-backup init`` against moto's server: a starter stack and inventory that load, and no overwrites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from org_backup import main as cli
+from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK
+from stackconfig.inventory import OrgTree, load_inventory
+from stackconfig.layout import build_layout
+from stackconfig.load import config_from_stack_file
+from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
+from tests.org_backup.ops.fakes import FakeOrg
+
+
+def _init(tmp_path: Path, moto: MotoServer, *extra: str) -> int:
+    argv = ["init", "--stack", "acme", "--project-dir", str(tmp_path), "--endpoint-url", moto.endpoint_url]
+    return cli.main([*argv, *extra])
+
+
+def test_writes_a_stack_and_inventory_that_load_and_reach_the_organization(
+    tmp_path: Path, org: FakeOrg, aws_env: MotoServer, capsys
+) -> None:
+    assert _init(tmp_path, aws_env) == EXIT_OK
+    stack_file = tmp_path / "Pulumi.acme.yaml"
+    inventory_file = tmp_path / "inventory" / "acme.yaml"
+    assert f"wrote {stack_file} and {inventory_file}" in capsys.readouterr().out
+
+    loaded = config_from_stack_file(stack_file)
+    config = loaded.config
+    assert config.organization.id == org.id
+    assert config.organization.root_id == org.root_id
+    assert config.organization.management_account_id == DEFAULT_ACCOUNT_ID
+    assert config.organization.backup_admin_account_id == org.accounts["backup-admin"]
+    assert {ou.id for ou in config.targets.organizational_units} == set(org.ous.values())
+    assert {v.lock.mode for v in (config.vaults.member, config.vaults.central) if v.lock} == {"governance"}
+    assert list(config.plans) == ["daily"]
+
+    tree = OrgTree.from_inventory(load_inventory(inventory_file))
+    assert set(tree.accounts) == set(org.parents)
+    layout = build_layout(config, tree)
+    reached = {a for p in layout.policies for a in p.reaches}
+    assert org.accounts["prod-01"] in reached
+    assert DEFAULT_ACCOUNT_ID not in reached
+
+    text = stack_file.read_text()
+    assert "# weekly:" in text and "REVIEW" in text
+    assert yaml.safe_load(text)["config"]["org-backup:accounts"]["inventory_file"] == "inventory/acme.yaml"
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path, org: FakeOrg, aws_env: MotoServer, capsys) -> None:
+    stack_file = tmp_path / "Pulumi.acme.yaml"
+    stack_file.write_text("config: {}\n")
+
+    assert _init(tmp_path, aws_env) == EXIT_CANNOT_RUN
+    assert "already exist" in capsys.readouterr().err
+    assert stack_file.read_text() == "config: {}\n"
+    assert not (tmp_path / "inventory" / "acme.yaml").exists()
+
+    assert _init(tmp_path, aws_env, "--force") == EXIT_OK
+    assert "org-backup:organization" in stack_file.read_text()
+
+
+def test_a_member_account_cannot_init(tmp_path: Path, org: FakeOrg, aws_env: MotoServer, monkeypatch, capsys) -> None:
+    member = org.accounts["prod-01"]
+    credentials = aws_env.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="test"
+    )["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
+
+    assert _init(tmp_path, aws_env) == EXIT_CANNOT_RUN
+    assert f"credentials of the management account {DEFAULT_ACCOUNT_ID}" in capsys.readouterr().err
+    assert not (tmp_path / "Pulumi.acme.yaml").exists()
+
+
+@pytest.mark.parametrize("flag", [["--output", "x"], ["--format", "json"]])
+def test_init_refuses_report_flags(flag: list[str], capsys) -> None:
+    assert cli.main(["init", *flag]) == 2
+    assert "org-backup init:" in capsys.readouterr().err

@@ -1,0 +1,48 @@
+"""Hand-made recorded resources, for evaluator and mapping tests that need no program run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from org_backup.preview.offline import ProgramRun, RecordedResource
+
+
+def recorded(
+    type_: str,
+    name: str,
+    *,
+    parent: RecordedResource | None = None,
+    provider: RecordedResource | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
+    account: str | None = "444455556666",
+    region: str | None = "us-east-1",
+    protect: bool = False,
+    ignore_changes: Sequence[str] = (),
+    dependencies: Sequence[RecordedResource] = (),
+    property_dependencies: Mapping[str, Sequence[RecordedResource]] | None = None,
+    custom: bool = True,
+) -> RecordedResource:
+    parent_type = parent.type if parent is not None else "pulumi:pulumi:Stack"
+    return RecordedResource(
+        type=type_,
+        name=name,
+        urn=f"urn:pulumi:test::org-backup::{parent_type}${type_}::{name}",
+        parent_urn=parent.urn if parent is not None else None,
+        provider_urn=provider.urn if provider is not None else None,
+        custom=custom,
+        inputs=dict(inputs or {}),
+        protect=protect,
+        retain_on_delete=False,
+        ignore_changes=list(ignore_changes),
+        dependencies=[d.urn for d in dependencies],
+        property_dependencies={k: [d.urn for d in v] for k, v in (property_dependencies or {}).items()},
+        account=account,
+        region=region,
+        outputs=dict(outputs or {}),
+    )
+
+
+def program_run(*resources: RecordedResource) -> ProgramRun:
+    return ProgramRun(stack="test", resources=list(resources), exports={})
