@@ -4,7 +4,33 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import access, audit, central_copy, copies, coverage, guardrail, hygiene, kms, org_policies, stacksets, vaults
+from . import (
+    access,
+    audit,
+    central_copy,
+    copies,
+    coverage,
+    guardrail,
+    hygiene,
+    inheritance,
+    kms,
+    org_policies,
+    stacksets,
+    vaults,
+)
 
-DOMAINS = (vaults, central_copy, kms, org_policies, copies, audit, hygiene, coverage, stacksets, guardrail, access)
+DOMAINS = (
+    vaults,
+    central_copy,
+    kms,
+    org_policies,
+    inheritance,
+    copies,
+    audit,
+    hygiene,
+    coverage,
+    stacksets,
+    guardrail,
+    access,
+)
 ALL_POLICIES: list[Policy] = [policy for domain in DOMAINS for policy in domain.POLICIES]
