@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from .findings import Finding, join
-from .iam import COPY_INTO_VAULT, _is_everyone, _principal_values, _read_policy, _Statement
+from .iam import COPY_INTO_VAULT, _is_everyone, _org_scoped, _principal_values, _read_policy, _Statement
 
 CENTRAL_COPY_RULE = "central-copy-backup-role-only"
 SERVICE_LINKED_ROLE = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
@@ -60,6 +60,8 @@ def copy_beyond_backup_role(
     for statement in policy.statements:
         if statement.effect != "Allow" or not statement.covers(COPY_INTO_VAULT):
             continue
+        if statement.has_not_principal or (_is_everyone(statement.principal) and not _org_scoped(statement)):
+            continue  # one mistake, one error: the least-privilege checks refuse these (no-not-principal, ...)
         beyond = _beyond(statement, backup_role_names)
         if beyond:
             roles = ", ".join(f"role/{name}" for name in sorted(backup_role_names)) or "the backup role"

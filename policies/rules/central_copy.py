@@ -18,8 +18,9 @@ from backup_rules.central_copy import CENTRAL_COPY_RULE, copy_beyond_backup_role
 from .adapter import is_unknown, not_known
 from .base import MANDATORY, Rule, stack_policy
 from .resources import SELECTION, VAULT, Resource, StackIndex
+from .vaults import DOMAIN as VAULTS_DOMAIN
 
-DOMAIN = "vaults"
+DOMAIN = VAULTS_DOMAIN
 CENTRAL_TAG = ("org-backup:role", "central-copy-destination")
 
 CENTRAL_COPY = Rule(
