@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
 
+from org_backup.ops.checks.base import Coverage
+from org_backup.ops.checks.jobs import FAILURE_STATES
 from org_backup.ops.common import OpsFinding, iso
-from org_backup.ops.verify import FAILURE_STATES, Coverage, Verification
+from org_backup.ops.verify import Verification
 
 __all__ = [
     "FAILED",

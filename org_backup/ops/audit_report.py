@@ -29,8 +29,10 @@ from org_backup.ops.audit_render import (
     render_markdown,
 )
 from org_backup.ops.aws import AccountAccess, Aws, fan_out, paginate
+from org_backup.ops.checks.base import Coverage
+from org_backup.ops.checks.jobs import list_jobs
 from org_backup.ops.common import OpsFinding, Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
-from org_backup.ops.verify import DEFAULT_HOURS, Coverage, coverage_table, list_jobs, verify
+from org_backup.ops.verify import DEFAULT_HOURS, coverage_table, verify
 from policies.backup_rules.arns import parse_vault_arn
 
 __all__ = ["collect", "config_revision", "main", "write_reports"]

@@ -9,7 +9,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from components.documents import events, kms
-from org_backup.ops import verify
+from org_backup.ops.checks import jobs
 from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
 from tests.components.documents.helpers import as_list, by_sid, is_allowed
 
@@ -78,7 +78,7 @@ def test_every_terminal_failure_of_the_api_enum_alerts_and_nothing_else(detail_t
 
 
 def test_verify_counts_the_same_failure_states_as_the_alert_rule():
-    assert verify.FAILURE_STATES == {"backup": BACKUP_JOB_FAILURE_STATES, "copy": COPY_JOB_FAILURE_STATES}
+    assert jobs.FAILURE_STATES == {"backup": BACKUP_JOB_FAILURE_STATES, "copy": COPY_JOB_FAILURE_STATES}
     assert BACKUP_JOB_FAILURE_STATES == ("FAILED", "ABORTED", "EXPIRED", "PARTIAL")
     assert COPY_JOB_FAILURE_STATES == ("FAILED", "PARTIAL")
 

@@ -18,9 +18,10 @@ import pytest
 from org_backup.ops import audit_report
 from org_backup.ops.audit_render import CSV_HEADERS, AuditData, Framework, JobStats, bar_chart, render_html
 from org_backup.ops.aws import AccountAccess, Aws
+from org_backup.ops.checks.base import Coverage
 from org_backup.ops.common import EXIT_FINDINGS, OpsFinding
 from org_backup.ops.organization import Org
-from org_backup.ops.verify import Coverage, Verification
+from org_backup.ops.verify import Verification
 from tests.org_backup.ops.fakes import DR_REGIONS, FakeOrg, StubbedApis, deploy, job, now
 
 SECTIONS = ("summary", "coverage", "locks", "jobs", "copies", "audit-manager", "findings")

@@ -11,8 +11,10 @@ from components.documents.backup_policy import render_backup_policies
 from components.documents.iam import backup_role_managed_policy_arns
 from components.documents.vault_policy import member_vault_policy
 from org_backup.ops import verify
+from org_backup.ops.checks.base import Target
+from org_backup.ops.checks.locks import lock_findings
+from org_backup.ops.checks.policies import as_assigned, compare_effective_policy, expected_plans
 from org_backup.ops.common import EXIT_FINDINGS, EXIT_OK
-from org_backup.ops.verify import as_assigned, compare_effective_policy, expected_plans
 from stackconfig.model import VaultLock
 from tests.components.documents.config_factory import OU_ID, make_config
 from tests.org_backup.ops.fakes import (
@@ -248,11 +250,11 @@ def test_an_account_without_any_backup_policy_misses_every_plan() -> None:
     assert in_effect == {}
 
 
-def lock_target(mode: str) -> verify.Target:
+def lock_target(mode: str) -> Target:
     lock = VaultLock(
         mode=mode, min_retention_days=7, max_retention_days=400, changeable_for_days=3 if mode == "compliance" else None
     )
-    return verify.Target("444455556666", "a", "member", ("us-east-1",), "org-backup", lock)
+    return Target("444455556666", "a", "member", ("us-east-1",), "org-backup", lock)
 
 
 def test_lock_mode_and_range_are_compared_with_the_config() -> None:
@@ -261,16 +263,14 @@ def test_lock_mode_and_range_are_compared_with_the_config() -> None:
     compliance = {"Locked": True, "MinRetentionDays": 7, "MaxRetentionDays": 400, "LockDate": past}
     governance = {"Locked": True, "MinRetentionDays": 7, "MaxRetentionDays": 400}
 
-    assert verify._lock_findings(lock_target("governance"), "us-east-1", governance, now) == []
-    assert verify._lock_findings(lock_target("compliance"), "us-east-1", compliance, now) == []
-    wrong_mode = verify._lock_findings(lock_target("governance"), "us-east-1", compliance, now)
+    assert lock_findings(lock_target("governance"), "us-east-1", governance, now) == []
+    assert lock_findings(lock_target("compliance"), "us-east-1", compliance, now) == []
+    wrong_mode = lock_findings(lock_target("governance"), "us-east-1", compliance, now)
     assert ["compliance mode" in f.message for f in wrong_mode] == [True]
-    immutable = verify._lock_findings(
-        lock_target("compliance"), "us-east-1", compliance | {"MaxRetentionDays": 500}, now
-    )
+    immutable = lock_findings(lock_target("compliance"), "us-east-1", compliance | {"MaxRetentionDays": 500}, now)
     assert [f.action for f in immutable] == ["the compliance lock is immutable: change the config to match it"]
-    grace = verify._lock_findings(lock_target("compliance"), "us-east-1", compliance | {"LockDate": future}, now)
+    grace = lock_findings(lock_target("compliance"), "us-east-1", compliance | {"LockDate": future}, now)
     assert [f.severity for f in grace] == ["info"]
-    assert [
-        f.severity for f in verify._lock_findings(lock_target("governance"), "us-east-1", {"Locked": False}, now)
-    ] == ["error"]
+    assert [f.severity for f in lock_findings(lock_target("governance"), "us-east-1", {"Locked": False}, now)] == [
+        "error"
+    ]

@@ -17,9 +17,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from org_backup.ops import verify
+from org_backup.ops.checks import jobs, policies, roles, vaults
+from org_backup.ops.checks.base import Target
 from org_backup.ops.checks.managed_keys import alias_name, key_id, managed_key_findings
 from org_backup.ops.common import OpsFinding, attempt
 from policies.backup_rules.backup_policy import ParsedPlan, parse_backup_policy
@@ -285,8 +287,8 @@ def test_key_reference_forms(reference: str, alias: str | None, key: str) -> Non
 # --------------------------------------------------------------------------- every other call verify makes
 
 
-def target() -> verify.Target:
-    return verify.Target(ACCOUNT, "member", "member", (REGION,), "member", None)
+def target() -> Target:
+    return Target(ACCOUNT, "member", "member", (REGION,), "member", None)
 
 
 def vault_answer(**extra: Any) -> dict[str, Any]:
@@ -309,7 +311,7 @@ def test_vault_key_without_arn_is_a_finding_not_a_key_error(access: StubAccess) 
     access.stubs["backup"].add_client_error(
         "get_backup_vault_access_policy", "ResourceNotFoundException", "no policy", 404
     )
-    row, found = verify.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
+    row, found = vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
     by_check = {f.check: f for f in found}
     assert "AWS answered without the expected field" in by_check["vault-key"].message
     assert "no access policy" in by_check["vault-policy"].message
@@ -329,7 +331,7 @@ def test_vault_key_errors(access: StubAccess, error: tuple[str, str, int], expec
     access.stubs["backup"].add_response("describe_backup_vault", vault_answer(), {"BackupVaultName": "member"})
     access.stubs["kms"].add_client_error("describe_key", *error)
     access.stubs["backup"].add_client_error("get_backup_vault_access_policy", *DENIED)
-    _, found = verify.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
+    _, found = vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
     by_check = {f.check: f.message for f in found}
     assert expected in by_check["vault-key"]
     assert "could not check: AccessDeniedException" in by_check["vault-policy"]
@@ -338,12 +340,12 @@ def test_vault_key_errors(access: StubAccess, error: tuple[str, str, int], expec
 def test_missing_vault_and_denied_vault(access: StubAccess) -> None:
     backup = access.stubs["backup"]
     backup.add_client_error("describe_backup_vault", "ResourceNotFoundException", "not found", 404)
-    _, found = verify.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
+    _, found = vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
     assert "vault member does not exist" in only(found).message
     backup.add_client_error("describe_backup_vault", "AccessDeniedException", "denied", 403)
     # Not caught here on purpose: verify's fan-out turns it into the Region's "could not check" finding.
-    with pytest.raises(verify.ClientError):
-        verify.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
+    with pytest.raises(ClientError):
+        vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
 
 
 def jobs_page(kind: str, state: str, token: str | None = None) -> dict[str, Any]:
@@ -365,7 +367,7 @@ def jobs_page(kind: str, state: str, token: str | None = None) -> dict[str, Any]
 def test_jobs_across_pages_and_a_throttled_listing(access: StubAccess) -> None:
     since = datetime(2025, 12, 31, tzinfo=UTC)
     backup = access.stubs["backup"]
-    for state in verify.FAILURE_STATES["backup"]:
+    for state in jobs.FAILURE_STATES["backup"]:
         params = {"ByAccountId": ACCOUNT, "ByState": state, "ByCreatedAfter": since}
         if state == "FAILED":
             backup.add_response("list_backup_jobs", jobs_page("backup", state, "t2"), params)
@@ -377,7 +379,7 @@ def test_jobs_across_pages_and_a_throttled_listing(access: StubAccess) -> None:
         "jobs",
         ACCOUNT,
         REGION,
-        lambda: verify.job_findings(access, ACCOUNT, REGION, since, 24),  # type: ignore[arg-type]
+        lambda: jobs.job_findings(access, ACCOUNT, REGION, since, 24),  # type: ignore[arg-type]
     )
     assert [f.message.split(";")[0] for f in found] == [
         "could not check: ThrottlingException: An error occurred "
@@ -390,14 +392,14 @@ def test_jobs_two_pages_are_one_finding(access: StubAccess) -> None:
     since = datetime(2025, 12, 31, tzinfo=UTC)
     backup = access.stubs["backup"]
     for kind, operation, key in (("backup", "list_backup_jobs", "BackupJobs"), ("copy", "list_copy_jobs", "CopyJobs")):
-        for state in verify.FAILURE_STATES[kind]:  # type: ignore[index]
+        for state in jobs.FAILURE_STATES[kind]:  # type: ignore[index]
             params = {"ByAccountId": ACCOUNT, "ByState": state, "ByCreatedAfter": since}
             if kind == "backup" and state == "FAILED":
                 backup.add_response(operation, jobs_page(kind, state, "t2"), params)
                 backup.add_response(operation, jobs_page(kind, state), {**params, "NextToken": "t2"})
             else:
                 backup.add_response(operation, {key: []}, params)
-    found = verify.job_findings(access, ACCOUNT, REGION, since, 24)  # type: ignore[arg-type]
+    found = jobs.job_findings(access, ACCOUNT, REGION, since, 24)  # type: ignore[arg-type]
     assert [(f.check, f.resource) for f in found] == [("backup-jobs", DB_ARN)]
     assert found[0].message.startswith("2 backup job(s) FAILED in the last 24 h")
 
@@ -428,7 +430,7 @@ def test_effective_policy_answers(access: StubAccess, answer: Any, expected: str
         stub.add_client_error("describe_effective_policy", *answer)
 
     def check() -> list[OpsFinding]:
-        found, _ = verify.compare_effective_policy(ACCOUNT, {}, verify.effective_policy(_Org(access), ACCOUNT))  # type: ignore[arg-type]
+        found, _ = policies.compare_effective_policy(ACCOUNT, {}, policies.effective_policy(_Org(access), ACCOUNT))  # type: ignore[arg-type]
         return found
 
     assert expected in only(attempt("effective-policy", ACCOUNT, None, check)).message
@@ -438,7 +440,7 @@ def test_no_effective_policy_is_not_an_error_answer(access: StubAccess) -> None:
     access.stubs["organizations"].add_client_error(
         "describe_effective_policy", "EffectivePolicyNotFoundException", "none", 400
     )
-    assert verify.effective_policy(_Org(access), ACCOUNT) is None  # type: ignore[arg-type]
+    assert policies.effective_policy(_Org(access), ACCOUNT) is None  # type: ignore[arg-type]
 
 
 def role_config() -> Any:
@@ -452,10 +454,10 @@ def role_config() -> Any:
 def test_backup_role_answers(access: StubAccess) -> None:
     iam = access.stubs["iam"]
     iam.add_client_error("get_role", "NoSuchEntity", "The role with name OrgBackupRole cannot be found.", 404)
-    missing = verify.check_backup_role(access, role_config(), REGION)  # type: ignore[arg-type]
+    missing = roles.check_backup_role(access, role_config(), REGION)  # type: ignore[arg-type]
     assert "does not exist" in only(missing).message
     iam.add_client_error("get_role", "AccessDenied", "not authorized to perform: iam:GetRole", 403)
-    denied = attempt("backup-role", ACCOUNT, None, lambda: verify.check_backup_role(access, role_config(), REGION))  # type: ignore[arg-type]
+    denied = attempt("backup-role", ACCOUNT, None, lambda: roles.check_backup_role(access, role_config(), REGION))  # type: ignore[arg-type]
     assert "could not check: AccessDenied" in only(denied).message
     role = {
         "Path": "/",
@@ -471,6 +473,6 @@ def test_backup_role_answers(access: StubAccess) -> None:
         "backup-role",
         ACCOUNT,
         None,
-        lambda: verify.check_backup_role(access, role_config(), REGION),  # type: ignore[arg-type]
+        lambda: roles.check_backup_role(access, role_config(), REGION),  # type: ignore[arg-type]
     )
     assert "could not check: Throttling" in only(throttled).message
