@@ -15,6 +15,7 @@ from . import (
     inheritance,
     kms,
     org_policies,
+    org_setup,
     stacksets,
     vaults,
 )
@@ -24,6 +25,7 @@ DOMAINS = (
     central_copy,
     kms,
     org_policies,
+    org_setup,
     inheritance,
     copies,
     audit,

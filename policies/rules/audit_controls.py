@@ -16,7 +16,7 @@ from backup_rules.schedule import EXAMPLE_SCHEDULE
 
 from .adapter import is_unknown
 from .base import ADVISORY, Rule
-from .org_policies import RuleView, document_rule_views, plan_rule_views
+from .plan_views import RuleView, document_rule_views, plan_rule_views
 from .resources import FRAMEWORK, PLAN, StackIndex
 
 DOMAIN = "audit-and-alerting"

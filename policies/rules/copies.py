@@ -23,14 +23,8 @@ from backup_rules.lifecycle import check_retention_within_lock
 from . import copy_paths
 from .adapter import as_int, is_unknown
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
-from .org_policies import (
-    OU_ACCOUNTS_SCHEMA,
-    RuleView,
-    document_rule_views,
-    plan_rule_views,
-    resource_rule_views,
-    unverified,
-)
+from .org_policies import OU_ACCOUNTS_SCHEMA
+from .plan_views import RuleView, document_rule_views, plan_rule_views, resource_rule_views, unverified
 from .resources import AIR_GAPPED_VAULT, ORG_POLICY, PLAN, Resource, StackIndex
 
 DOMAIN = "copy-destinations"

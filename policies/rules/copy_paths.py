@@ -32,7 +32,8 @@ from backup_rules.findings import Finding
 from .adapter import is_unknown
 from .base import MANDATORY, Rule, stack_policy
 from .kms import VAULT_KEY_PROPS, _keys_by_reference, _keys_of
-from .org_policies import OU_ACCOUNTS_SCHEMA, document_rule_views, plan_rule_views, unverified
+from .org_policies import OU_ACCOUNTS_SCHEMA
+from .plan_views import document_rule_views, plan_rule_views, unverified
 from .resources import KMS_KEY_POLICY, PLAN, SELECTION, Resource, StackIndex
 
 DOMAIN = "copy-destinations"

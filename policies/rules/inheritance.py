@@ -15,7 +15,8 @@ from backup_rules.inheritance import INHERITANCE_URL, SYNTAX_URL, Gap, gaps, sup
 from .adapter import is_unknown
 from .base import ADVISORY, MANDATORY, Rule, stack_policy
 from .copy_paths import ORGANIZATION_PATHS, ORGANIZATION_PATHS_SCHEMA
-from .org_policies import OU_ACCOUNTS_SCHEMA, is_backup_policy
+from .org_policies import OU_ACCOUNTS_SCHEMA
+from .plan_views import is_backup_policy
 from .resources import ORG_POLICY, Resource, StackIndex
 
 DOMAIN = "organization-backup-policies"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rules import org_policies
+from rules import org_policies, org_setup
 from tests.pack.harness import (
     UNKNOWN_BOOLEAN,
     UNKNOWN_NUMBER,
@@ -46,7 +46,7 @@ DELEGATED_ADMIN = "aws:organizations/delegatedAdministrator:DelegatedAdministrat
 
 
 def policy(name: str) -> Any:
-    return by_name(org_policies.POLICIES, name)
+    return by_name(org_policies.POLICIES + org_setup.POLICIES, name)
 
 
 DAILY_POLICY: dict[str, Any] = {
@@ -499,7 +499,7 @@ def test_cross_account_enabled_fails_closed_on_unknowns() -> None:
     assert "gs.globalSettings could not be verified during preview" in found
 
 
-@pytest.mark.parametrize("rule", [p.name for p in org_policies.POLICIES])
+@pytest.mark.parametrize("rule", [p.name for p in org_policies.POLICIES + org_setup.POLICIES])
 def test_every_rule_is_declared_fully(rule: str) -> None:
     declared = policy(rule).rule
     assert declared.domain == "organization-backup-policies"

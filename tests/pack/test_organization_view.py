@@ -10,7 +10,7 @@ from pulumi_policy import EnforcementLevel
 from components.program import offline_tree
 from org_backup.preview.offline import load_stack_config, run_program
 from policies.backup_rules.stack_outputs import ORGANIZATION_PATHS, ORGANIZATION_VIEW_TYPE, OU_ACCOUNTS
-from rules import copies, copy_paths, org_policies
+from rules import copies, copy_paths, org_policies, org_setup
 from stackconfig.copy_paths import organization_paths
 from stackconfig.load import load_config, sections_from_pulumi_config
 from stackconfig.organization_view import organization_view, target_accounts
@@ -18,7 +18,7 @@ from tests.pack.harness import Spec, fired, run_stack, specs_from_run
 
 MANDATORY = [
     policy
-    for policy in org_policies.POLICIES + copies.POLICIES
+    for policy in org_policies.POLICIES + org_setup.POLICIES + copies.POLICIES
     if policy.enforcement_level == EnforcementLevel.MANDATORY
 ]
 ACCEPTS = "backup-copy-destination-accepts-org"

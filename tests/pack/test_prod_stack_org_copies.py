@@ -14,14 +14,14 @@ from pulumi_policy import EnforcementLevel
 
 from components.program import offline_tree
 from org_backup.preview.offline import load_stack_config, run_program
-from rules import copies, org_policies
+from rules import copies, org_policies, org_setup
 from stackconfig.copy_paths import organization_paths
 from stackconfig.load import load_config, sections_from_pulumi_config
 from tests.pack.harness import Spec, fired, specs_from_run
 
 MANDATORY = [
     policy
-    for policy in org_policies.POLICIES + copies.POLICIES
+    for policy in org_policies.POLICIES + org_setup.POLICIES + copies.POLICIES
     if policy.enforcement_level == EnforcementLevel.MANDATORY
 ]
 CENTRAL_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
