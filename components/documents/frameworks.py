@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policies.backup_rules.backup_policy import parse_backup_policy
+from policies.backup_rules.backup_policy.parse import parse_backup_policy
 from policies.backup_rules.control_parameters import RuleCadence, satisfiable_parameters
 from stackconfig.model import StackConfig, schedule_expression
 

@@ -40,7 +40,7 @@ from org_backup.ops.common import (
     utc_now,
 )
 from org_backup.ops.organization import Org, connect, layout_for, org_tree, usable_regions
-from policies.backup_rules.backup_policy import ParsedPlan
+from policies.backup_rules.backup_policy.parse import ParsedPlan
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout
 

@@ -10,7 +10,7 @@ apply to an account supplies the key, the account's effective plan is incomplete
 
 This module lists a document's gaps (which keys of which plan it leaves to a parent) and tells whether another
 document supplies one; ``rules.inheritance`` decides per account which documents apply. The required keys are
-the syntax checker's own (``backup_policy._PLAN`` ...), not a second list.
+the syntax checker's own (``backup_policy.keytree._PLAN`` ...), not a second list.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backup_policy import _PLAN, _RESOURCE_SELECTION, _RULE, _TAG_SELECTION, _child, _children, _load
+from .backup_policy.document import _load
+from .backup_policy.keytree import _PLAN, _RESOURCE_SELECTION, _RULE, _TAG_SELECTION
+from .backup_policy.values import _child, _children
 from .findings import join
 
 SYNTAX_URL = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from .backup_policy import ParsedCondition, ParsedSelection
+from .backup_policy.parse import ParsedCondition, ParsedSelection
 from .findings import Finding
 
 RESOURCE_TAG_PREFIX = "aws:ResourceTag/"

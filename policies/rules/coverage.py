@@ -17,7 +17,7 @@ from typing import Any
 from pulumi_policy import Policy, Severity
 
 from backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn, role_arn_account, role_name
-from backup_rules.backup_policy import ParsedBackupPolicy, ParsedCondition
+from backup_rules.backup_policy.parse import ParsedBackupPolicy, ParsedCondition
 from backup_rules.iam import trusts_service
 from backup_rules.limits import ACCOUNT_ID_RE
 from backup_rules.selections import (

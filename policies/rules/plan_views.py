@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from backup_rules.backup_policy import ParsedBackupPolicy, ParsedPlan, validate_backup_policy
+from backup_rules.backup_policy import validate_backup_policy
+from backup_rules.backup_policy.parse import ParsedBackupPolicy, ParsedPlan
 from backup_rules.findings import Finding, join
 from backup_rules.lifecycle import KEEP_FOREVER
 

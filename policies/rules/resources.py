@@ -10,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from backup_rules.backup_policy import ParsedBackupPolicy, parse_backup_policy
+from backup_rules.backup_policy.parse import ParsedBackupPolicy, parse_backup_policy
 from backup_rules.limits import ACCOUNT_ID_RE
 from backup_rules.stack_outputs import (
     GUARDRAIL_TARGET_ACCOUNTS,

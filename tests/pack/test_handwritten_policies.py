@@ -344,7 +344,7 @@ def fired(content: str) -> dict[str, list[str]]:
 
 ALSO_FIRES = {
     # A misspelt required key is an unknown key (error) and a missing one; a parent policy could supply the
-    # missing key, so that half is only an advisory (see backup_rules.backup_policy._missing_key).
+    # missing key, so that half is only an advisory (see backup_rules.backup_policy.shape._missing_key).
     UNKNOWN_KEY: {"org-backup-policy-advisories"},
     NEITHER_SELECTION_KIND: {"org-backup-policy-valid"},
 }

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from org_backup.ops.aws import AccountAccess, error_code, paginate
 from org_backup.ops.common import OpsFinding
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
-from policies.backup_rules.backup_policy import ParsedPlan
+from policies.backup_rules.backup_policy.parse import ParsedPlan
 from policies.backup_rules.selections import policy_selection_selects
 
 AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"

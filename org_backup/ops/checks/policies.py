@@ -14,13 +14,8 @@ from org_backup.ops.checks.base import REDEPLOY
 from org_backup.ops.common import OpsFinding
 from org_backup.ops.organization import Org
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
-from policies.backup_rules.backup_policy import (
-    ASSIGN,
-    VALUE_OPERATORS,
-    ParsedPlan,
-    ParsedRule,
-    parse_backup_policy,
-)
+from policies.backup_rules.backup_policy.operators import ASSIGN, VALUE_OPERATORS
+from policies.backup_rules.backup_policy.parse import ParsedPlan, ParsedRule, parse_backup_policy
 
 
 def as_assigned(node: Any) -> Any:

@@ -24,7 +24,7 @@ from org_backup.ops.checks import jobs, policies, roles, vaults
 from org_backup.ops.checks.base import Target
 from org_backup.ops.checks.managed_keys import alias_name, key_id, managed_key_findings
 from org_backup.ops.common import OpsFinding, attempt
-from policies.backup_rules.backup_policy import ParsedPlan, parse_backup_policy
+from policies.backup_rules.backup_policy.parse import ParsedPlan, parse_backup_policy
 
 ACCOUNT = "444455556666"
 CENTRAL = "111122223333"

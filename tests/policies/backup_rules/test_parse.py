@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from policies.backup_rules.backup_policy import (
+from policies.backup_rules.backup_policy.parse import (
     ParsedCondition,
     ParsedCopyAction,
     ParsedRule,

@@ -9,11 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies.backup_rules.arns import parse_vault_arn, role_arn_account, role_name
-from policies.backup_rules.backup_policy import (
-    ParsedBackupPolicy,
-    parse_backup_policy,
-    validate_backup_policy,
-)
+from policies.backup_rules.backup_policy import validate_backup_policy
+from policies.backup_rules.backup_policy.parse import ParsedBackupPolicy, parse_backup_policy
 from policies.backup_rules.findings import Finding
 from policies.backup_rules.iam import (
     allows_copy_into,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.backup_rules.backup_policy import ParsedCondition, ParsedSelection
+from policies.backup_rules.backup_policy.parse import ParsedCondition, ParsedSelection
 from policies.backup_rules.selections import (
     arn_matches,
     condition_matches,
