@@ -285,16 +285,20 @@ def check_in_organization(config: StackConfig, tree: OrgTree, members: Sequence[
                 )
             except ValueError:
                 key_policies[region] = None
+        try:
+            source_key_policy = member_key_policy(
+                config,
+                account_id=source,
+                region=path.source_region,
+                admin_role_arns=org.vault_admin_role_arns(source, config.vaults.member.break_glass_role_names),
+            )
+        except ValueError:
+            continue  # a key nobody could administer: the layout reports it (management-member-role)
         pairs += [
             (path, f)
             for f in rules.check_keys_admit(
                 path,
-                source_key_policy=member_key_policy(
-                    config,
-                    account_id=source,
-                    region=path.source_region,
-                    admin_role_arns=org.vault_admin_role_arns(source, config.vaults.member.break_glass_role_names),
-                ),
+                source_key_policy=source_key_policy,
                 destination_key_policy=key_policies[region],
                 source_principal_arn=principal,
                 destination_principal_arn=central_principal,

@@ -114,6 +114,48 @@ def stackset_targets(config: StackConfig, tree: OrgTree, attached: set[str]) -> 
     return out
 
 
+def _management_vaults_without_admin(config: StackConfig, members: list[MemberAccount]) -> list[Finding]:
+    """A vault (and its key) in the management account that no role could administer once created.
+
+    Backup policies apply to the management account too (unlike SCPs), so a targeted OU or root holding it makes
+    it a member: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html (table
+    "Affects management account"). Without ``organization.management_role_name`` the caller's own credentials
+    deploy there, which no policy can name, so the vault and key policies would exempt no role from their Deny
+    (the key builders refuse that; this says it at the path to change).
+    """
+    org = config.organization
+    management = org.management_account_id
+    vaults = config.vaults
+    cases = [
+        (
+            "member",
+            vaults.member.break_glass_role_names,
+            any(m.id == management for m in members),
+            "plans reach the management account {} (backup policies apply to it too)",
+            "exclude the account (targets.exclude_accounts)",
+        ),
+        (
+            "central",
+            vaults.central.break_glass_role_names,
+            org.central_vault_account_id == management,
+            "the central vault is in the management account {}",
+            "move the central vault to a dedicated account (organization.central_vault_account_id)",
+        ),
+    ]
+    return [
+        Finding(
+            f"vaults.{kind}.break_glass_role_names",
+            list(names),
+            f"management-{kind}-role",
+            f"{where.format(management)}, where org-backup deploys with your own credentials rather than a role, so "
+            f"no role could administer its {kind} vault and vault key once created: name a break-glass role here, "
+            f"or set organization.management_role_name, or {remedy}",
+        )
+        for kind, names, in_management, where, remedy in cases
+        if in_management and not org.vault_admin_role_arns(management, names)
+    ]
+
+
 def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
     """Members, Regions and attached policy documents; ``ConfigError`` when a policy cannot be placed."""
     # Unknown OU and account ids first: every later finding would only be a consequence of them.
@@ -148,21 +190,7 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
             )
         policies.append(AttachedPolicy(document, tuple(attach_to)))
     members = member_accounts(config, tree)
-    org = config.organization
-    if any(m.id == org.management_account_id for m in members) and not org.vault_admin_role_arns(
-        org.management_account_id, config.vaults.member.break_glass_role_names
-    ):
-        # Without a management role (the caller's own credentials deploy there) nobody could administer its vault.
-        findings.append(
-            Finding(
-                "organization.management_role_name",
-                None,
-                "management-member-role",
-                f"plans reach the management account {org.management_account_id}, where no role may administer "
-                "its vault: set organization.management_role_name or vaults.member.break_glass_role_names, or "
-                "exclude the account (targets.exclude_accounts)",
-            )
-        )
+    findings += _management_vaults_without_admin(config, members)
     policies = [
         AttachedPolicy(
             p.document,

@@ -287,6 +287,44 @@ def test_plans_reaching_the_management_account_need_a_role_to_administer_its_vau
     assert load_and_lay_out(sections, "prod") is not None
 
 
+def test_a_management_account_inside_a_targeted_ou_is_reported_at_the_break_glass_roles() -> None:
+    """Found by the fuzzer: staging's management account listed under the targeted OU became a member whose
+    copies into the central vault were judged with a key policy nobody could administer (ValueError from the
+    key builder in the copy-path check). Backup policies apply to the management account, so it is a member."""
+    import copy
+
+    sections = copy.deepcopy(BASE_SECTIONS["staging"])
+    listed = sections["accounts"]["listed"]
+    management = next(a for a in listed if a["name"] == "management")
+    management["parent_id"] = sections["targets"]["organizational_units"][0]["id"]
+    report = _reported(sections, "staging")
+    [finding] = report.findings
+    assert (finding.path, finding.value, finding.rule) == (
+        "vaults.member.break_glass_role_names",
+        [],
+        "management-member-role",
+    )
+    assert "management account 700000000001" in finding.message
+    assert "organization.management_role_name" in finding.message
+    sections["vaults"]["member"]["break_glass_role_names"] = ["BackupBreakGlass"]
+    assert load_and_lay_out(sections, "staging") is not None
+
+
+def test_a_central_vault_in_the_management_account_needs_a_role_to_administer_it() -> None:
+    """Same class: staging with its central vault in the management account (a warning alone) and no
+    break-glass role made the central key builder raise ValueError."""
+    import copy
+
+    sections = copy.deepcopy(BASE_SECTIONS["staging"])
+    sections["organization"]["central_vault_account_id"] = sections["organization"]["management_account_id"]
+    report = _reported(sections, "staging")
+    assert [(f.path, f.value, f.rule) for f in report.findings if f.severity == "error"] == [
+        ("vaults.central.break_glass_role_names", [], "management-central-role")
+    ]
+    sections["organization"]["management_role_name"] = "OrgBackupDeployer"
+    assert load_and_lay_out(sections, "staging") is not None
+
+
 def test_an_empty_plans_section_is_reported() -> None:
     """Found by the fuzzer: ``plans: {}`` passed the section parser and failed the whole model (ValidationError)."""
     report = _reported(_prod(plans={}))

@@ -75,7 +75,7 @@ def test_member_without_one_of_its_vaults(prod: list[Spec]) -> None:
 
 
 def test_policy_attached_to_an_account_with_no_vault_or_role(prod: list[Spec]) -> None:
-    policy = next(s for s in prod if s.type == ORG_POLICY)
+    policy = next(s for s in prod if s.type == ORG_POLICY and s.props["type"] == "BACKUP_POLICY")
     model = next(s for s in prod if s.type == ORG_POLICY_ATTACHMENT and s.parent == policy.urn)
     stray = dataclasses.replace(
         model, name=f"{policy.name}-{SANDBOX_ACCOUNT}", props={**model.props, "targetId": SANDBOX_ACCOUNT}
