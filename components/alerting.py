@@ -14,6 +14,7 @@ from components.documents.events import (
     central_event_bus_policy,
     failed_job_event_pattern,
 )
+from components.malware_scanning import central_scan_alerts
 from components.vault import policy_json
 from stackconfig.model import StackConfig
 
@@ -88,6 +89,7 @@ class CentralAlerting(pulumi.ComponentResource):
             arn=self.topic.arn,
             opts=pulumi.ResourceOptions(parent=rule, provider=provider),
         )
+        central_scan_alerts(name, config=config, bus=self.bus, topic=self.topic, provider=provider, parent=self)
         for i, sub in enumerate(alerting.subscriptions):
             aws.sns.TopicSubscription(
                 f"{name}-subscription-{i}",

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.audit_framework import audit_framework
 from components.documents.reports import report_bucket_policy, report_scope
+from components.documents.scanning import report_templates
 from components.vault import policy_json
 from policies.backup_rules.limits import COMPLIANCE_REPORT_TEMPLATES
 from stackconfig.model import StackConfig
@@ -98,7 +99,7 @@ class AuditReporting(pulumi.ComponentResource):
             f"{name}-framework", config=config, region=region, break_glass_role_arns=[], opts=child
         )
         self.report_plans: dict[str, aws.backup.ReportPlan] = {}
-        for template in audit.reports:
+        for template in report_templates(config):
             scope = report_scope(config, compliance=template in COMPLIANCE_REPORT_TEMPLATES)
             self.report_plans[template] = aws.backup.ReportPlan(
                 f"{name}-{template.lower().replace('_', '-')}",

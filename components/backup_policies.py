@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from policies.backup_rules.names import BACKUP_POLICIES_TYPE
 from stackconfig.layout import AttachedPolicy
 
 
@@ -23,7 +24,7 @@ class BackupPolicies(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:backup_policies:BackupPolicies", name, None, opts)
+        super().__init__(BACKUP_POLICIES_TYPE, name, None, opts)
         self.policies: dict[str, aws.organizations.Policy] = {}
         self.attachments: list[aws.organizations.PolicyAttachment] = []
         for attached in policies:

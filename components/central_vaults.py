@@ -7,7 +7,8 @@ import pulumi_aws as aws
 
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, with_extra_statements
-from components.vault import BACKUP_KEY_TAG, LockedVault
+from components.vault import LockedVault
+from policies.backup_rules.names import BACKUP_KEY_TAG, CENTRAL_COPY_DESTINATION_ROLE, CENTRAL_VAULTS_TYPE, ROLE_TAG
 from stackconfig.model import StackConfig
 
 
@@ -27,12 +28,12 @@ class CentralVaults(pulumi.ComponentResource):
         provider: aws.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:central_vaults:CentralVaults", name, None, opts)
+        super().__init__(CENTRAL_VAULTS_TYPE, name, None, opts)
         org = config.organization
         central = config.vaults.central
         self.vaults: dict[str, LockedVault] = {}
         self.air_gapped: dict[str, aws.backup.LogicallyAirGappedVault] = {}
-        tags = {"org-backup:role": "central-copy-destination", "DestinationBackupVault": "true"}
+        tags = {ROLE_TAG: CENTRAL_COPY_DESTINATION_ROLE, "DestinationBackupVault": "true"}
         admins = org.vault_admin_role_arns(org.central_vault_account_id, central.break_glass_role_names)
         for region in org.dr_regions:
             self.vaults[region] = LockedVault(

@@ -9,7 +9,8 @@ import pulumi_aws as aws
 
 from components.documents.guardrail_scp import GuardrailPolicy
 from policies.backup_rules.guardrail import SERVICE_CONTROL_POLICY
-from policies.backup_rules.stack_outputs import GUARDRAIL_REACH, GUARDRAIL_TARGET_ACCOUNTS, GUARDRAIL_TYPE
+from policies.backup_rules.names import GUARDRAIL_TYPE
+from policies.backup_rules.stack_outputs import GUARDRAIL_REACH, GUARDRAIL_TARGET_ACCOUNTS
 
 
 class Guardrail(pulumi.ComponentResource):

@@ -16,6 +16,7 @@ from components.documents.events import (
 )
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.member_vault import member_access_policy, member_key_policy
+from components.malware_scanning import member_scan_alerts, member_scanning_roles
 from components.vault import LockedVault, policy_json
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
@@ -58,6 +59,7 @@ class MemberAccount(pulumi.ComponentResource):
             )
             for arn in backup_role_managed_policy_arns(org.partition)
         ]
+        self.scanning_roles = member_scanning_roles(name, config, self.role, provider, self)
         bus_arn = central_event_bus_arn(config)
         self.forwarding_role: aws.iam.Role | None = None
         if config.alerting.enabled:
@@ -109,6 +111,15 @@ class MemberAccount(pulumi.ComponentResource):
                     role_arn=self.forwarding_role.arn,
                     opts=pulumi.ResourceOptions(parent=rule, provider=provider),
                 )
+                member_scan_alerts(
+                    prefix,
+                    config=config,
+                    region=region,
+                    bus_arn=bus_arn,
+                    forwarding_role=self.forwarding_role,
+                    provider=provider,
+                    parent=self,
+                )
             if config.audit.enabled and config.audit.frameworks_in_member_accounts:
                 self.frameworks[region] = audit_framework(
                     f"{prefix}-framework",
@@ -123,7 +134,12 @@ class MemberAccount(pulumi.ComponentResource):
         # What a plan needs to run (each vault implies its key and the role): the backup policies wait for
         # these, not for every resource of the account, because the SDK checks a dependency list for cycles
         # in time quadratic in its length, which at a thousand accounts costs more than the whole program.
-        self.ready: list[pulumi.Resource] = [self.role, *self.role_policies, *(v.vault for v in self.vaults.values())]
+        self.ready: list[pulumi.Resource] = [
+            self.role,
+            *self.role_policies,
+            *self.scanning_roles,
+            *(v.vault for v in self.vaults.values()),
+        ]
         self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})
 
     def _restore_testing(self, prefix: str, config: StackConfig, region: str, provider: aws.Provider) -> None:

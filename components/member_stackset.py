@@ -6,10 +6,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents.member_template import member_template_body
+from policies.backup_rules.names import MEMBER_STACKSET_TYPE, STACKSETS_MEMBER_SERVICE_PRINCIPAL
 from stackconfig.layout import StackSetTarget
 from stackconfig.model import StackConfig
-
-STACKSETS_SERVICE_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
 
 
 class MemberStackSet(pulumi.ComponentResource):
@@ -33,7 +32,7 @@ class MemberStackSet(pulumi.ComponentResource):
         management_provider: aws.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:member_stackset:MemberStackSet", name, None, opts)
+        super().__init__(MEMBER_STACKSET_TYPE, name, None, opts)
         org = config.organization
         settings = config.member_deployment.stackset
         delegated = settings.managed_from == "delegated_admin"
@@ -43,7 +42,7 @@ class MemberStackSet(pulumi.ComponentResource):
             self.delegated_admin = aws.organizations.DelegatedAdministrator(
                 f"{name}-delegated-admin",
                 account_id=org.backup_admin_account_id,
-                service_principal=STACKSETS_SERVICE_PRINCIPAL,
+                service_principal=STACKSETS_MEMBER_SERVICE_PRINCIPAL,
                 opts=pulumi.ResourceOptions(parent=self, provider=management_provider, protect=True),
             )
         self.stack_set = aws.cloudformation.StackSet(

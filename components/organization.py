@@ -20,9 +20,8 @@ from components.delegation_policy import OrganizationDelegationStatements
 from components.documents.delegation_policy import backup_delegation_document
 from components.documents.global_settings import backup_global_settings
 from components.policy_type import OrganizationPolicyType
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL, ORGANIZATION_SETTINGS_TYPE
 from stackconfig.model import Organization
-
-BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 
 
 class OrganizationSettings(pulumi.ComponentResource):
@@ -40,7 +39,7 @@ class OrganizationSettings(pulumi.ComponentResource):
         management_role_arn: str | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:organization:OrganizationSettings", name, None, opts)
+        super().__init__(ORGANIZATION_SETTINGS_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         self.service_access = aws.organizations.AwsServiceAccess(
             f"{name}-backup-trusted-access", service_principal=BACKUP_SERVICE_PRINCIPAL, opts=child

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from policies.backup_rules.stack_outputs import ORGANIZATION_PATHS, ORGANIZATION_VIEW_TYPE, OU_ACCOUNTS
+from policies.backup_rules.names import ORGANIZATION_VIEW_TYPE
+from policies.backup_rules.stack_outputs import ORGANIZATION_PATHS, OU_ACCOUNTS
 from stackconfig.organization_view import OrganizationView as View
 
 

@@ -9,9 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from policies.backup_rules.names import BACKUP_KEY_TAG, LOCKED_VAULT_TYPE
 from stackconfig.model import KeySettings, VaultLock
-
-BACKUP_KEY_TAG = "org-backup:backup-key"
 
 
 def policy_json(document: Mapping[str, Any]) -> str:
@@ -41,7 +40,7 @@ class LockedVault(pulumi.ComponentResource):
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:vault:LockedVault", name, None, opts)
+        super().__init__(LOCKED_VAULT_TYPE, name, None, opts)
         keep = pulumi.ResourceOptions(parent=self, provider=provider, protect=True, retain_on_delete=True)
         self.key = aws.kms.Key(
             f"{name}-key",

@@ -22,6 +22,7 @@ from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules import selections as selection_rules
 from policies.backup_rules.findings import Finding, join
 from stackconfig.guardrail_checks import check_guardrail
+from stackconfig.scanning_checks import check_scanning
 
 from . import copy_paths
 from . import regions as region_rules
@@ -116,6 +117,7 @@ def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
     if parsed.get("restore_testing") is not None:
         out += check_restore_testing(parsed["restore_testing"])
     out += check_guardrail(parsed)
+    out += check_scanning(parsed)
     if parsed.get("accounts") is not None:
         out += check_inventory_file(parsed["accounts"])
         out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id", "id")

@@ -168,6 +168,8 @@ class Vaults(Model):
     member: MemberVault
     central: CentralVault
     backup_role_name: RoleName = "OrgBackupServiceRole"
+    # The role GuardDuty assumes to read recovery points when a plan scans them (every member account).
+    scanner_role_name: RoleName = "OrgBackupMalwareScannerRole"
 
 
 class CopyAction(Model):
@@ -177,6 +179,28 @@ class CopyAction(Model):
     destination: CopyDestination = "central"
     retention_days: Days | None = None
     cold_storage_after_days: Days | None = None
+
+
+# GuardDuty Malware Protection for AWS Backup: a plan's scan settings (``scan_settings``) and its rules' scan
+# actions (``scan_actions``), as the backup-policy syntax documents them
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html).
+ScanMode = Literal["full", "incremental"]
+ScanResourceType = Literal["EBS", "EC2", "S3", "ALL"]
+
+
+class RuleMalwareScanning(Model):
+    """A rule's own choice: scan (or not) the recovery points it creates, fully or incrementally."""
+
+    enabled: bool = True
+    mode: ScanMode | None = None  # None: the plan's mode
+
+
+class MalwareScanning(Model):
+    """Scan the recovery points of this plan's rules with GuardDuty (every rule, unless a rule says otherwise)."""
+
+    enabled: bool = True
+    resource_types: list[ScanResourceType] = Field(default_factory=lambda: list[ScanResourceType](["ALL"]))
+    mode: ScanMode = "incremental"
 
 
 SCHEDULE_PRESETS = {
@@ -204,6 +228,8 @@ class Rule(Model):
     continuous: bool = False
     copies: list[CopyAction] = Field(default_factory=list)
     recovery_point_tags: dict[str, str] = Field(default_factory=dict)
+    # None: as the plan's malware_scanning says. Plan-level scan settings are required for any rule to scan.
+    malware_scanning: RuleMalwareScanning | None = None
 
 
 class TagSelection(Model):
@@ -250,6 +276,7 @@ class Plan(Model):
     advanced: AdvancedSettings | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     lock_against_child_policies: bool | None = None
+    malware_scanning: MalwareScanning | None = None
 
 
 class CustomPolicy(Model):

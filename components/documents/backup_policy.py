@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.documents.scanning import add_scanning
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET, MAX_BACKUP_POLICY_CHARS
@@ -126,6 +127,7 @@ def render_plan(config: StackConfig, plan_name: str) -> Node:
         node["advanced_backup_settings"] = advanced
     if plan.tags:
         node["backup_plan_tags"] = _tags(plan.tags)
+    add_scanning(config, plan, node)
     return _locked(node) if _is_locked(config, plan) else node
 
 

@@ -30,11 +30,11 @@ from policies.backup_rules.events import (
     COPY_JOB_FAILURE_STATES,
     RESTORE_JOB_FAILURE_STATES,
 )
+from policies.backup_rules.names import EVENTS_SERVICE_PRINCIPAL
 
 if TYPE_CHECKING:
     from stackconfig.model import StackConfig
 
-EVENTS_SERVICE_PRINCIPAL = "events.amazonaws.com"
 
 # Detail type -> (detail field, terminal failure states) as AWS Backup emits them: backup and copy job events
 # carry ``detail.state``, restore job events ``detail.status``, "consistent with the AWS Backup API"

@@ -50,8 +50,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.documents.iam import Document, Statement, statement
-from components.documents.member_template import BACKUP_KEY_TAG, STACKSETS_EXECUTION_ROLE
+from components.documents.member_template import STACKSETS_EXECUTION_ROLE
 from policies.backup_rules.guardrail import MAX_SCP_BYTES, check_scp_document, minified, scp_size
+from policies.backup_rules.names import BACKUP_KEY_TAG
 from stackconfig.inventory import OrgTree, attachment_targets, plan_target_ids
 from stackconfig.model import StackConfig
 

@@ -18,11 +18,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from policies.backup_rules.copy_paths import BACKUP_SERVICE_LINKED_ROLE
 from policies.backup_rules.iam import check_policy_document
+from policies.backup_rules.names import BACKUP_SERVICE_LINKED_ROLE, BACKUP_SERVICE_PRINCIPAL
 
 POLICY_VERSION = "2012-10-17"
-BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 ANY_PRINCIPAL = "*"
 
 Document = dict[str, Any]

@@ -59,6 +59,7 @@ from components.documents.events import (
 from components.documents.frameworks import control_parameters
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.member_vault import member_access_policy, member_key_policy
+from components.documents.scanning import add_scanning_to_template
 from stackconfig.model import StackConfig, schedule_expression
 
 Template = dict[str, Any]
@@ -304,6 +305,14 @@ def member_template(config: StackConfig) -> Template:
     resources = _vault_resources(config)
     if config.alerting.enabled:
         resources.update(_alerting_resources(config))
+    add_scanning_to_template(
+        config,
+        resources,
+        role_key=ROLE,
+        home_condition=IS_HOME_REGION,
+        bus_arn=central_event_bus_arn(config),
+        forwarding_role_arn=_role_arn(config, FORWARDING_ROLE_NAME) if config.alerting.enabled else None,
+    )
     if config.audit.enabled and config.audit.frameworks_in_member_accounts:
         resources.update(_framework_resource(config))
     rt = config.restore_testing

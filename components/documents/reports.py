@@ -16,11 +16,11 @@ from components.documents.iam import (
     role_arn,
     statement,
 )
+from policies.backup_rules.names import REPORTS_SERVICE_LINKED_ROLE
 
 if TYPE_CHECKING:
     from stackconfig.model import StackConfig
 
-REPORTS_SERVICE_LINKED_ROLE = "aws-service-role/reports.backup.amazonaws.com/AWSServiceRoleForBackupReports"
 
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
 

@@ -32,6 +32,7 @@ from components.documents.iam import (
 )
 from policies.backup_rules.iam import VAULT_PROTECTED_ACTIONS as _PROTECTED_ACTIONS
 from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST
+from policies.backup_rules.names import BACKUP_SERVICE_LINKED_ROLE
 
 MAX_BREAK_GLASS_ROLES = MAX_PRINCIPAL_ARN_LIST
 
@@ -158,7 +159,7 @@ def copy_role_arn_patterns(backup_role_name: str, partition: str) -> list[str]:
     return sorted(
         {
             f"arn:{partition}:iam::*:role/{name}",
-            f"arn:{partition}:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
+            f"arn:{partition}:iam::*:role/{BACKUP_SERVICE_LINKED_ROLE}",
         }
     )
 

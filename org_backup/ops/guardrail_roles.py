@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.documents.guardrail_scp import exempt_role_names
-from components.documents.iam import BACKUP_SERVICE_PRINCIPAL
 from components.documents.member_template import STACKSETS_EXECUTION_ROLE
 from org_backup.ops.aws import AccountAccess, paginate
 from org_backup.ops.common import OpsFinding, Severity
 from policies.backup_rules.guardrail import trust_outsiders
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.model import StackConfig
 
 STACKSETS_PREFIX = STACKSETS_EXECUTION_ROLE.rstrip("*").lower()

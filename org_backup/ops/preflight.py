@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.documents.iam import BACKUP_POLICY_TYPE, BACKUP_SERVICE_PRINCIPAL
+from components.documents.iam import BACKUP_POLICY_TYPE
 from org_backup.ops.aws import AccountAccess, Aws, error_code, fan_out, paginate
 from org_backup.ops.common import OpsFinding, Report, Stack, Table, attempt, command_parser, run_command, unreachable
 from org_backup.ops.inventory import diff_inventories
@@ -26,6 +26,7 @@ from org_backup.ops.organization import Org, connect, layout_for, org_tree, read
 from org_backup.ops.preflight_delegation import delegation_policy_findings
 from org_backup.ops.preflight_roles import account_findings as guardrail_account_findings
 from org_backup.ops.preflight_roles import organization_findings as guardrail_organization_findings
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.inventory import InventoryError, OrgTree, load_inventory
 from stackconfig.layout import Layout
 

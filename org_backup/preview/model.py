@@ -17,6 +17,16 @@ from org_backup.preview.offline import PROJECT_DIR, ProgramRun, RecordedResource
 from org_backup.preview.policy_eval import Evaluation, PolicyViolation, RuleInfo
 from policies.access import AccessMatrix
 from policies.backup_rules.findings import Finding
+from policies.backup_rules.names import (
+    AUDIT_REPORTING_TYPE,
+    BACKUP_POLICIES_TYPE,
+    CENTRAL_ALERTING_TYPE,
+    CENTRAL_VAULTS_TYPE,
+    GUARDRAIL_TYPE,
+    MEMBER_ACCOUNT_TYPE,
+    MEMBER_STACKSET_TYPE,
+    ORGANIZATION_SETTINGS_TYPE,
+)
 from stackconfig.inventory import OrgTree
 from stackconfig.layout import Layout, custom_policy_name
 from stackconfig.load import format_report
@@ -25,14 +35,14 @@ from stackconfig.model import StackConfig
 ORG_POLICY = "aws:organizations/policy:Policy"
 ORG_POLICY_ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 COMPONENT_SECTIONS = {
-    "org-backup:member_account:MemberAccount": "vaults.member",
-    "org-backup:central_vaults:CentralVaults": "vaults.central",
-    "org-backup:audit:AuditReporting": "audit",
-    "org-backup:alerting:CentralAlerting": "alerting",
-    "org-backup:organization:OrganizationSettings": "organization",
-    "org-backup:backup_policies:BackupPolicies": "plans",
-    "org-backup:member_stackset:MemberStackSet": "member_deployment",
-    "org-backup:guardrail:Guardrail": "guardrail",
+    MEMBER_ACCOUNT_TYPE: "vaults.member",
+    CENTRAL_VAULTS_TYPE: "vaults.central",
+    AUDIT_REPORTING_TYPE: "audit",
+    CENTRAL_ALERTING_TYPE: "alerting",
+    ORGANIZATION_SETTINGS_TYPE: "organization",
+    BACKUP_POLICIES_TYPE: "plans",
+    MEMBER_STACKSET_TYPE: "member_deployment",
+    GUARDRAIL_TYPE: "guardrail",
 }
 VAULT_PARTS = {
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "lock",

@@ -19,9 +19,9 @@ from typing import Any
 
 from .findings import Finding, join
 from .iam import COPY_INTO_VAULT, _is_everyone, _org_scoped, _principal_values, _read_policy, _Statement
+from .names import BACKUP_SERVICE_LINKED_ROLE
 
 CENTRAL_COPY_RULE = "central-copy-backup-role-only"
-SERVICE_LINKED_ROLE = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?:[0-9]{12}|\*):role/(?P<name>.+)$")
 _PRINCIPAL_ARN_KEY = "aws:principalarn"
 _ARN_MATCH_OPERATORS = frozenset({"arnlike", "arnequals", "stringlike", "stringequals"})
@@ -30,7 +30,9 @@ _ARN_MATCH_OPERATORS = frozenset({"arnlike", "arnequals", "stringlike", "stringe
 def _admitted(arn: Any, role_names: Collection[str]) -> bool:
     """A role ARN (or pattern whose only wildcard is the account) of the backup role or the service-linked role."""
     found = _ROLE_ARN.match(arn) if isinstance(arn, str) else None
-    return found is not None and (found.group("name") in role_names or found.group("name") == SERVICE_LINKED_ROLE)
+    return found is not None and (
+        found.group("name") in role_names or found.group("name") == BACKUP_SERVICE_LINKED_ROLE
+    )
 
 
 def _beyond(statement: _Statement, role_names: Collection[str]) -> list[str]:

@@ -35,6 +35,7 @@ from .access import Decision, decide, principal_request
 from .findings import Finding
 from .iam import COPY_INTO_VAULT
 from .lifecycle import check_retention_within_lock
+from .names import BACKUP_SERVICE_LINKED_ROLE
 
 RdsScope = Literal["selected", "maybe", "no"]
 
@@ -49,7 +50,6 @@ RETENTION_WITHIN_LOCK = "retention-within-lock"
 
 # The role AWS Backup itself uses in every account
 # (https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html).
-BACKUP_SERVICE_LINKED_ROLE = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
 # The minimum key-policy permissions AWS Backup needs on a key it encrypts or decrypts recovery points with
 # (encryption.html). AWS does not split them by copy direction, so both keys of a copy must allow all three.
 KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey")

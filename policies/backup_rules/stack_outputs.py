@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Final
 
-ORGANIZATION_VIEW_TYPE: Final = "org-backup:organization:OrganizationView"
 OU_ACCOUNTS: Final = "ou_accounts"
 """Root or OU id -> every account under it (nested OUs included)."""
 ORGANIZATION_PATHS: Final = "organization_paths"
 """Account id -> its ``aws:PrincipalOrgPaths`` value, ``o-…/r-…/ou-…/``."""
 
-GUARDRAIL_TYPE: Final = "org-backup:guardrail:Guardrail"
 GUARDRAIL_TARGET_ACCOUNTS: Final = "target_accounts"
 """Attachment target (root, OU or account id) of the guardrail SCPs -> the accounts it covers."""
 GUARDRAIL_REACH: Final = "reach"

@@ -14,6 +14,7 @@ from typing import Any
 from pulumi_policy import Policy, Severity
 
 from backup_rules.central_copy import CENTRAL_COPY_RULE, copy_beyond_backup_role
+from backup_rules.names import CENTRAL_COPY_DESTINATION_ROLE, ROLE_TAG
 
 from .adapter import is_unknown, not_known
 from .base import MANDATORY, Rule, stack_policy
@@ -21,7 +22,7 @@ from .resources import SELECTION, VAULT, Resource, StackIndex
 from .vaults import DOMAIN as VAULTS_DOMAIN
 
 DOMAIN = VAULTS_DOMAIN
-CENTRAL_TAG = ("org-backup:role", "central-copy-destination")
+CENTRAL_TAG = (ROLE_TAG, CENTRAL_COPY_DESTINATION_ROLE)
 
 CENTRAL_COPY = Rule(
     name="backup-central-vault-copy-backup-role-only",

@@ -20,6 +20,7 @@ from backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn, role_arn_acc
 from backup_rules.backup_policy.parse import ParsedBackupPolicy, ParsedCondition
 from backup_rules.iam import trusts_service
 from backup_rules.limits import ACCOUNT_ID_RE
+from backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from backup_rules.selections import (
     STRING_EQUALS,
     STRING_LIKE,
@@ -45,7 +46,6 @@ from .resources import (
 )
 
 DOMAIN = "coverage"
-BACKUP_SERVICE = "backup.amazonaws.com"
 SAMPLE_S3_ARN = "arn:aws:s3:::bucket"
 MAX_LISTED = 10
 BACKUP_MANAGED_POLICIES = ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]
@@ -345,12 +345,12 @@ def _stack_role(index: StackIndex, account: str, name: str) -> _DeployedRole | N
 
 def _trusts_backup(trust: str | Mapping[str, Any]) -> bool:
     """Every account's role carries the same trust document: parse each distinct one once per run."""
-    return _trusts_backup_text(trust) if isinstance(trust, str) else trusts_service(trust, BACKUP_SERVICE)
+    return _trusts_backup_text(trust) if isinstance(trust, str) else trusts_service(trust, BACKUP_SERVICE_PRINCIPAL)
 
 
 @functools.lru_cache(maxsize=256)
 def _trusts_backup_text(trust: str) -> bool:
-    return trusts_service(trust, BACKUP_SERVICE)
+    return trusts_service(trust, BACKUP_SERVICE_PRINCIPAL)
 
 
 def _role_problems(role: _DeployedRole | None, required: list[str]) -> list[str]:
@@ -360,7 +360,7 @@ def _role_problems(role: _DeployedRole | None, required: list[str]) -> list[str]
     if is_unknown(role.trust):
         problems.append("has a trust policy not known during preview (treated as a violation)")
     elif not isinstance(role.trust, str | Mapping) or not _trusts_backup(role.trust):
-        problems.append(f"does not trust {BACKUP_SERVICE}")
+        problems.append(f"does not trust {BACKUP_SERVICE_PRINCIPAL}")
     absent = [policy for policy in required if policy not in role.managed_policies]
     if absent:
         problems.append(f"lacks the managed policies {', '.join(absent)}")

@@ -15,12 +15,12 @@ from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
 from backup_rules.iam import check_policy_document
+from backup_rules.names import BACKUP_KEY_TAG
 
 from .adapter import is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, resource_policy
 from .resources import (
     AIR_GAPPED_VAULT,
-    BACKUP_KEY_TAG,
     BACKUP_POLICY_TYPE,
     DELEGATED_ADMIN,
     DYNAMIC_RESOURCE,

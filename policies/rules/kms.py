@@ -20,10 +20,11 @@ from backup_rules.iam import (
     key_policy_denies_destruction,
 )
 from backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS
+from backup_rules.names import BACKUP_KEY_TAG
 
 from .adapter import as_int, is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy, stack_policy
-from .resources import AIR_GAPPED_VAULT, BACKUP_KEY_TAG, KMS_KEY, KMS_KEY_POLICY, VAULT, Resource, StackIndex
+from .resources import AIR_GAPPED_VAULT, KMS_KEY, KMS_KEY_POLICY, VAULT, Resource, StackIndex
 
 DOMAIN = "kms"
 SYMMETRIC = "SYMMETRIC_DEFAULT"

@@ -17,6 +17,7 @@ from backup_rules.limits import (
     MAX_BACKUP_POLICIES_PER_TARGET,
     MAX_DELEGATED_ADMINS,
 )
+from backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from backup_rules.schedule import EXAMPLE_SCHEDULE, min_interval_minutes
 
 from .adapter import is_unknown
@@ -42,9 +43,6 @@ from .resources import (
     Resource,
     StackIndex,
 )
-
-BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
-
 
 CROSS_ACCOUNT_SETTING = "isCrossAccountBackupEnabled"
 

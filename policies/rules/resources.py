@@ -12,13 +12,8 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidatio
 
 from backup_rules.backup_policy.parse import ParsedBackupPolicy, parse_backup_policy
 from backup_rules.limits import ACCOUNT_ID_RE
-from backup_rules.stack_outputs import (
-    GUARDRAIL_TARGET_ACCOUNTS,
-    GUARDRAIL_TYPE,
-    ORGANIZATION_PATHS,
-    ORGANIZATION_VIEW_TYPE,
-    OU_ACCOUNTS,
-)
+from backup_rules.names import BACKUP_POLICIES_TYPE, GUARDRAIL_TYPE, ORGANIZATION_VIEW_TYPE
+from backup_rules.stack_outputs import GUARDRAIL_TARGET_ACCOUNTS, ORGANIZATION_PATHS, OU_ACCOUNTS
 
 from .adapter import UNKNOWN, is_unknown, json_value, plain
 
@@ -57,9 +52,8 @@ EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 STACK_SET = "aws:cloudformation/stackSet:StackSet"
 PROVIDER = "pulumi:providers:aws"
 DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
-BACKUP_POLICIES_COMPONENT = "org-backup:backup_policies:BackupPolicies"
+BACKUP_POLICIES_COMPONENT = BACKUP_POLICIES_TYPE
 BACKUP_POLICY_TYPE = "BACKUP_POLICY"
-BACKUP_KEY_TAG = "org-backup:backup-key"
 
 
 @dataclass(frozen=True)

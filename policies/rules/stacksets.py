@@ -32,10 +32,11 @@ from backup_rules.iam import (
 )
 from backup_rules.lifecycle import check_lock
 from backup_rules.limits import LOCK_MAX_RETENTION_CEILING, LOCK_MIN_RETENTION_FLOOR
+from backup_rules.names import BACKUP_KEY_TAG, BACKUP_SERVICE_PRINCIPAL
 
 from .adapter import UNKNOWN, as_int, is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy
-from .resources import BACKUP_KEY_TAG, STACK_SET, Resource
+from .resources import STACK_SET, Resource
 from .vaults import (
     MAX_EXEMPT_PRINCIPALS_SETTINGS,
     configured_lock_bounds,
@@ -47,7 +48,6 @@ DOMAIN = "stacksets"
 CFN_VAULT = "AWS::Backup::BackupVault"
 CFN_KEY = "AWS::KMS::Key"
 CFN_ROLE = "AWS::IAM::Role"
-BACKUP_SERVICE = "backup.amazonaws.com"
 SAMPLE_PSEUDO_PARAMETERS = {
     "AWS::AccountId": "123456789012",
     "AWS::Region": "us-east-1",
@@ -414,7 +414,7 @@ def check_template_retain(stack_set: Resource, _config: Mapping[str, Any]) -> It
             guarded[key_id] = ("vault key", keys[key_id])
     for role_id, role in _resources(template, CFN_ROLE):
         trust = resolve(_properties(role).get("AssumeRolePolicyDocument"))
-        if isinstance(trust, (str, Mapping)) and trusts_service(trust, BACKUP_SERVICE):
+        if isinstance(trust, (str, Mapping)) and trusts_service(trust, BACKUP_SERVICE_PRINCIPAL):
             guarded[role_id] = ("backup role", role)
     for logical_id, (what, resource) in sorted(guarded.items()):
         if resource.get("DeletionPolicy") not in RETAIN_ON_DELETE:

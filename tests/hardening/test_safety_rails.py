@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.documents.vault_policy import protected_actions
-from components.vault import BACKUP_KEY_TAG
 from org_backup.preview.offline import ProgramRun, RecordedResource, run_program
 from policies.backup_rules.iam import vault_policy_denies_deletion
+from policies.backup_rules.names import BACKUP_KEY_TAG
 from stackconfig.load import ConfigError, load_config
 from tests.hardening.fuzzing import BASE_SECTIONS, fuzz_settings, stack_config
 

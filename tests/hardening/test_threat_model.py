@@ -18,8 +18,8 @@ import parliament  # type: ignore[import-untyped]
 import pytest
 
 from components.documents.vault_policy import protected_actions
-from components.vault import BACKUP_KEY_TAG
 from policies.backup_rules.iam import DELETION_ACTIONS, check_policy_document
+from policies.backup_rules.names import BACKUP_KEY_TAG
 from stackconfig.model import Organization, Vaults
 from tests.hardening.fuzzing import BASE_SECTIONS
 

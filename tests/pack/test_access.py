@@ -8,12 +8,8 @@ import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
 from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
-from policies.backup_rules.stack_outputs import (
-    GUARDRAIL_REACH,
-    GUARDRAIL_TARGET_ACCOUNTS,
-    GUARDRAIL_TYPE,
-    ORGANIZATION_VIEW_TYPE,
-)
+from policies.backup_rules.names import GUARDRAIL_TYPE, ORGANIZATION_VIEW_TYPE
+from policies.backup_rules.stack_outputs import GUARDRAIL_REACH, GUARDRAIL_TARGET_ACCOUNTS
 from rules import ALL_POLICIES
 from rules import access as access_rules
 from tests.pack.harness import Spec, assert_rule_metadata, by_name, run_stack, specs_from_run

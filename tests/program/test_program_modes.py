@@ -6,8 +6,9 @@ import copy
 
 import pulumi
 import pytest
+import yaml
 
-from org_backup.preview.offline import load_stack_config, run_program
+from org_backup.preview.offline import PROJECT_DIR, load_stack_config, run_program
 
 
 def _prod_with(**sections: object) -> dict[str, object]:
@@ -27,13 +28,17 @@ def test_discover_asks_organizations_for_each_targeted_ou(prod_run):
 
 
 def test_listed_accounts(prod_run):
+    """``listed`` is the whole organization, like the inventory file (every account the stack names, nested OUs
+    with their parents); members come from the list: here dev is suspended and prod-ledger's nested OU is kept."""
+    inventory = yaml.safe_load((PROJECT_DIR / "inventory" / "prod.yaml").read_text())
     listed = [
-        {"id": "444444444401", "name": "prod-payments", "parent_id": "ou-ab12-11111111"},
-        {"id": "555555555501", "name": "staging", "parent_id": "ou-ab12-22222222"},
-        {"id": "555555555502", "name": "dev", "parent_id": "ou-ab12-22222222", "status": "SUSPENDED"},
+        {**account, "status": "SUSPENDED"} if account["name"] == "dev" else account for account in inventory["accounts"]
     ]
-    run = run_program(_prod_with(accounts={"source": "listed", "listed": listed}), stack="prod")
-    assert run.exports["member_accounts"] == ["444444444401", "555555555501"]
+    accounts = {"source": "listed", "listed": listed, "organizational_units": inventory["organizational_units"]}
+    run = run_program(_prod_with(accounts=accounts), stack="prod")
+    assert "555555555502" in prod_run.exports["member_accounts"]
+    assert run.exports["member_accounts"] == [a for a in prod_run.exports["member_accounts"] if a != "555555555502"]
+    assert "444444444405" in run.exports["member_accounts"]  # prod-ledger, under prod/prod-critical
 
 
 def test_a_config_mistake_registers_nothing_and_reports_every_error():

@@ -7,10 +7,11 @@ import json
 from collections import Counter
 
 import pytest
+import yaml
 
 from components.documents import member_template as mt
 from components.documents import vault_policy as vp
-from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
+from org_backup.preview.offline import PROJECT_DIR, ProgramRun, load_stack_config, run_program
 from org_backup.preview.policy_eval import evaluate
 from tests.cfn import rendered
 
@@ -46,18 +47,33 @@ def test_prod_registers_no_per_member_resources(stackset_run: ProgramRun, prod_r
     assert not [r for r in stackset_run.resources if r.account and r.account.startswith(("4444", "5555"))]
 
 
-def _daily_only(config: dict[str, object], targets: dict[str, object]) -> dict[str, object]:
-    """Prod's daily plan alone, aimed at ``targets``."""
-    daily = load_stack_config("prod")["org-backup:plans"]["daily"]
-    return config | {"org-backup:targets": targets, "org-backup:plans": {"daily": daily | {"targets": None}}}
+def _daily_only(config: dict[str, object], targets: dict[str, object], restore_tested: str) -> dict[str, object]:
+    """Prod's daily plan alone, aimed at ``targets``; restore testing moves to ``restore_tested``, an account the
+    targets reach (the loader refuses restore testing where no plan backs anything up)."""
+    prod = load_stack_config("prod")
+    daily = prod["org-backup:plans"]["daily"]
+    restore_testing = prod["org-backup:restore_testing"] | {"accounts": [restore_tested]}
+    return config | {
+        "org-backup:targets": targets,
+        "org-backup:plans": {"daily": daily | {"targets": None}},
+        "org-backup:restore_testing": restore_testing,
+    }
+
+
+def _listed(*members: dict[str, str]) -> dict[str, object]:
+    """``accounts.listed``: the whole organization, so prod's management, backup-admin and central accounts (and
+    their OUs, from the inventory) besides ``members``."""
+    inventory = yaml.safe_load((PROJECT_DIR / "inventory" / "prod.yaml").read_text())
+    infra = [a for a in inventory["accounts"] if a["id"] in ("111111111111", "222222222222", "333333333333")]
+    return {"source": "listed", "listed": [*infra, *members], "organizational_units": inventory["organizational_units"]}
 
 
 def test_the_resource_count_does_not_depend_on_the_number_of_accounts():
     listed = [{"id": f"5555555{i:05d}", "name": f"a{i}", "parent_id": "ou-ab12-22222222"} for i in range(40)]
-    config = _daily_only(_prod(), {"organizational_units": [{"name": "non-prod", "id": "ou-ab12-22222222"}]})
+    targets = {"organizational_units": [{"name": "non-prod", "id": "ou-ab12-22222222"}]}
+    config = _daily_only(_prod(), targets, restore_tested=listed[0]["id"])
     few, many = (
-        run_program(config | {"org-backup:accounts": {"source": "listed", "listed": ls}}, stack="prod")
-        for ls in (listed[:3], listed)
+        run_program(config | {"org-backup:accounts": _listed(*ls)}, stack="prod") for ls in (listed[:3], listed)
     )
     assert len(few.resources) == len(many.resources)
     assert len(many.exports["member_accounts"]) == 40
@@ -118,7 +134,7 @@ def test_managed_from_the_management_account(stackset_run: ProgramRun):
 
 
 def test_the_management_account_keeps_direct_resources_because_stacksets_skip_it():
-    run = run_program(_daily_only(_prod(), {"accounts": ["111111111111", MEMBER]}), stack="prod")
+    run = run_program(_daily_only(_prod(), {"accounts": ["111111111111", MEMBER]}, MEMBER), stack="prod")
     member_accounts = {r.name for r in run.of_type("org-backup:member_account:MemberAccount")}
     assert member_accounts == {"member-111111111111"}
     accounts = [i.inputs["deploymentTargets"]["accounts"] for i in run.of_type(INSTANCE)]

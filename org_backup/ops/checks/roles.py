@@ -7,10 +7,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.documents.iam import BACKUP_SERVICE_PRINCIPAL, backup_role_managed_policy_arns
+from components.documents.iam import backup_role_managed_policy_arns
 from org_backup.ops.aws import AccountAccess, error_code, paginate
 from org_backup.ops.checks.base import REDEPLOY
 from org_backup.ops.common import OpsFinding
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.model import StackConfig
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from org_backup.ops import preflight
 from org_backup.ops.common import EXIT_FINDINGS, EXIT_OK
 from tests.moto_server import MotoServer
-from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, StubbedApis, write_stack
+from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, StubbedApis, inventory_document, write_stack
 
 DISABLED_REGION = "eu-south-2"
 """moto reports this opt-in Region as not opted in for every account."""
@@ -132,11 +132,12 @@ def test_all_features_and_the_callers_account_are_required(
 
 
 def test_listed_and_discovered_accounts_give_the_same_plan(org: FakeOrg, connect, tmp_path: Path) -> None:
-    listed = [
-        {"id": a, "name": org.names[a], "parent_id": org.parents[a]} for a in [*members(org), org.admin, org.central]
-    ]
+    # Listed accounts are the whole organization as an inventory file writes it (every account, every OU).
+    inventory = inventory_document(org)
+    listed = {"listed": inventory["accounts"], "organizational_units": inventory["organizational_units"]}
+    assert {org.management, org.admin, org.central, *members(org)} <= {a["id"] for a in listed["listed"]}
     for source in ("listed", "discover"):
-        accounts = {"source": source, "listed": listed if source == "listed" else []}
+        accounts = {"source": source, **(listed if source == "listed" else {})}
         directory = tmp_path / source
         directory.mkdir()
         stack_file = write_stack(directory, org, with_inventory=False, accounts=accounts, audit={"enabled": False})
