@@ -5,10 +5,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.air_gapped import AirGappedVaultSet, share_with_organization
+from components.documents.air_gapped import central_air_gapped_regions
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, with_extra_statements
 from components.vault import LockedVault
-from policies.backup_rules.names import BACKUP_KEY_TAG, CENTRAL_COPY_DESTINATION_ROLE, CENTRAL_VAULTS_TYPE, ROLE_TAG
+from policies.backup_rules.names import CENTRAL_COPY_DESTINATION_ROLE, CENTRAL_VAULTS_TYPE, ROLE_TAG
 from stackconfig.model import StackConfig
 
 
@@ -65,21 +67,24 @@ class CentralVaults(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         lag = central.air_gapped
+        self.air_gapped_set: AirGappedVaultSet | None = None
+        self.shares: dict[str, aws.ram.ResourceShare] = {}
         if lag is not None:
-            for region in lag.regions if lag.regions is not None else org.dr_regions:
-                self.air_gapped[region] = aws.backup.LogicallyAirGappedVault(
-                    f"{name}-{region}-air-gapped",
-                    region=region,
-                    name=lag.name,
-                    min_retention_days=lag.min_retention_days,
-                    max_retention_days=lag.max_retention_days,
-                    tags={**tags, BACKUP_KEY_TAG: "false"},
-                    opts=pulumi.ResourceOptions(
-                        parent=self,
-                        provider=provider,
-                        protect=True,
-                        retain_on_delete=True,
-                        custom_timeouts=pulumi.CustomTimeouts(create="15m"),
-                    ),
+            self.air_gapped_set = AirGappedVaultSet(
+                name,
+                parent=self,
+                vault=lag,
+                regions=central_air_gapped_regions(config),
+                provider=provider,
+                tags=tags,
+                admin_role_arns=admins,
+                key_arns={r: v.key.arn for r, v in self.vaults.items()},
+                deploy_role_arn=org.deploy_role_arn(org.central_vault_account_id),
+                account_id=org.central_vault_account_id,
+            )
+            self.air_gapped = self.air_gapped_set.vaults
+            if lag.share_with_organization:
+                self.shares = share_with_organization(
+                    name, parent=self, config=config, vaults=self.air_gapped, provider=provider
                 )
         self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})

@@ -7,6 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from components.air_gapped import member_air_gapped
 from components.audit_framework import audit_framework
 from components.documents.events import (
     central_event_bus_arn,
@@ -134,11 +135,22 @@ class MemberAccount(pulumi.ComponentResource):
         # What a plan needs to run (each vault implies its key and the role): the backup policies wait for
         # these, not for every resource of the account, because the SDK checks a dependency list for cycles
         # in time quadratic in its length, which at a thousand accounts costs more than the whole program.
+        self.air_gapped = member_air_gapped(
+            name,
+            parent=self,
+            config=config,
+            account_id=account.id,
+            regions=regions,
+            provider=provider,
+            admin_role_arns=admins,
+            key_arns={r: v.key.arn for r, v in self.vaults.items()},
+        )
         self.ready: list[pulumi.Resource] = [
             self.role,
             *self.role_policies,
             *self.scanning_roles,
             *(v.vault for v in self.vaults.values()),
+            *(self.air_gapped.vaults.values() if self.air_gapped else ()),
         ]
         self.register_outputs({"vault_arns": {r: v.vault.arn for r, v in self.vaults.items()}})
 

@@ -21,6 +21,7 @@ from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules import selections as selection_rules
 from policies.backup_rules.findings import Finding, join
+from stackconfig.air_gapped_checks import check_air_gapped
 from stackconfig.guardrail_checks import check_guardrail
 from stackconfig.scanning_checks import check_scanning
 
@@ -118,6 +119,7 @@ def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
         out += check_restore_testing(parsed["restore_testing"])
     out += check_guardrail(parsed)
     out += check_scanning(parsed)
+    out += check_air_gapped(parsed)
     if parsed.get("accounts") is not None:
         out += check_inventory_file(parsed["accounts"])
         out += _duplicates("accounts.listed", [a.id for a in parsed["accounts"].listed], "account id", "id")

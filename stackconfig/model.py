@@ -135,6 +135,27 @@ class KeySettings(Model):
     rotation_period_days: Annotated[int, Field(ge=90, le=2560)] = 365
 
 
+# How a logically air-gapped vault is encrypted: the AWS-owned key (AWS's default) or the customer managed key of
+# the standard vault of the same account and Region (EncryptionKeyArn, set at creation only: a change replaces
+# the vault). https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html
+AirGappedEncryption = Literal["aws_owned", "vault_key"]
+# A Multi-party approval team of AWS Organizations: arn:<partition>:mpa:<region>:<account>:approval-team/<id>.
+MpaApprovalTeamArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:mpa:[a-z0-9-]*:[0-9]{12}:approval-team/[A-Za-z0-9_-]{1,128}$")
+]
+
+
+class MemberAirGappedVault(Model):
+    """The logically air-gapped vault of each member account, in every Region where a plan rule sets
+    ``air_gapped``: that rule's primary target (``target_logically_air_gapped_backup_vault_arn``)."""
+
+    name: Name = "org-backup-member-air-gapped"
+    min_retention_days: int
+    max_retention_days: int
+    encryption: AirGappedEncryption = "aws_owned"
+    mpa_approval_team_arn: MpaApprovalTeamArn | None = None
+
+
 class MemberVault(Model):
     name: Name = "org-backup"
     extra_access_policy_statements: list[dict[str, Any]] = Field(default_factory=list)
@@ -142,6 +163,7 @@ class MemberVault(Model):
     break_glass_role_names: list[RoleName] = Field(default_factory=list)
     force_destroy: bool = False
     key: KeySettings = KeySettings()
+    air_gapped: MemberAirGappedVault | None = None
 
 
 class AirGappedVault(Model):
@@ -151,6 +173,9 @@ class AirGappedVault(Model):
     min_retention_days: int
     max_retention_days: int
     regions: list[RegionCode] | None = None
+    encryption: AirGappedEncryption = "aws_owned"
+    mpa_approval_team_arn: MpaApprovalTeamArn | None = None
+    share_with_organization: bool = False
 
 
 class CentralVault(Model):
@@ -230,6 +255,8 @@ class Rule(Model):
     recovery_point_tags: dict[str, str] = Field(default_factory=dict)
     # None: as the plan's malware_scanning says. Plan-level scan settings are required for any rule to scan.
     malware_scanning: RuleMalwareScanning | None = None
+    # None: the plan's air_gapped. True: back up into vaults.member.air_gapped as the primary target.
+    air_gapped: bool | None = None
 
 
 class TagSelection(Model):
@@ -276,6 +303,7 @@ class Plan(Model):
     advanced: AdvancedSettings | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     lock_against_child_policies: bool | None = None
+    air_gapped: bool = False
     malware_scanning: MalwareScanning | None = None
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.documents.air_gapped import LAG_TARGET_KEY, air_gapped_target_arn
 from components.documents.scanning import add_scanning
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
 from policies.backup_rules.findings import Finding, join
@@ -120,7 +121,10 @@ def render_plan(config: StackConfig, plan_name: str) -> Node:
         raise BackupPolicyError(join(path, "regions"), regions, "plan-regions", "a plan needs at least one Region")
     node: Node = {
         "regions": _assign(regions),
-        "rules": {name: _rule(config, join(path, "rules", name), rule) for name, rule in plan.rules.items()},
+        "rules": {
+            name: _with_lag_target(_rule(config, join(path, "rules", name), rule), config, plan, rule)
+            for name, rule in plan.rules.items()
+        },
         "selections": _selections(config, join(path, "selections"), plan.selections),
     }
     if plan.advanced is not None and (advanced := _advanced(plan.advanced)):
@@ -331,6 +335,13 @@ def _rule(config: StackConfig, path: str, rule: Rule) -> Node:
         node["copy_actions"] = copies
     if rule.recovery_point_tags:
         node["recovery_point_tags"] = _tags(rule.recovery_point_tags)
+    return node
+
+
+def _with_lag_target(node: Node, config: StackConfig, plan: Plan, rule: Rule) -> Node:
+    """An air-gapped rule's primary target (components/documents/air_gapped.py says why and where)."""
+    if (arn := air_gapped_target_arn(config, plan, rule)) is not None:
+        node[LAG_TARGET_KEY] = _assign(arn)
     return node
 
 

@@ -58,13 +58,19 @@ from stackconfig.model import StackConfig
 
 SCP_VERSION = "2012-10-17"
 
+# The MPA team of an air-gapped vault is its recovery path when the account is lost: an administrator who could
+# disassociate it ("disabling the MPA approval workflow for restore operations") or associate a team of their own
+# would own that path. https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DisassociateBackupVaultMpaApprovalTeam.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html
 VAULT_ACTIONS = (
+    "backup:AssociateBackupVaultMpaApprovalTeam",
     "backup:CreateBackupVault",
     "backup:CreateLogicallyAirGappedBackupVault",
     "backup:DeleteBackupVault",
     "backup:DeleteBackupVaultAccessPolicy",
     "backup:DeleteBackupVaultLockConfiguration",
     "backup:DeleteBackupVaultSharingPolicy",
+    "backup:DisassociateBackupVaultMpaApprovalTeam",
     "backup:PutBackupVaultAccessPolicy",
     "backup:PutBackupVaultLockConfiguration",
     "backup:PutBackupVaultSharingPolicy",
@@ -155,6 +161,8 @@ def protected_vault_names(config: StackConfig) -> list[str]:
     names = [config.vaults.member.name, central.name]
     if central.air_gapped is not None:
         names.append(central.air_gapped.name)
+    if config.vaults.member.air_gapped is not None:
+        names.append(config.vaults.member.air_gapped.name)
     return _unique(names)
 
 

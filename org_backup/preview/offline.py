@@ -32,7 +32,9 @@ PROJECT = "org-backup"
 PROVIDER_TYPE = "pulumi:providers:aws"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 GUARDED_ACCOUNT_INPUT = "management_account_id"
-"""The account a dynamic resource of the program acts in: its provider refuses any other (components.dynamic_aws)."""
+GUARDED_ACCOUNT_INPUTS = (GUARDED_ACCOUNT_INPUT, "account_id")
+"""The account a dynamic resource of the program acts in: its provider refuses any other (components.dynamic_aws;
+``account_id``: components.mpa_association)."""
 
 
 @dataclass
@@ -235,8 +237,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 self.providers[urn] = (account, provider_region)
         else:
             account, provider_region = self.provider_location(provider_urn)
-        if account is None and request.type == DYNAMIC_TYPE and isinstance(inputs.get(GUARDED_ACCOUNT_INPUT), str):
-            account = inputs[GUARDED_ACCOUNT_INPUT]
+        if account is None and request.type == DYNAMIC_TYPE:
+            account = next((inputs[k] for k in GUARDED_ACCOUNT_INPUTS if isinstance(inputs.get(k), str)), None)
         region = inputs.get("region") if isinstance(inputs.get("region"), str) else provider_region
         recorded = RecordedResource(
             type=request.type,

@@ -1,6 +1,6 @@
 """What the access analysis evaluates, read from the resources a stack registers.
 
-Direct mode: each ``aws.backup.Vault`` with its ``VaultPolicy`` and the backup-tagged ``aws.kms.Key`` of its
+Direct mode: each ``aws.backup.Vault`` (and ``LogicallyAirGappedVault``) with its ``VaultPolicy`` and the backup-tagged ``aws.kms.Key`` of its
 ``kmsKeyArn``. StackSet mode: the vault, key and backup role of the StackSet's template, rendered for one
 sample account per Region of its instances (every account gets the same template, with its own account id,
 so one sample speaks for all). SCPs: every ``SERVICE_CONTROL_POLICY`` with the targets of its attachments.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 VAULT = "aws:backup/vault:Vault"
+AIR_GAPPED_VAULT = "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"
 VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
 KMS_KEY = "aws:kms/key:Key"
 IAM_ROLE = "aws:iam/role:Role"
@@ -306,6 +307,26 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
                     _tags(key.props.get("tags")),
                 )
             )
+    # Logically air-gapped vaults: their access policy is judged like any vault's. Their key is AWS-owned or the
+    # standard vault's key of the same account and Region, already analysed above.
+    for vault in by_type.get(AIR_GAPPED_VAULT, []):
+        name, account, region = vault.props.get("name"), vault.account, vault.region
+        if not (isinstance(name, str) and account and region):
+            continue
+        tags = _tags(vault.props.get("tags"))
+        facts.targets.append(
+            Target(
+                "vault",
+                "central" if CENTRAL_ROLE_TAG in tags else "member",
+                f"arn:aws:backup:{region}:{account}:backup-vault:{name}",
+                account,
+                region,
+                f"{account} {region}: air-gapped vault {name}",
+                vault.urn,
+                _text(policies.get((account, region, name))),
+                tags,
+            )
+        )
     instances: dict[str, set[str]] = {}
     for instance in by_type.get(STACK_SET_INSTANCE, []):
         stack_name = instance.props.get("stackSetName")

@@ -6,6 +6,7 @@ from pulumi_policy import Policy
 
 from . import (
     access,
+    air_gapped,
     audit,
     central_copy,
     copies,
@@ -22,6 +23,7 @@ from . import (
 
 DOMAINS = (
     vaults,
+    air_gapped,
     central_copy,
     kms,
     org_policies,

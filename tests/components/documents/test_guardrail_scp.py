@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import parliament  # type: ignore[import-untyped]
 import pytest
 
@@ -174,6 +175,11 @@ def test_prod_fits_one_scp_that_aws_accepts_and_parliament_knows_every_action() 
     assert scp_size(minified(document)) <= MAX_SCP_BYTES
     assert {s["Effect"] for s in document["Statement"]} == {"Deny"}
     known = {f"{s['prefix']}:{p['privilege']}".lower() for s in parliament.iam_definition for p in s["privileges"]}
+    # AWS Backup actions newer than parliament's snapshot: Backup names each action after its API operation
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html).
+    known |= {
+        f"backup:{op}".lower() for op in botocore.session.get_session().get_service_model("backup").operation_names
+    }
     actions = {
         a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
