@@ -17,6 +17,7 @@ from . import (
     kms,
     org_policies,
     org_setup,
+    scanning,
     stacksets,
     vaults,
 )
@@ -33,6 +34,7 @@ DOMAINS = (
     audit,
     hygiene,
     coverage,
+    scanning,
     stacksets,
     guardrail,
     access,
