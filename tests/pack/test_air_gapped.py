@@ -10,9 +10,8 @@ import pytest
 from pulumi_policy import EnforcementLevel, Severity
 
 from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
-from rules import ALL_POLICIES
+from rules import ALL_POLICIES, air_gapped
 from rules import access as access_rules
-from rules import air_gapped
 from tests.pack.harness import Spec, assert_rule_metadata, by_name, fired, run_stack, specs_from_run
 
 REGION_RULE = by_name(air_gapped.POLICIES, "backup-air-gapped-target-region")
