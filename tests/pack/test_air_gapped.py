@@ -85,7 +85,7 @@ def test_an_air_gapped_vault_without_its_access_policy(staging_specs: list[Spec]
         if not (s.type == VAULT_POLICY and set(s.property_dependencies.get("backupVaultName", ())) & lag_urns)
     ]
     found = run_stack(POLICY_RULE, stripped)
-    assert sorted(urn for urn, _ in found) == sorted(lag_urns)
+    assert sorted(str(urn) for urn, _ in found) == sorted(lag_urns)
     assert all("has no access policy" in m for _, m in found)
     assert run_stack(POLICY_RULE, staging_specs) == []
 
