@@ -49,6 +49,7 @@ class CentralVaults(pulumi.ComponentResource):
                     organization_id=org.id,
                     organization_paths=central.allowed_organization_paths,
                     break_glass_role_arns=admins,
+                    compliance_locked=central.lock is not None and central.lock.mode == "compliance",
                     partition=org.partition,
                 ),
                 vault_policy=with_extra_statements(

@@ -95,6 +95,11 @@ BACKUP_KEY_USE_ACTIONS = (
     "kms:ReEncryptTo",
 )
 
+# What makes a key, and every copy it encrypts, unusable for good: denied to everyone on the key of a compliance-locked
+# vault (central_backup_key_policy). kms:PutKeyPolicy is not among them: KMS's lockout check needs the deployer to
+# keep it (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
+UNRECOVERABLE_KEY_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion")
+
 # Grants let the services behind AWS Backup (EBS, RDS…) use the key for the resources they create.
 BACKUP_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
@@ -233,6 +238,7 @@ def central_backup_key_policy(
     organization_paths: Sequence[str] = (),
     break_glass_role_arns: Sequence[str],
     admin_role_arns: Sequence[str] = (),
+    compliance_locked: bool = False,
     partition: str = "aws",
 ) -> Document:
     """Key policy of a central (copy-destination) vault key in ``region``.
@@ -244,10 +250,22 @@ def central_backup_key_policy(
     - a Deny of :data:`KEY_PROTECTED_ACTIONS` for every principal whose ARN is not one of
       ``break_glass_role_arns`` (``ArnNotLike aws:PrincipalArn``). The account root user is *not* exempt.
 
+    - with ``compliance_locked`` (the vault's lock is in compliance mode): a second Deny of
+      :data:`UNRECOVERABLE_KEY_ACTIONS` to *every* principal, break-glass and deploy role included. A compliance
+      lock stops the deletion of recovery points, not of their key, and a copy in the vault is encrypted with this
+      key (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption): whoever may
+      schedule the key's deletion could still make every copy unreadable after the 7-day waiting period
+      (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html). The residual path is
+      kms:PutKeyPolicy, which the break-glass and deploy roles keep (a policy without the Deny, then the deletion):
+      that is the root of trust (the management account's role), and the key-state alert rule reports it
+      (components/key_alerting.py).
+
     Lockout safety: the break-glass roles must be roles of this account (they act through the root
     delegation and their own IAM policy). KMS refuses a policy that would stop its *caller* from calling
-    PutKeyPolicy again, so the role that deploys this policy must be one of the break-glass roles, or later
-    updates fail.
+    PutKeyPolicy again (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html: "The key
+    policy must allow the calling principal to make a subsequent PutKeyPolicy request"), so the role that deploys
+    this policy must be one of the break-glass roles, or later updates fail. The compliance Deny leaves
+    kms:PutKeyPolicy out, so that check still passes.
     """
     p = require_partition(partition)
     account = require_account_id(account_id)
@@ -263,4 +281,14 @@ def central_backup_key_policy(
         own_root = aws_principal([account_root_arn(account, p)])
         statements += _backup_use_statements(who="AccountBackup", principal=own_root, conditions=via_backup)
     statements.append(_deny_key_destruction(break_glass))
+    if compliance_locked:
+        statements.append(
+            statement(
+                sid="DenyKeyDisableAndDeletionToEveryone",
+                effect="Deny",
+                principal=ANY_PRINCIPAL,
+                actions=UNRECOVERABLE_KEY_ACTIONS,
+                resources=["*"],
+            )
+        )
     return policy_document(*statements)
