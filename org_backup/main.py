@@ -211,6 +211,25 @@ def _report_extra(args: argparse.Namespace) -> list[str]:
     return [*_verify_extra(args), "--output-dir", str(args.output_dir)]
 
 
+def _coverage_arguments(parser: argparse.ArgumentParser) -> None:
+    from org_backup.ops.coverage.command import add_arguments
+
+    _workers(parser)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every resource and its status as JSON")
+    add_arguments(parser)
+
+
+def _coverage_extra(args: argparse.Namespace) -> list[str]:
+    out = ["--json", str(args.json)] if args.json else []
+    for flag, value in (
+        ("--config-aggregator", args.config_aggregator),
+        ("--aggregator-account", args.aggregator_account),
+        ("--aggregator-region", args.aggregator_region),
+    ):
+        out += [flag, value] if value else []
+    return out
+
+
 # --- init ----------------------------------------------------------------------------------------------
 
 
@@ -267,6 +286,16 @@ SUBCOMMANDS = (
         True,
         _verify_arguments,
         _operation("verify", _verify_extra),
+    ),
+    Subcommand(
+        "coverage",
+        "which resources are protected, recently, and copied to the central vault; which are not and why "
+        "(read-only in AWS)",
+        OPS_EXITS,
+        ("text", "json"),
+        True,
+        _coverage_arguments,
+        _operation("coverage.command", _coverage_extra),
     ),
     Subcommand(
         "report",

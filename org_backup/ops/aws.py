@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 READ_PREFIXES = ("Describe", "Get", "List")
-READ_OPERATIONS = frozenset({"AssumeRole"})
-"""AssumeRole changes nothing: it only issues temporary credentials for the role the program uses."""
+READ_OPERATIONS = frozenset({"AssumeRole", "SelectAggregateResourceConfig"})
+"""AssumeRole changes nothing: it only issues temporary credentials for the role the program uses; AWS
+Config's SelectAggregateResourceConfig only queries the aggregator."""
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=50)
 

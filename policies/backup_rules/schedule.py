@@ -30,6 +30,8 @@ MIN_FREQUENCY_MINUTES = 60
 EXAMPLE_SCHEDULE = "cron(0 5 ? * * *)"
 _FIRST_SIMULATED_YEAR = 2024
 _SIMULATED_YEARS = 40
+_MAX_GAP_YEARS = 5
+"""Enough years for the longest gap of a yearly or leap-day schedule, few enough to stay fast."""
 
 _MONTH_NAMES = {name.upper(): number for number, name in enumerate(calendar.month_abbr) if name}
 _DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
@@ -101,6 +103,15 @@ def min_interval_minutes(expr: object) -> int | None:
     """Smallest gap between two runs, for "runs at least daily" checks; None if unparseable or run once."""
     try:
         return _min_interval(parse_cron(expr))
+    except CronError:
+        return None
+
+
+def max_interval_minutes(expr: object) -> int | None:
+    """Longest gap between two runs (a weekly schedule: 7 days), for "is the latest backup overdue" checks;
+    None if unparseable or the expression fires fewer than twice in the simulated years."""
+    try:
+        return _max_interval(parse_cron(expr))
     except CronError:
         return None
 
@@ -259,6 +270,20 @@ def _min_interval(cron: Cron) -> int | None:
     gaps = [later - earlier for earlier, later in pairwise(times)]
     gaps += [(later - earlier) * MINUTES_PER_DAY - (times[-1] - times[0]) for earlier, later in pairwise(run_days)]
     return min(gaps, default=None)
+
+
+@lru_cache(maxsize=512)
+def _max_interval(cron: Cron) -> int | None:
+    times = cron.times_of_day()
+    runs = [
+        day.toordinal() * MINUTES_PER_DAY + minute
+        for year in _simulated_years(cron)[:_MAX_GAP_YEARS]
+        for month in sorted(cron.months)
+        for number in range(1, calendar.monthrange(year, month)[1] + 1)
+        if cron.day_matches(day := date(year, month, number))
+        for minute in times
+    ]
+    return max((later - earlier for earlier, later in pairwise(runs)), default=None)
 
 
 def _simulated_years(cron: Cron) -> list[int]:
