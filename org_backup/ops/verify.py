@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
+from org_backup.ops.checks.air_gapped import air_gapped_findings
 from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
 from org_backup.ops.checks.guardrail import account_findings as guardrail_account_findings
@@ -137,6 +138,8 @@ def _check_region(
             target.account_id,
             region,
             partial(
+    lag = partial(air_gapped_findings, state.access, stack.config, target, region)
+    findings += attempt("air-gapped", target.account_id, region, lag)
                 managed_key_findings, state.access, stack.config.organization.partition, state.expected.values(), region
             ),
         )
