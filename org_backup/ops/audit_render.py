@@ -17,6 +17,8 @@ from html import escape
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import FAILURE_STATES
 from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.scan_report import TITLE as SCAN_TITLE
+from org_backup.ops.scan_report import scan_rows
 from org_backup.ops.verify import Verification
 
 __all__ = [
@@ -369,6 +371,7 @@ def render_html(data: AuditData) -> str:
             + '<p class="note">AWS Backup publishes control compliance through these report jobs (CSV in S3); '
             "its API has no call that returns per-control results.</p>",
         ),
+        ("malware-scans", SCAN_TITLE, _html_table(*scan_rows(data.findings), bad_column=0)),
         ("findings", "Open findings (verify)", _html_table(*_findings(data), bad_column=0)),
     ]
     body = "".join(
@@ -412,6 +415,7 @@ def render_markdown(data: AuditData) -> str:
         ("Copies to the central vaults", _central(data)),
         ("Audit Manager frameworks", _frameworks(data)),
         ("Audit Manager compliance reports", _compliance(data)),
+        (SCAN_TITLE, scan_rows(data.findings)),
         ("Open findings (verify)", _findings(data)),
     ):
         parts += ["", f"## {title}", "", _md_table(*table)]

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
-from org_backup.ops.checks.air_gapped import air_gapped_findings
 from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
 from org_backup.ops.checks.guardrail import account_findings as guardrail_account_findings
@@ -28,6 +27,7 @@ from org_backup.ops.checks.jobs import job_findings
 from org_backup.ops.checks.managed_keys import managed_key_findings
 from org_backup.ops.checks.policies import compare_effective_policy, effective_policy, expected_plans
 from org_backup.ops.checks.roles import check_backup_role
+from org_backup.ops.checks.scans import scan_job_findings, scanner_role_findings
 from org_backup.ops.checks.vaults import check_vault
 from org_backup.ops.common import (
     OpsFinding,
@@ -114,6 +114,7 @@ def _check_account(
         findings += attempt(
             "backup-role", target.account_id, None, partial(check_backup_role, access, stack.config, home)
         )
+        findings += scanner_role_findings(access, stack.config, home)
 
         def policy() -> list[OpsFinding]:
             found, in_effect = compare_effective_policy(
@@ -138,8 +139,6 @@ def _check_region(
             target.account_id,
             region,
             partial(
-    lag = partial(air_gapped_findings, state.access, stack.config, target, region)
-    findings += attempt("air-gapped", target.account_id, region, lag)
                 managed_key_findings, state.access, stack.config.organization.partition, state.expected.values(), region
             ),
         )
@@ -149,6 +148,7 @@ def _check_region(
             )
             row.failed_jobs = sum(f.check.endswith("-jobs") for f in jobs)
             findings += jobs
+        findings += scan_job_findings(state.access, stack.config, region, since, hours)
     return row, findings
 
 
