@@ -13,7 +13,9 @@ from components.documents.events import (
     central_event_bus_arn,
     central_event_bus_policy,
     failed_job_event_pattern,
+    key_state_event_pattern,
 )
+from components.key_alerting import KEY_CHANGES_RULE_NAME
 from components.malware_scanning import central_scan_alerts
 from components.vault import policy_json
 from stackconfig.model import StackConfig
@@ -88,6 +90,24 @@ class CentralAlerting(pulumi.ComponentResource):
             event_bus_name=self.bus.name,
             arn=self.topic.arn,
             opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+        )
+        # Key-state changes forwarded by the central vault account (components/key_alerting.py).
+        key_rule = aws.cloudwatch.EventRule(
+            f"{name}-key-changes",
+            region=region,
+            name=KEY_CHANGES_RULE_NAME,
+            event_bus_name=self.bus.name,
+            description="org-backup: DisableKey, ScheduleKeyDeletion and PutKeyPolicy on the central vault keys",
+            event_pattern=json.dumps(key_state_event_pattern(), sort_keys=True),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-key-changes-to-topic",
+            region=region,
+            rule=key_rule.name,
+            event_bus_name=self.bus.name,
+            arn=self.topic.arn,
+            opts=pulumi.ResourceOptions(parent=key_rule, provider=provider),
         )
         central_scan_alerts(name, config=config, bus=self.bus, topic=self.topic, provider=provider, parent=self)
         for i, sub in enumerate(alerting.subscriptions):

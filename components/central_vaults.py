@@ -9,6 +9,7 @@ from components.air_gapped import AirGappedVaultSet, share_with_organization
 from components.documents.air_gapped import central_air_gapped_regions
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, with_extra_statements
+from components.key_alerting import central_key_alerts
 from components.vault import LockedVault
 from policies.backup_rules.names import CENTRAL_COPY_DESTINATION_ROLE, CENTRAL_VAULTS_TYPE, ROLE_TAG
 from stackconfig.model import StackConfig
@@ -67,6 +68,9 @@ class CentralVaults(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        self.key_alerts = central_key_alerts(
+            name, config=config, regions=list(self.vaults), provider=provider, parent=self
+        )
         lag = central.air_gapped
         self.air_gapped_set: AirGappedVaultSet | None = None
         self.shares: dict[str, aws.ram.ResourceShare] = {}

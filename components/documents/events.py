@@ -82,6 +82,28 @@ def failed_job_event_pattern() -> dict[str, Any]:
     }
 
 
+# Key actions that make a vault key, and every recovery point it encrypts, unusable or open to a new owner: the
+# CloudTrail management events of these KMS calls ("AWS API Call via CloudTrail", source aws.kms, eventSource
+# kms.amazonaws.com: https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-kms.html). EventBridge receives
+# them only where a CloudTrail trail with logging enabled records the account's management events
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html); org-backup creates no trail.
+KEY_STATE_EVENT_NAMES = ("DisableKey", "PutKeyPolicy", "ScheduleKeyDeletion")
+
+
+def key_state_event_pattern() -> dict[str, Any]:
+    """EventBridge pattern: DisableKey, ScheduleKeyDeletion and PutKeyPolicy calls as CloudTrail records them.
+
+    Not narrowed to the vault keys: a CloudTrail event names the key only in ``requestParameters.keyId`` (the key id
+    or ARN, as the caller spelled it) and in ``resources``, and the keys' ids are not known before they exist. The
+    rule runs in the central vault account, which holds backups only, so every key of it counts (an extra alert,
+    never a missed one)."""
+    return {
+        "source": ["aws.kms"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["kms.amazonaws.com"], "eventName": list(KEY_STATE_EVENT_NAMES)},
+    }
+
+
 def central_event_bus_policy(*, event_bus_arn: str, organization_id: str) -> Document:
     """Central bus resource policy: the organization's principals may put events on it, nothing else."""
     return policy_document(

@@ -21,8 +21,9 @@ from .adapter import is_unknown
 from .base import MANDATORY, Rule, stack_policy
 from .plan_views import document_rule_views
 from .resources import AIR_GAPPED_VAULT, VAULT_POLICY, StackIndex
+from .vaults import DOMAIN as VAULTS_DOMAIN
 
-DOMAIN = "vaults"
+DOMAIN = VAULTS_DOMAIN  # one domain with the other vault rules
 LAG_URL = "https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html"
 PRIMARY_URL = "https://docs.aws.amazon.com/aws-backup/latest/devguide/lag-vault-primary-backup.html"
 
