@@ -134,7 +134,12 @@ def _stable_digits(digits: int, *parts: str) -> str:
     return f"{int(digest, 16) % 10**digits:0{digits}d}"
 
 
-def _mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+def mock_id(name: str) -> str:
+    """The id the mocks give a custom resource named ``name`` (the demo maps it to the real one)."""
+    return f"{name}-id"
+
+
+def mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
     """Computed outputs a real provider would return, shaped like AWS's (ids, ARNs, names).
 
     Only what the inputs do not already say: outside a dry run the SDK resolves every other output from
@@ -181,10 +186,10 @@ class _Mocks(pulumi.runtime.Mocks):
             return f"{args.name}-id", echoed
         if not args.custom:
             return f"{args.name}-component", {}
-        computed = _mock_outputs(
+        computed = mock_outputs(
             args.typ, args.name, args.inputs, recorded.account or "000000000000", recorded.region or "us-east-1"
         )
-        return f"{args.name}-id", {**echoed, **computed}
+        return mock_id(args.name), {**echoed, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recorder.invokes.append((args.token, dict(args.args)))

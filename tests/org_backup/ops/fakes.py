@@ -1,29 +1,27 @@
 """An organization in moto, the stack config that describes it, and what ``pulumi up`` would have made of it.
 
 moto lacks some APIs the commands read (pulumi-offline.md §3: effective policies, vault access policies,
-jobs, frameworks, report jobs). ``StubbedApis`` answers exactly those operations, from state the test sets,
-with responses checked against botocore's output shapes the way botocore's Stubber checks them; every other
-call goes to moto. It also records every operation the command prepares, for the read-only tests.
+jobs, frameworks, report jobs). ``StubbedApis`` is the demo's stand-in (``org_backup.demo.standin``, one home):
+it answers exactly those operations, from state the test sets, and records every operation prepared.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
-from botocore.validate import validate_parameters
 
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
+from org_backup.demo.standin import StandIn, error_response, now
 from org_backup.ops.inventory import yaml_text
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
 from stackconfig.layout import Layout, build_layout
@@ -36,7 +34,8 @@ WORKLOAD_REGIONS = ("us-east-1", "eu-west-1")
 DR_REGIONS = ("us-west-2",)
 STACK = "ops"
 BREAK_GLASS = "BackupBreakGlass"
-MUTATING_PREFIXES = ("Create", "Put", "Update", "Delete", "Enable", "Attach", "Register", "Tag")
+StubbedApis = StandIn
+_error = error_response
 
 
 @dataclass
@@ -229,171 +228,6 @@ def effective_form(node: Any) -> Any:
             return node["@@assign"]
         return {key: effective_form(value) for key, value in node.items() if not key.startswith("@@")}
     return node
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class StubError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-Handler = Callable[[Mapping[str, Any], str, str], dict[str, Any]]
-
-
-@dataclass
-class StubbedApis:
-    """What Organizations and AWS Backup would answer where moto cannot; see the module docstring."""
-
-    moto: MotoServer
-    effective_policies: dict[str, str] = field(default_factory=dict)
-    delegation_policy: str | None = None
-    vault_policies: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    backup_jobs: list[dict[str, Any]] = field(default_factory=list)
-    copy_jobs: list[dict[str, Any]] = field(default_factory=list)
-    frameworks: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
-    report_jobs: list[dict[str, Any]] = field(default_factory=list)
-    denied_roles: set[str] = field(default_factory=set)
-    calls: list[str] = field(default_factory=list)
-    stubbed: list[str] = field(default_factory=list)
-    _accounts: dict[str, str] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _session: boto3.Session = field(default_factory=boto3.Session)
-
-    def install(self, session: Any) -> None:
-        session.events.register_first("before-parameter-build", self._remember)
-        session.events.register("before-call", self._answer)
-
-    def mutating_calls(self) -> list[str]:
-        return [c for c in self.calls if c.split(":", 1)[1].startswith(MUTATING_PREFIXES)]
-
-    def _remember(self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        context["stub_params"] = dict(params)
-        with self._lock:
-            self.calls.append(f"{model.service_model.service_id}:{model.name}")
-
-    def _handlers(self) -> dict[str, Handler]:
-        return {
-            "Organizations:DescribeEffectivePolicy": self._effective_policy,
-            "Organizations:DescribeResourcePolicy": self._delegation_policy,
-            "Backup:GetBackupVaultAccessPolicy": self._vault_policy,
-            "Backup:ListBackupJobs": lambda p, a, r: {"BackupJobs": self._jobs(self.backup_jobs, p, r)},
-            "Backup:ListCopyJobs": lambda p, a, r: {"CopyJobs": self._jobs(self.copy_jobs, p, r)},
-            "Backup:ListFrameworks": lambda p, a, r: {
-                "Frameworks": [_summary(f) for f in self.frameworks.get((a, r), [])]
-            },
-            "Backup:DescribeFramework": self._framework,
-            "Backup:ListReportJobs": lambda p, a, r: {"ReportJobs": self._report_jobs(p, r)},
-        }
-
-    def _answer(self, model: Any, context: dict[str, Any], request_signer: Any, **_: Any) -> Any:
-        operation = f"{model.service_model.service_id}:{model.name}"
-        params = context.get("stub_params", {})
-        if operation == "STS:AssumeRole":
-            denied = any(f":{account}:" in params.get("RoleArn", "") for account in self.denied_roles)
-            return _error("AccessDenied", "not authorized to perform sts:AssumeRole", 403) if denied else None
-        handler = self._handlers().get(operation)
-        if handler is None:
-            return None
-        with self._lock:
-            self.stubbed.append(operation)
-        region = context["client_region"]
-        try:
-            response = handler(params, self._account(request_signer), region)
-        except StubError as exc:
-            return _error(exc.code, str(exc), exc.status)
-        if model.output_shape is not None:
-            validate_parameters(response, model.output_shape)
-        return AWSResponse(None, 200, {}, None), {**response, "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    def _account(self, request_signer: Any) -> str:
-        """The account of the calling client's credentials, as moto's STS tells it (cached per access key)."""
-        frozen = request_signer._credentials.get_frozen_credentials()
-        with self._lock:
-            if frozen.access_key not in self._accounts:
-                sts = self._session.client(
-                    "sts",
-                    region_name="us-east-1",
-                    endpoint_url=self.moto.endpoint_url,
-                    aws_access_key_id=frozen.access_key,
-                    aws_secret_access_key=frozen.secret_key,
-                    aws_session_token=frozen.token,
-                )
-                self._accounts[frozen.access_key] = str(sts.get_caller_identity()["Account"])
-            return self._accounts[frozen.access_key]
-
-    def _delegation_policy(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
-        """The organization's one resource-based delegation policy (moto 5.2.5 has no such API)."""
-        if self.delegation_policy is None:
-            raise _no_delegation_policy()
-        summary = {"Id": "rp-abcd1234", "Arn": f"arn:aws:organizations::{account}:resourcepolicy/o-x/rp-abcd1234"}
-        return {"ResourcePolicy": {"ResourcePolicySummary": summary, "Content": self.delegation_policy}}
-
-    def _effective_policy(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
-        content = self.effective_policies.get(params["TargetId"])
-        if content is None:
-            raise StubError("EffectivePolicyNotFoundException", "no effective policy")
-        return {
-            "EffectivePolicy": {
-                "PolicyContent": content,
-                "LastUpdatedTimestamp": now(),
-                "TargetId": params["TargetId"],
-                "PolicyType": params["PolicyType"],
-            }
-        }
-
-    def _vault_policy(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
-        name = params["BackupVaultName"]
-        policy = self.vault_policies.get((account, region, name))
-        if policy is None:
-            raise StubError("ResourceNotFoundException", f"no access policy on {name}", 404)
-        arn = f"arn:aws:backup:{region}:{account}:backup-vault:{name}"
-        return {"BackupVaultName": name, "BackupVaultArn": arn, "Policy": policy}
-
-    @staticmethod
-    def _jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], region: str) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in job.items() if k != "Region"}
-            for job in jobs
-            if job["Region"] == region
-            and params.get("ByAccountId") in (None, job["AccountId"])
-            and params.get("ByState") in (None, job["State"])
-            and ("ByCreatedAfter" not in params or job["CreationDate"] >= params["ByCreatedAfter"])
-        ]
-
-    def _framework(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
-        for framework in self.frameworks.get((account, region), []):
-            if framework["FrameworkName"] == params["FrameworkName"]:
-                return framework
-        raise StubError("ResourceNotFoundException", "no such framework", 404)
-
-    def _report_jobs(self, params: Mapping[str, Any], region: str) -> list[dict[str, Any]]:
-        plan = params.get("ByReportPlanName")
-        return [
-            {k: v for k, v in job.items() if k != "Region"}
-            for job in self.report_jobs
-            if job["Region"] == region and (plan is None or job["ReportPlanArn"].endswith(f":report-plan:{plan}"))
-        ]
-
-
-def _summary(framework: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("FrameworkName", "FrameworkArn", "FrameworkDescription", "CreationTime", "DeploymentStatus")
-    return {k: framework[k] for k in keys if k in framework} | {"NumberOfControls": len(framework["FrameworkControls"])}
-
-
-def _no_delegation_policy() -> StubError:
-    return StubError("ResourcePolicyNotFoundException", "We can't find a resource policy request")
-
-
-def _error(code: str, message: str, status: int) -> tuple[AWSResponse, dict[str, Any]]:
-    return AWSResponse(None, status, {}, None), {
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
 
 
 def _lock_args(lock: VaultLock | None) -> dict[str, int]:
