@@ -35,6 +35,7 @@ import yaml
 from org_backup.preview.model import ConfigPlaces, Preview, _chain, config_path
 from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource
 from org_backup.preview.replacement import forcing_replacement
+from policies.backup_rules.backup_policy.operators import ASSIGN
 
 POLICY_TYPE = "aws:organizations/policy:Policy"
 
@@ -195,7 +196,7 @@ def _coverage(policies: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]
         except (TypeError, ValueError, AttributeError):
             continue
         for plan, body in plans.items():
-            regions = (body.get("regions") or {}).get("@@assign") or [] if isinstance(body, dict) else []
+            regions = (body.get("regions") or {}).get(ASSIGN) or [] if isinstance(body, dict) else []
             out |= {(a, r, plan) for a in policy.get("reaches", []) for r in regions}
     return out
 

@@ -5,22 +5,16 @@ AWS: https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators
 
 from __future__ import annotations
 
-ASSIGN = "@@assign"
-
-
-APPEND = "@@append"
-
-
-REMOVE = "@@remove"
-
-
-CHILD_OPERATORS = "@@operators_allowed_for_child_policies"
-
-
-VALUE_OPERATORS = (ASSIGN, APPEND, REMOVE)
-
-
-CHILD_OPERATOR_VALUES = frozenset({"@@all", "@@none", ASSIGN, APPEND, REMOVE})
-
-
 AWS_OPERATORS = "https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html"
+
+OPERATOR_PREFIX = "@@"
+"""Every operator key starts with it; a key without it is a setting or a block."""
+ASSIGN = "@@assign"
+APPEND = "@@append"
+REMOVE = "@@remove"
+VALUE_OPERATORS = (ASSIGN, APPEND, REMOVE)
+CHILD_OPERATORS = "@@operators_allowed_for_child_policies"
+ALL = "@@all"
+NONE = "@@none"
+"""As the only value of ``@@operators_allowed_for_child_policies``: child policies may change nothing."""
+CHILD_OPERATOR_VALUES = frozenset({ALL, NONE, *VALUE_OPERATORS})

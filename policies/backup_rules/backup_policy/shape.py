@@ -12,7 +12,7 @@ from typing import Any
 from ..arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER
 from ..findings import Finding, join
 from .keytree import _Block, _Named, _Node, _Setting
-from .operators import ASSIGN, CHILD_OPERATOR_VALUES, CHILD_OPERATORS, VALUE_OPERATORS
+from .operators import ALL, ASSIGN, CHILD_OPERATOR_VALUES, CHILD_OPERATORS, NONE, OPERATOR_PREFIX, VALUE_OPERATORS
 from .values import _is_scalar
 
 _CAMEL_BOUNDARY_RE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -45,7 +45,7 @@ def _check_shape(node: Any, schema: _Node, path: str) -> list[Finding]:
 def _check_block(node: Mapping[str, Any], schema: _Block, path: str) -> list[Finding]:
     out: list[Finding] = []
     for key, value in node.items():
-        if key.startswith("@@"):
+        if key.startswith(OPERATOR_PREFIX):
             continue
         child = schema.fields.get(key)
         if child is None:
@@ -75,7 +75,7 @@ def _missing_key(path: str, key: str, schema: _Block) -> Finding:
 def _check_named(node: Mapping[str, Any], schema: _Named, path: str) -> list[Finding]:
     out: list[Finding] = []
     for key, value in node.items():
-        if key.startswith("@@"):
+        if key.startswith(OPERATOR_PREFIX):
             continue
         if schema.name_pattern is not None and not schema.name_pattern.match(key):
             out.append(
@@ -94,7 +94,7 @@ def _check_block_operators(node: Mapping[str, Any], what: str, path: str) -> lis
     """Operator keys on an object that holds settings: only the child-control operator belongs there."""
     out: list[Finding] = []
     for key, value in node.items():
-        if not key.startswith("@@"):
+        if not key.startswith(OPERATOR_PREFIX):
             continue
         if key == CHILD_OPERATORS:
             out += _check_child_operators(value, join(path, key))
@@ -206,7 +206,7 @@ def _check_child_operators(value: Any, path: str) -> list[Finding]:
         for item in value
         if item not in CHILD_OPERATOR_VALUES
     ]
-    exclusive = [item for item in value if item in ("@@all", "@@none")]
+    exclusive = [item for item in value if item in (ALL, NONE)]
     if exclusive and len(value) > 1:
         out.append(Finding(path, value, "child-operators", f"{exclusive[0]} must stand alone in {CHILD_OPERATORS}"))
     return out

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..findings import Finding, join
-from .operators import APPEND, ASSIGN, VALUE_OPERATORS
+from .operators import APPEND, ASSIGN, OPERATOR_PREFIX, VALUE_OPERATORS
 
 _T = TypeVar("_T")
 
@@ -31,7 +31,7 @@ def _children(node: Any) -> list[tuple[str, Any]]:
     """Named entries of an object, without operator keys."""
     if not isinstance(node, Mapping):
         return []
-    return [(key, value) for key, value in node.items() if isinstance(key, str) and not key.startswith("@@")]
+    return [(key, value) for key, value in node.items() if isinstance(key, str) and not key.startswith(OPERATOR_PREFIX)]
 
 
 def _setting_value(node: Any) -> Any:
