@@ -23,7 +23,7 @@ from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
 from org_backup.ops.checks.guardrail import account_findings as guardrail_account_findings
 from org_backup.ops.checks.guardrail import organization_findings as guardrail_organization_findings
-from org_backup.ops.checks.jobs import job_findings
+from org_backup.ops.checks.jobs import OrgJobs, job_findings
 from org_backup.ops.checks.managed_keys import managed_key_findings
 from org_backup.ops.checks.policies import compare_effective_policy, effective_policy, expected_plans
 from org_backup.ops.checks.roles import check_backup_role
@@ -128,7 +128,12 @@ def _check_account(
 
 
 def _check_region(
-    stack: Stack, admin: AccountAccess | None, since: datetime, hours: int, unit: tuple[Target, _AccountState, str]
+    stack: Stack,
+    admin: AccountAccess | None,
+    since: datetime,
+    hours: int,
+    unit: tuple[Target, _AccountState, str],
+    org_jobs: OrgJobs | None = None,
 ) -> tuple[Coverage, list[OpsFinding]]:
     target, state, region = unit
     row, findings = check_vault(state.access, target, region, utc_now())
@@ -144,7 +149,10 @@ def _check_region(
         )
         if admin is not None:
             jobs = attempt(
-                "jobs", target.account_id, region, partial(job_findings, admin, target.account_id, region, since, hours)
+                "jobs",
+                target.account_id,
+                region,
+                partial(job_findings, admin, target.account_id, region, since, hours, org_jobs),
             )
             row.failed_jobs = sum(f.check.endswith("-jobs") for f in jobs)
             findings += jobs
@@ -193,8 +201,13 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
     except AccessError as exc:
         findings.append(unreachable(admin_id, stack.role_arn(admin_id), exc))
     since = utc_now() - timedelta(hours=hours)
+    # One organization-wide job listing per Region and state instead of one per account (checks/jobs.py).
+    org_jobs = OrgJobs(admin, since) if admin is not None else None
     regions = fan_out(
-        units, partial(_check_region, stack, admin, since, hours), workers=workers, label=f"{COMMAND}: Regions"
+        units,
+        partial(_check_region, stack, admin, since, hours, org_jobs=org_jobs),
+        workers=workers,
+        label=f"{COMMAND}: Regions",
     )
     for done in regions:
         target, _, region = done.item
