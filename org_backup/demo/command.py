@@ -1,6 +1,7 @@
 """``org-backup demo [--stack prod] [--output DIR]``: deploy the stack into moto, then verify and report on it.
 
-Writes ``DIR/verify.json`` (verify's JSON) and ``DIR/report.html`` (with the audit report's Markdown and CSV),
+Writes ``DIR/verify.json`` (verify's JSON), ``DIR/coverage.json`` (coverage's) and ``DIR/report.html`` (with the
+audit report's Markdown and CSV),
 prints where they are and stops the server. verify and the report run exactly as against AWS, with the
 management account's credentials (the demo user's key, in the environment) and ``--endpoint-url`` pointing at
 moto; only the stand-in is added to their session, for what moto lacks. Exit status: verify's (0 nothing to act
@@ -22,6 +23,7 @@ from org_backup.demo.deploy import Demo, deploy_stack
 from org_backup.demo.server import running_server
 from org_backup.ops import audit_report, verify
 from org_backup.ops.aws import Aws
+from org_backup.ops.coverage import command as coverage
 
 __all__ = ["DEFAULT_OUTPUT", "Outcome", "caller_environment", "main", "run_checks"]
 
@@ -40,6 +42,7 @@ _UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURI
 class Outcome:
     verify_exit: int
     verify_json: Path
+    coverage_json: Path
     report_html: Path
 
 
@@ -74,10 +77,10 @@ def run_checks(demo: Demo, output: Path) -> Outcome:
     common = ["--config", str(demo.stack_file), "--endpoint-url", demo.server.endpoint_url]
     verify_json = output / "verify.json"
     code = verify.main([*common, "--json", str(verify_json)], aws=_connect(demo, verify.COMMAND))
-    # Coverage hook (issue 13): `org-backup coverage` (org_backup/ops/coverage/, engineer I12) had not landed
-    # when this was written; once it has, run it here the same way and write DIR/coverage.json.
+    coverage_json = output / "coverage.json"
+    coverage.main([*common, "--json", str(coverage_json)], aws=_connect(demo, coverage.COMMAND))
     audit_report.main([*common, "--output-dir", str(output)], aws=_connect(demo, audit_report.COMMAND))
-    return Outcome(code, verify_json, output / "report.html")
+    return Outcome(code, verify_json, coverage_json, output / "report.html")
 
 
 def main(stack: str, output: Path) -> int:
@@ -97,6 +100,7 @@ def main(stack: str, output: Path) -> int:
         with caller_environment(demo):
             outcome = run_checks(demo, output)
     print(f"org-backup demo: verify's JSON: {outcome.verify_json}", file=sys.stderr)
+    print(f"org-backup demo: coverage's JSON: {outcome.coverage_json}", file=sys.stderr)
     print(f"org-backup demo: audit report: {outcome.report_html}", file=sys.stderr)
     print("org-backup demo: server stopped; nothing ran against AWS", file=sys.stderr)
     return outcome.verify_exit

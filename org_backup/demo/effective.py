@@ -17,12 +17,17 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policies.backup_rules.backup_policy.operators import APPEND, ASSIGN, CHILD_OPERATORS, REMOVE, VALUE_OPERATORS
+from policies.backup_rules.backup_policy.operators import (
+    ALL,
+    APPEND,
+    ASSIGN,
+    CHILD_OPERATORS,
+    REMOVE,
+    VALUE_OPERATORS,
+)
 
 __all__ = ["effective_content", "merge_policies"]
 
-ALL = "@@all"
-NONE = "@@none"
 _EVERY = frozenset(VALUE_OPERATORS)
 
 Path = tuple[str, ...]

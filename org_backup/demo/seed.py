@@ -18,7 +18,7 @@ from typing import Any
 from org_backup.demo.apply import Accounts, Deployment
 from org_backup.demo.standin import StandIn, now
 from org_backup.ops.checks.policies import expected_plans
-from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
+from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
 from policies.backup_rules.backup_policy.parse import ParsedPlan
 from policies.backup_rules.selections import policy_selection_selects
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
@@ -161,6 +161,20 @@ def _history(standin: StandIn, workload: _Workload, plans: Mapping[str, ParsedPl
             }
         )
         for destination in sorted(copies):
+            target = parse_vault_arn(destination)
+            if target is not None:
+                standin.recovery_points.append(
+                    {
+                        "RecoveryPointArn": f"arn:aws:backup:{target.region}:{target.account}:recovery-point:"
+                        f"copy-{backup['BackupJobId']}",
+                        "BackupVaultName": target.name,
+                        "BackupVaultArn": destination,
+                        "ResourceArn": arn,
+                        "ResourceType": resource_type,
+                        "CreationDate": backup["CreationDate"] + timedelta(hours=1),
+                        "Status": "COMPLETED",
+                    }
+                )
             standin.copy_jobs.append(
                 job(
                     account,

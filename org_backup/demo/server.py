@@ -30,6 +30,7 @@ from typing import Any
 import boto3
 
 from components.documents.iam import BACKUP_POLICY_TYPE
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 
 __all__ = ["DemoServer", "Identity", "PlannedIds", "fill_moto_gaps", "running_server"]
 
@@ -82,7 +83,7 @@ def _load_managed_policies(arns: Iterable[str]) -> None:
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
 
-DELEGATED_SERVICES = ("backup.amazonaws.com",)
+DELEGATED_SERVICES = (BACKUP_SERVICE_PRINCIPAL,)
 BACKUP_POLICY_ARN_FORMAT = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"
 
 

@@ -1,8 +1,9 @@
 """The one stand-in for what moto's server lacks: a stateful answer, on the client side, to named operations.
 
-moto 5.2.5 has no AWS Backup vault access policies, frameworks, restore testing, global settings, jobs or
-recovery points, and no Organizations effective policies or resource (delegation) policy
-(/work/shared/reference/pulumi-offline.md §3). ``StandIn.install(session)`` makes every boto3 client of that
+moto 5.2.5 has no AWS Backup vault access policies, frameworks, restore testing, global settings, jobs,
+recovery points or protected resources, no Organizations effective policies or resource (delegation) policy, and
+no AWS Config aggregator queries (/work/shared/reference/pulumi-offline.md §3; moto's ``backup/responses.py``,
+``organizations/responses.py``, ``config/responses.py``). ``StandIn.install(session)`` makes every boto3 client of that
 session answer exactly those operations from state kept here, after botocore has validated the request's
 parameters (validation runs before ``before-call``), with responses checked against the operation's output
 shape; every other call goes to moto. Effective policies are computed from the backup policies really attached
@@ -12,6 +13,7 @@ can prove a command changed nothing. The demo (``org_backup.demo``) and the test
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,9 +27,11 @@ from botocore.validate import validate_parameters
 
 from components.documents.iam import BACKUP_POLICY_TYPE
 from org_backup.demo.effective import effective_content
+from policies.backup_rules.arns import parse_vault_arn
 
 __all__ = ["STOOD_IN", "Endpoint", "StandIn", "StubError", "error_response", "now"]
 
+ORGANIZATION_WIDE = "*"
 MUTATING_PREFIXES = ("Create", "Put", "Update", "Delete", "Enable", "Attach", "Register", "Tag")
 
 
@@ -65,8 +69,16 @@ STOOD_IN: dict[str, str] = {
     "Backup:CreateRestoreTestingSelection": "kept with its plan (the plan must exist)",
     "Backup:UpdateGlobalSettings": "kept per account",
     "Backup:DescribeGlobalSettings": "the settings kept",
-    "Backup:ListBackupJobs": "the job history seeded (org_backup.demo.seed) or set by a test",
-    "Backup:ListCopyJobs": "the copy-job history seeded or set by a test",
+    "Backup:ListBackupJobs": "the job history seeded (org_backup.demo.seed) or set by a test; ByAccountId '*' "
+    "gives every account's (from the management or delegated administrator account)",
+    "Backup:ListCopyJobs": "the copy-job history seeded or set by a test, filtered the same way",
+    "Backup:ListRestoreJobs": "the restore jobs set by a test (none seeded), filtered the same way",
+    "Backup:ListProtectedResources": "the newest completed recovery point of each resource in the caller's "
+    "account and Region",
+    "Backup:ListRecoveryPointsByResource": "the recovery points kept for that resource in the caller's account "
+    "and Region",
+    "Config Service:SelectAggregateResourceConfig": "the aggregator's resources set by a test (the demo uses "
+    "each service's own describe calls instead)",
     "Backup:ListReportJobs": "the report jobs seeded or set by a test",
     "Backup:ListRecoveryPointsByBackupVault": "the recovery points of the completed jobs seeded",
 }
@@ -86,6 +98,12 @@ class StandIn:
     recovery_points: list[dict[str, Any]] = field(default_factory=list)
     frameworks: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     report_jobs: list[dict[str, Any]] = field(default_factory=list)
+    restore_jobs: list[dict[str, Any]] = field(default_factory=list)
+    aggregate_resources: list[dict[str, Any]] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    """``Service:Operation`` -> the error code to answer it with (a test's refusal)."""
+    org_wide_refused: bool = False
+    """``ByAccountId='*'`` refused: the caller is not a delegated administrator for AWS Backup."""
     restore_testing: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
     global_settings: dict[str, dict[str, str]] = field(default_factory=dict)
     denied_roles: set[str] = field(default_factory=set)
@@ -126,9 +144,15 @@ class StandIn:
             "Backup:DescribeGlobalSettings": lambda p, a, r: {"GlobalSettings": self.global_settings.get(a, {})},
             "Backup:ListBackupJobs": lambda p, a, r: {"BackupJobs": self._jobs(self.backup_jobs, p, r)},
             "Backup:ListCopyJobs": lambda p, a, r: {"CopyJobs": self._jobs(self.copy_jobs, p, r)},
+            "Backup:ListRestoreJobs": lambda p, a, r: {"RestoreJobs": self._jobs(self.restore_jobs, p, r)},
+            "Backup:ListProtectedResources": self._protected,
+            "Backup:ListRecoveryPointsByResource": self._points_by_resource,
+            "Config Service:SelectAggregateResourceConfig": self._aggregate,
             "Backup:ListReportJobs": lambda p, a, r: {"ReportJobs": self._report_jobs(p, r)},
             "Backup:ListRecoveryPointsByBackupVault": self._recovery_points,
         }
+        for operation, code in self.refused.items():
+            handlers[operation] = _refuse(code)
         return handlers
 
     def _answer(self, model: Any, context: dict[str, Any], request_signer: Any, **_: Any) -> Any:
@@ -301,16 +325,63 @@ class StandIn:
         self.global_settings.setdefault(account, {}).update(params.get("GlobalSettings", {}))
         return {}
 
-    @staticmethod
-    def _jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], region: str) -> list[dict[str, Any]]:
+    def _jobs(self, jobs: list[dict[str, Any]], params: Mapping[str, Any], region: str) -> list[dict[str, Any]]:
+        """``ByAccountId='*'`` lists every account's jobs
+        (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListBackupJobs.html)."""
+        wanted = params.get("ByAccountId")
+        if wanted == ORGANIZATION_WIDE and self.org_wide_refused:
+            raise StubError("AccessDeniedException", "not a delegated administrator for AWS Backup", 403)
         return [
             {k: v for k, v in job.items() if k != "Region"}
             for job in jobs
             if job["Region"] == region
-            and params.get("ByAccountId") in (None, job["AccountId"])
+            and wanted in (None, ORGANIZATION_WIDE, job["AccountId"])
             and params.get("ByState") in (None, job["State"])
             and ("ByCreatedAfter" not in params or job["CreationDate"] >= params["ByCreatedAfter"])
+            and ("ByRestoreTestingPlanArn" not in params or job.get("_plan") == params["ByRestoreTestingPlanArn"])
         ]
+
+    def _own_points(self, account: str, region: str) -> list[dict[str, Any]]:
+        out = []
+        for point in self.recovery_points:
+            vault = parse_vault_arn(point["BackupVaultArn"])
+            if vault is not None and (vault.account, vault.region) == (account, region):
+                out.append(point)
+        return out
+
+    def _protected(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+        latest: dict[str, dict[str, Any]] = {}
+        for point in self._own_points(account, region):
+            arn = point["ResourceArn"]
+            if point.get("Status", "COMPLETED") == "COMPLETED" and (
+                arn not in latest or latest[arn]["CreationDate"] < point["CreationDate"]
+            ):
+                latest[arn] = point
+        results = [
+            {
+                "ResourceArn": arn,
+                "ResourceType": p.get("ResourceType", "EBS"),
+                "LastBackupTime": p["CreationDate"],
+                "LastBackupVaultArn": p["BackupVaultArn"],
+                "LastRecoveryPointArn": p["RecoveryPointArn"],
+            }
+            for arn, p in sorted(latest.items())
+        ]
+        return {"Results": results}
+
+    def _points_by_resource(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+        keys = ("RecoveryPointArn", "BackupVaultName", "CreationDate", "Status")
+        return {
+            "RecoveryPoints": [
+                {k: p[k] for k in keys if k in p}
+                for p in self._own_points(account, region)
+                if p["ResourceArn"] == params["ResourceArn"]
+            ]
+        }
+
+    def _aggregate(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+        expression = params["Expression"]
+        return {"Results": [json.dumps(i) for i in self.aggregate_resources if f"'{i['accountId']}'" in expression]}
 
     def _recovery_points(self, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
         name = params["BackupVaultName"]
@@ -325,6 +396,13 @@ class StandIn:
             for job in self.report_jobs
             if job["Region"] == region and (plan is None or job["ReportPlanArn"].endswith(f":report-plan:{plan}"))
         ]
+
+
+def _refuse(code: str) -> Handler:
+    def handler(params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
+        raise StubError(code, f"refused ({code})", 403)
+
+    return handler
 
 
 def _plan_arn(account: str, region: str, name: str) -> str:
