@@ -28,9 +28,15 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.documents.air_gapped import air_gapped_vault_policy, member_air_gapped_regions, organization_arn
+from components.documents.air_gapped import (
+    air_gapped_vault_policy,
+    central_air_gapped_vault_policy,
+    member_air_gapped_regions,
+    organization_arn,
+)
 from components.mpa_association import MpaApprovalTeamAssociation
-from components.vault import BACKUP_KEY_TAG, policy_json
+from components.vault import policy_json
+from policies.backup_rules.names import AIR_GAPPED_SHARE_ROLE, BACKUP_KEY_TAG, MEMBER_AIR_GAPPED_VAULT_ROLE, ROLE_TAG
 from stackconfig.model import AirGappedVault, MemberAirGappedVault, StackConfig
 
 __all__ = ["AirGappedVaultSet", "member_air_gapped", "share_with_organization"]
@@ -62,7 +68,8 @@ class AirGappedVaultSet:
         self.vaults: dict[str, aws.backup.LogicallyAirGappedVault] = {}
         self.policies: dict[str, aws.backup.VaultPolicy] = {}
         self.approval_teams: dict[str, MpaApprovalTeamAssociation] = {}
-        document = policy_json(air_gapped_vault_policy(break_glass_role_arns=admin_role_arns))
+        build = central_air_gapped_vault_policy if isinstance(vault, AirGappedVault) else air_gapped_vault_policy
+        document = policy_json(build(break_glass_role_arns=admin_role_arns))
         for region in regions:
             lag = aws.backup.LogicallyAirGappedVault(
                 f"{name}-{region}-air-gapped",
@@ -117,7 +124,7 @@ def share_with_organization(
             region=region,
             name=f"org-backup-air-gapped-{region}",
             allow_external_principals=False,
-            tags={"org-backup:role": "air-gapped-share"},
+            tags={ROLE_TAG: AIR_GAPPED_SHARE_ROLE},
             opts=pulumi.ResourceOptions(parent=parent, provider=provider),
         )
         aws.ram.ResourceAssociation(
@@ -160,7 +167,7 @@ def member_air_gapped(
         vault=vault,
         regions=wanted,
         provider=provider,
-        tags={"org-backup:role": "member-air-gapped-vault"},
+        tags={ROLE_TAG: MEMBER_AIR_GAPPED_VAULT_ROLE},
         admin_role_arns=admin_role_arns,
         key_arns=key_arns,
         deploy_role_arn=config.organization.deploy_role_arn(account_id),

@@ -18,6 +18,7 @@ from components.documents.events import (
 from components.key_alerting import KEY_CHANGES_RULE_NAME
 from components.malware_scanning import central_scan_alerts
 from components.vault import policy_json
+from policies.backup_rules.names import CENTRAL_ALERTING_TYPE
 from stackconfig.model import StackConfig
 
 
@@ -32,7 +33,7 @@ class CentralAlerting(pulumi.ComponentResource):
         provider: aws.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:alerting:CentralAlerting", name, None, opts)
+        super().__init__(CENTRAL_ALERTING_TYPE, name, None, opts)
         org = config.organization
         alerting = config.alerting
         region = org.primary_region

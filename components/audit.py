@@ -12,6 +12,7 @@ from components.documents.reports import report_bucket_policy, report_scope
 from components.documents.scanning import report_templates
 from components.vault import policy_json
 from policies.backup_rules.limits import COMPLIANCE_REPORT_TEMPLATES
+from policies.backup_rules.names import AUDIT_REPORTING_TYPE, AUDIT_REPORTS_ROLE, ROLE_TAG
 from stackconfig.model import StackConfig
 
 
@@ -42,7 +43,7 @@ class AuditReporting(pulumi.ComponentResource):
         organization_prerequisites: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:audit:AuditReporting", name, None, opts)
+        super().__init__(AUDIT_REPORTING_TYPE, name, None, opts)
         org = config.organization
         audit = config.audit
         region = org.primary_region
@@ -53,7 +54,7 @@ class AuditReporting(pulumi.ComponentResource):
             region=region,
             bucket=bucket_name,
             force_destroy=False,
-            tags={"backup": "none", "org-backup:role": "audit-reports"},
+            tags={"backup": "none", ROLE_TAG: AUDIT_REPORTS_ROLE},
             opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=True),
         )
         bucket_child = pulumi.ResourceOptions(parent=self.bucket, provider=provider)

@@ -27,6 +27,7 @@ from typing import Any
 from components.documents.air_gapped import LAG_TARGET_KEY, air_gapped_target_arn
 from components.documents.scanning import add_scanning
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
+from policies.backup_rules.backup_policy.operators import ASSIGN, CHILD_OPERATORS, NONE
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET, MAX_BACKUP_POLICY_CHARS
 from stackconfig.model import (
@@ -55,9 +56,7 @@ __all__ = [
 
 Node = dict[str, Any]
 
-ASSIGN = "@@assign"
-CHILD_OPERATORS = "@@operators_allowed_for_child_policies"
-LOCKED = ("@@none",)
+LOCKED = (NONE,)
 KEEP_FOREVER = -1
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 GROUP_KEY_CHARS = 8

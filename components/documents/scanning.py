@@ -22,6 +22,7 @@ from components.documents.iam import (
     statement,
 )
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
+from policies.backup_rules.backup_policy.operators import ASSIGN
 from policies.backup_rules.scanning import (
     BACKUP_ROLE_SCAN_MANAGED_POLICY,
     FULL_SCAN,
@@ -80,11 +81,11 @@ def add_scanning(config: StackConfig, plan: Plan, node: Node) -> None:
     for name, rule in plan.rules.items():
         mode = rule_scan_mode(plan, rule)
         if mode is not None:
-            node["rules"][name]["scan_actions"] = {GUARDDUTY: {"scan_mode": {"@@assign": mode}}}
+            node["rules"][name]["scan_actions"] = {GUARDDUTY: {"scan_mode": {ASSIGN: mode}}}
     node["scan_settings"] = {
         GUARDDUTY: {
-            "resource_types": {"@@assign": list(dict.fromkeys(plan.malware_scanning.resource_types))},
-            "scanner_role_arn": {"@@assign": scanner_role_arn(config)},
+            "resource_types": {ASSIGN: list(dict.fromkeys(plan.malware_scanning.resource_types))},
+            "scanner_role_arn": {ASSIGN: scanner_role_arn(config)},
         }
     }
 

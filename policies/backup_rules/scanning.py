@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .backup_policy.operators import APPEND, ASSIGN, OPERATOR_PREFIX
+
 GUARDDUTY = "GUARDDUTY"
 MALWARE_PROTECTION_SERVICE = "malware-protection.guardduty.amazonaws.com"
 SCANNER_MANAGED_POLICY = "AWSBackupGuardDutyRolePolicyForScans"
@@ -56,7 +58,7 @@ class PlanScanning:
 def _value(node: Any) -> Any:
     """A leaf's value under the documented ``@@assign`` (or ``@@append``), or the node itself."""
     if isinstance(node, Mapping):
-        for operator in ("@@assign", "@@append"):
+        for operator in (ASSIGN, APPEND):
             if operator in node:
                 return node[operator]
     return node
@@ -75,7 +77,7 @@ def plan_scanning(plans: Any) -> list[PlanScanning]:
     if not isinstance(plans, Mapping):
         return out
     for name, plan in plans.items():
-        if not isinstance(plan, Mapping) or str(name).startswith("@@"):
+        if not isinstance(plan, Mapping) or str(name).startswith(OPERATOR_PREFIX):
             continue
         settings = _guardduty(plan.get("scan_settings"))
         rules_node = plan.get("rules")
