@@ -8,7 +8,7 @@ OUTPUT ?=
 # A git ref: `make preview BASE=origin/main` also says what the change does compared with it.
 BASE ?=
 
-.PHONY: install venv lint typecheck test preview bench fuzz clean
+.PHONY: install venv lint typecheck test preview demo bench fuzz clean
 
 # Two stamps: `make preview` installs only what the program, the pack and the `org-backup` command need;
 # `make test` adds the test toolchain. Recipes write to stderr only, so `make preview FORMAT=json > f` is JSON.
@@ -43,6 +43,11 @@ test: lint typecheck
 
 preview: install
 	@$(BIN)/org-backup preview --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) $(if $(BASE),--base $(BASE))
+
+# The stack deployed into moto's emulator (no AWS account), then verify, coverage and the report against it:
+# writes $(OUTPUT) (default demo-out/): verify.json, coverage.json, report.html. moto is a test dependency.
+demo: venv
+	@$(BIN)/org-backup demo --stack $(STACK) --output $(or $(OUTPUT),demo-out)
 
 # Many more fuzzing examples than `make test` runs (50,000 for the loader), freshly drawn each time.
 fuzz: venv

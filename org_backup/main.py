@@ -31,6 +31,10 @@ OPS_EXITS = (
     "exit status: 0 all good (notes do not count); 1 findings to act on; 2 the command could not run "
     "(invalid config, no credentials, another organization, or an invalid command line)"
 )
+DEMO_EXITS = (
+    "exit status: 0 verify found nothing to act on in the emulated organization; 1 it found something; 2 the "
+    "stack could not be deployed into the emulator (the message names the resource), or an invalid command line"
+)
 INIT_EXITS = (
     "exit status: 0 files written; 2 nothing written (a file exists and --force was not given, no credentials, "
     "not the management account of an organization, or an invalid command line)"
@@ -157,8 +161,11 @@ def _inventory_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from org_backup.ops.coverage.section import add_coverage_arguments
+
     _workers(parser)
     _hours(parser)
+    add_coverage_arguments(parser)
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -204,23 +211,11 @@ def _inventory_extra(args: argparse.Namespace) -> list[str]:
 
 
 def _verify_extra(args: argparse.Namespace) -> list[str]:
-    return ["--hours", str(args.hours)]
+    return ["--hours", str(args.hours), *(["--coverage"] if args.coverage else []), *_aggregator_extra(args)]
 
 
-def _report_extra(args: argparse.Namespace) -> list[str]:
-    return [*_verify_extra(args), "--output-dir", str(args.output_dir)]
-
-
-def _coverage_arguments(parser: argparse.ArgumentParser) -> None:
-    from org_backup.ops.coverage.command import add_arguments
-
-    _workers(parser)
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every resource and its status as JSON")
-    add_arguments(parser)
-
-
-def _coverage_extra(args: argparse.Namespace) -> list[str]:
-    out = ["--json", str(args.json)] if args.json else []
+def _aggregator_extra(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
     for flag, value in (
         ("--config-aggregator", args.config_aggregator),
         ("--aggregator-account", args.aggregator_account),
@@ -228,6 +223,35 @@ def _coverage_extra(args: argparse.Namespace) -> list[str]:
     ):
         out += [flag, value] if value else []
     return out
+
+
+def _report_extra(args: argparse.Namespace) -> list[str]:
+    return [*_verify_extra(args), "--output-dir", str(args.output_dir)]
+
+
+def _coverage_arguments(parser: argparse.ArgumentParser) -> None:
+    from org_backup.ops.coverage.section import add_coverage_arguments
+
+    _workers(parser)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every resource and its status as JSON")
+    add_coverage_arguments(parser, flag=False)
+
+
+def _coverage_extra(args: argparse.Namespace) -> list[str]:
+    return [*(["--json", str(args.json)] if args.json else []), *_aggregator_extra(args)]
+
+
+# --- demo ----------------------------------------------------------------------------------------------
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """Only the common flags: --stack, and --output for the directory."""
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from org_backup.demo import command as demo
+
+    return demo.main(args.stack or DEFAULT_STACK, args.output or demo.DEFAULT_OUTPUT)
 
 
 # --- init ----------------------------------------------------------------------------------------------
@@ -307,6 +331,16 @@ SUBCOMMANDS = (
         _operation("audit_report", _report_extra),
     ),
     Subcommand(
+        "demo",
+        "deploy the stack into moto's emulator on 127.0.0.1, then run verify, coverage and the report against it "
+        "(no AWS account; --output DIR, default demo-out: verify.json, coverage.json, report.html)",
+        DEMO_EXITS,
+        ("text",),
+        False,
+        _demo_arguments,
+        _run_demo,
+    ),
+    Subcommand(
         "init",
         "read your organization (read-only) and write a starter stack file and inventory",
         INIT_EXITS,
@@ -351,6 +385,8 @@ def refusals(sub: Subcommand, args: argparse.Namespace) -> list[str]:
             for flag, value in (("--profile", args.profile), ("--endpoint-url", args.endpoint_url))
             if value
         ]
+    if sub.name == "demo" and args.config is not None:
+        out.append("--config: demo deploys Pulumi.<stack>.yaml next to Pulumi.yaml (give --stack)")
     if sub.name == "init" and args.output is not None:
         out.append("--output: init writes the stack file (--config or Pulumi.<stack>.yaml) and its inventory")
     return out
