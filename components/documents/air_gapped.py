@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from components.documents.iam import Document
+from components.documents.iam import Document, policy_document
 from components.documents.vault_policy import member_vault_policy
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER, VaultArn
 from stackconfig.model import Plan, Rule, StackConfig
@@ -33,6 +33,7 @@ __all__ = [
     "air_gapped_target_arn",
     "air_gapped_vault_policy",
     "central_air_gapped_regions",
+    "central_air_gapped_vault_policy",
     "member_air_gapped_regions",
     "organization_arn",
     "rule_is_air_gapped",
@@ -86,6 +87,19 @@ def air_gapped_vault_policy(*, break_glass_role_arns: Sequence[str]) -> Document
     """The access policy of a LAG vault: the protected actions denied to all but ``break_glass_role_arns``, no
     cross-account Allow (nothing copies into it: member LAG vaults are primary targets, written in-account)."""
     return member_vault_policy(break_glass_role_arns=break_glass_role_arns)
+
+
+def central_air_gapped_vault_policy(*, break_glass_role_arns: Sequence[str]) -> Document:
+    """A central LAG vault's policy: :func:`air_gapped_vault_policy`, and ``backup:CopyIntoBackupVault`` denied to
+    all but ``break_glass_role_arns``. No plan copies into it (copies go to the standard central vault), and a copy
+    into a compliance-locked vault stays, and is billed, for its minimum retention: in the central account
+    identity policies alone would otherwise let any administrator fill it. Not on member LAG vaults: for resource
+    types a LAG vault does not back up directly, AWS Backup copies a temporary snapshot into them
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/lag-vault-primary-backup.html)."""
+    document = air_gapped_vault_policy(break_glass_role_arns=break_glass_role_arns)
+    deny = dict(document["Statement"][0])
+    deny.update(Sid="DenyCopyIntoAirGappedVaultExceptBreakGlass", Action=["backup:CopyIntoBackupVault"])
+    return policy_document(*document["Statement"], deny)
 
 
 def organization_arn(config: StackConfig) -> str:

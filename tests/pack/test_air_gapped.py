@@ -38,14 +38,15 @@ def test_metadata_and_registration() -> None:
     assert "logicallyairgappedvault.html" in REGION_RULE.description
 
 
-def test_staging_passes_every_rule(staging_specs: list[Spec]) -> None:
-    # Staging's own choices, not the air-gapped ones: governance locks (its policy-config lifts the compliance
-    # requirement), 14-day retention, no audit reports.
-    assert fired(staging_specs, ALL_POLICIES, {"ouAccounts": STAGING_OUS}).keys() <= {
-        "backup-copy-destination-locked",
-        "backup-plan-min-frequency-retention",
-        "backup-report-plan",
+def test_staging_passes_every_rule_on_its_air_gapped_vaults(staging_specs: list[Spec]) -> None:
+    """Other rules may advise on staging's own choices (governance locks, short retention); none on the air-gapped
+    vaults, their policies, approval teams or share."""
+    found = fired(staging_specs, ALL_POLICIES, {"ouAccounts": STAGING_OUS})
+    assert REGION_RULE.name not in found and POLICY_RULE.name not in found
+    lag_urns = {
+        s.urn for s in staging_specs if s.type == LAG or s.parent in {x.urn for x in staging_specs if x.type == LAG}
     }
+    assert [(rule, m) for rule, reports in found.items() for urn, m in reports if urn in lag_urns] == []
 
 
 def test_a_policy_sending_rules_to_air_gapped_vaults_where_there_are_none(staging_specs: list[Spec]) -> None:
@@ -55,9 +56,13 @@ def test_a_policy_sending_rules_to_air_gapped_vaults_where_there_are_none(stagin
     changed = [
         replace(s, props={**s.props, "content": json.dumps(content)}) if s is policy else s for s in staging_specs
     ]
-    ((urn, message),) = run_stack(REGION_RULE, changed)
-    assert urn == policy.urn
-    assert message.startswith("plans.daily.rules.daily.target_logically_air_gapped_backup_vault_arn: Region ca-west-1")
+    found = run_stack(REGION_RULE, changed)
+    rules = [n for n in json.loads(policy.props["content"])["plans"]["daily"]["rules"] if not n.startswith("@@")]
+    assert [urn for urn, _ in found] == [policy.urn] * len(rules)
+    assert sorted(m.split(": Region ")[0] for _, m in found) == sorted(
+        f"plans.daily.rules.{name}.target_logically_air_gapped_backup_vault_arn" for name in rules
+    )
+    assert all(" ca-west-1 does not offer" in m for _, m in found)
 
 
 def test_a_literal_air_gapped_target_in_a_region_without_them(staging_specs: list[Spec]) -> None:

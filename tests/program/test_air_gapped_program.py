@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
-from components.documents.air_gapped import air_gapped_vault_policy
+from components.documents.air_gapped import air_gapped_vault_policy, central_air_gapped_vault_policy
 from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
 
 LAG = "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"
@@ -38,9 +38,8 @@ def test_each_air_gapped_vault_has_the_deny_policy_of_its_account(staging_run: P
     assert len(vaults) == 3
     for vault in vaults:
         policy = policies[(vault.account, vault.region, vault.inputs["name"])]
-        assert json.loads(policy.inputs["policy"]) == air_gapped_vault_policy(
-            break_glass_role_arns=_admin(str(vault.account))
-        )
+        build = central_air_gapped_vault_policy if vault.account == CENTRAL else air_gapped_vault_policy
+        assert json.loads(policy.inputs["policy"]) == build(break_glass_role_arns=_admin(str(vault.account)))
 
 
 def test_the_policy_names_the_member_vault_as_primary_target(staging_run: ProgramRun) -> None:

@@ -47,8 +47,14 @@ def test_an_air_gapped_rule_without_a_member_air_gapped_vault(staging_raw):
 
 def test_a_rule_can_opt_out_of_its_air_gapped_plan(staging_raw):
     del staging_raw["vaults"]["member"]["air_gapped"]
-    staging_raw["plans"]["daily"]["rules"]["daily"]["air_gapped"] = False
+    rules = staging_raw["plans"]["daily"]["rules"]
+    for name in rules:
+        rules[name]["air_gapped"] = False
     assert not [f for f in _findings(staging_raw) if f.rule == "air-gapped-vault-missing"]
+    rules[next(iter(rules))]["air_gapped"] = None  # back to the plan's true
+    assert [f.rule for f in _findings(staging_raw) if f.rule == "air-gapped-vault-missing"] == [
+        "air-gapped-vault-missing"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 from components.documents.air_gapped import (
     air_gapped_vault_policy,
     central_air_gapped_regions,
+    central_air_gapped_vault_policy,
     member_air_gapped_regions,
     organization_arn,
 )
@@ -116,6 +117,21 @@ def test_the_air_gapped_vault_policy_denies_every_protected_action_and_allows_no
     (deny,) = document["Statement"]
     assert sorted(deny["Action"]) == protected_actions() and deny["Principal"] == "*"
     assert deny["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": admins}}
+
+
+def test_the_central_air_gapped_vault_refuses_copies_but_from_break_glass():
+    """Nothing copies into it; an administrator filling it would make AWS keep (and bill) the junk."""
+    admins = ["arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"]
+    document = central_air_gapped_vault_policy(break_glass_role_arns=admins)
+    assert document["Statement"][:-1] == air_gapped_vault_policy(break_glass_role_arns=admins)["Statement"]
+    assert document["Statement"][-1] == {
+        "Sid": "DenyCopyIntoAirGappedVaultExceptBreakGlass",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["backup:CopyIntoBackupVault"],
+        "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": admins}},
+    }
 
 
 def test_the_organization_arn_ram_shares_with():
