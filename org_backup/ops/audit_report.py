@@ -32,6 +32,8 @@ from org_backup.ops.aws import AccountAccess, Aws, fan_out, paginate
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import list_jobs
 from org_backup.ops.common import OpsFinding, Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
+from org_backup.ops.coverage.run import Aggregator
+from org_backup.ops.coverage.section import add_coverage_arguments, aggregator
 from org_backup.ops.verify import DEFAULT_HOURS, coverage_table, verify
 from policies.backup_rules.arns import parse_vault_arn
 
@@ -164,9 +166,10 @@ def _merge(target: dict[Any, JobStats], source: dict[Any, JobStats]) -> None:
         merged.failed += stats.failed
 
 
-def collect(stack: Stack, aws: Aws, *, hours: int, workers: int) -> AuditData:
-    """verify's checks, then 30 days of jobs per member account and Region, then Audit Manager."""
-    verification = verify(stack, aws, hours=hours, workers=workers)
+def collect(stack: Stack, aws: Aws, *, hours: int, workers: int, aggregator: Aggregator | None = None) -> AuditData:
+    """verify's checks with resource-level coverage, then 30 days of jobs per member account and Region, then
+    Audit Manager."""
+    verification = verify(stack, aws, hours=hours, workers=workers, with_coverage=True, aggregator=aggregator)
     now = utc_now()
     data = AuditData(
         stack.name,
@@ -221,7 +224,7 @@ def write_reports(data: AuditData, directory: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
-    data = collect(stack, aws, hours=args.hours, workers=args.workers)
+    data = collect(stack, aws, hours=args.hours, workers=args.workers, aggregator=aggregator(args, stack))
     paths = write_reports(data, Path(args.output_dir))
     table = coverage_table(data.coverage)
     table = replace(table, title=f"{table.title}; wrote {', '.join(str(p) for p in paths)}")
@@ -242,4 +245,5 @@ def main(argv: Sequence[str] | None = None, *, aws: Aws | None = None) -> int:
     parser.add_argument(
         "--hours", type=int, default=DEFAULT_HOURS, help=f"verify's window for failed jobs (default {DEFAULT_HOURS})"
     )
+    add_coverage_arguments(parser)  # --coverage is accepted for symmetry with verify: the report always has it
     return run_command(COMMAND, parser, run, argv, aws)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,6 +35,8 @@ class Org:
     management: AccountAccess
     description: dict[str, Any]
     region: str
+    effective_policies: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    """DescribeEffectivePolicy answers of this run by account: verify and coverage read each account's once."""
 
     def organizations(self) -> Any:
         return self.management.client("organizations", self.region)

@@ -40,6 +40,9 @@ from org_backup.ops.common import (
     unreachable,
     utc_now,
 )
+from org_backup.ops.coverage.run import Aggregator, CoverageResult
+from org_backup.ops.coverage.run import run as run_coverage
+from org_backup.ops.coverage.section import add_coverage_arguments, aggregator, section
 from org_backup.ops.organization import Org, connect, layout_for, org_tree, usable_regions
 from policies.backup_rules.backup_policy.parse import ParsedPlan
 from stackconfig.inventory import OrgTree
@@ -60,6 +63,8 @@ class Verification:
     coverage: list[Coverage]
     hours: int
     admin: AccountAccess | None
+    resources: CoverageResult | None = None
+    """Resource-level coverage (``--coverage``; always in the audit report)."""
 
 
 def targets(stack: Stack, layout: Layout, tree: OrgTree) -> list[Target]:
@@ -134,6 +139,7 @@ def _check_region(
     hours: int,
     unit: tuple[Target, _AccountState, str],
     org_jobs: OrgJobs | None = None,
+    resource_level: bool = False,
 ) -> tuple[Coverage, list[OpsFinding]]:
     target, state, region = unit
     row, findings = check_vault(state.access, target, region, utc_now())
@@ -160,7 +166,15 @@ def _check_region(
     return row, findings
 
 
-def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
+def verify(
+    stack: Stack,
+    aws: Aws,
+    *,
+    hours: int,
+    workers: int,
+    with_coverage: bool = False,
+    aggregator: Aggregator | None = None,
+) -> Verification:
     """Every check, over every target account and Region, on a bounded thread pool."""
     org = connect(stack, aws)
     tree = org_tree(stack, org)
@@ -205,7 +219,7 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
     org_jobs = OrgJobs(admin, since) if admin is not None else None
     regions = fan_out(
         units,
-        partial(_check_region, stack, admin, since, hours, org_jobs=org_jobs),
+        partial(_check_region, stack, admin, since, hours, org_jobs=org_jobs, resource_level=with_coverage),
         workers=workers,
         label=f"{COMMAND}: Regions",
     )
@@ -228,7 +242,8 @@ def verify(stack: Stack, aws: Aws, *, hours: int, workers: int) -> Verification:
         coverage.append(row)
         findings += found
     coverage.sort(key=lambda c: (c.kind != "member", c.account_id, c.region))
-    return Verification(org, findings, coverage, hours, admin)
+    resources = run_coverage(stack, aws, workers=workers, aggregator=aggregator, org=org) if with_coverage else None
+    return Verification(org, findings, coverage, hours, admin, resources)
 
 
 def coverage_table(coverage: Sequence[Coverage]) -> Table:
@@ -259,14 +274,26 @@ def coverage_table(coverage: Sequence[Coverage]) -> Table:
 
 
 def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
-    result = verify(stack, aws, hours=args.hours, workers=args.workers)
+    result = verify(
+        stack,
+        aws,
+        hours=args.hours,
+        workers=args.workers,
+        with_coverage=args.coverage,
+        aggregator=aggregator(args, stack),
+    )
+    extra = section(result.resources)
     return Report(
         COMMAND,
         stack.name,
         result.org.description["Id"],
-        result.findings,
-        [coverage_table(result.coverage)],
-        {"hours": args.hours, "coverage": [vars(c) | {"protected": c.protected} for c in result.coverage]},
+        result.findings + extra.findings,
+        [coverage_table(result.coverage), *extra.tables],
+        {
+            "hours": args.hours,
+            "coverage": [vars(c) | {"protected": c.protected} for c in result.coverage],
+            **extra.data,
+        },
     )
 
 
@@ -275,4 +302,5 @@ def main(argv: Sequence[str] | None = None, *, aws: Aws | None = None) -> int:
     parser.add_argument(
         "--hours", type=int, default=DEFAULT_HOURS, help=f"look for failed jobs this far back (default {DEFAULT_HOURS})"
     )
+    add_coverage_arguments(parser)
     return run_command(COMMAND, parser, run, argv, aws)

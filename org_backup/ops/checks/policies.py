@@ -124,6 +124,15 @@ def compare_effective_policy(
 
 
 def effective_policy(org: Org, account_id: str) -> str | None:
+    """The account's effective backup policy (once per run: ``Org.effective_policies``); None if it has none."""
+    if account_id in org.effective_policies:
+        return org.effective_policies[account_id]
+    content = _describe_effective_policy(org, account_id)
+    org.effective_policies[account_id] = content
+    return content
+
+
+def _describe_effective_policy(org: Org, account_id: str) -> str | None:
     try:
         response = org.organizations().describe_effective_policy(PolicyType=BACKUP_POLICY_TYPE, TargetId=account_id)
     except ClientError as exc:

@@ -17,7 +17,8 @@ from typing import IO
 from org_backup.ops.aws import Aws
 from org_backup.ops.common import Report, Stack, command_parser, run_command, utc_now
 from org_backup.ops.coverage.render import findings, tables
-from org_backup.ops.coverage.run import Aggregator, run
+from org_backup.ops.coverage.run import run
+from org_backup.ops.coverage.section import add_coverage_arguments, aggregator
 from org_backup.ops.coverage.status import ResourceCoverage
 
 __all__ = ["add_arguments", "main"]
@@ -52,21 +53,12 @@ def _body(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     target = Path(args.json) if args.json else None
     args.json = None  # this command writes its own, streamed
     stream = _StreamedJson() if target else None
-    aggregator = (
-        Aggregator(
-            args.config_aggregator,
-            args.aggregator_account or stack.config.organization.backup_admin_account_id,
-            args.aggregator_region or stack.home_region,
-        )
-        if args.config_aggregator
-        else None
-    )
     now = utc_now()
     result = run(
         stack,
         aws,
         workers=args.workers,
-        aggregator=aggregator,
+        aggregator=aggregator(args, stack),
         sink=(lambda row: stream.add(row, now)) if stream else None,
         now=now,
     )
@@ -85,15 +77,7 @@ def _body(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config-aggregator",
-        metavar="NAME",
-        help="read resources from this AWS Config aggregator (cheaper at scale; default: each service's describe calls)",
-    )
-    parser.add_argument(
-        "--aggregator-account", metavar="ID", help="account owning the aggregator (default: the backup admin account)"
-    )
-    parser.add_argument("--aggregator-region", metavar="REGION", help="its Region (default: the primary Region)")
+    add_coverage_arguments(parser, flag=False)
 
 
 def main(argv: Sequence[str] | None = None, *, aws: Aws | None = None) -> int:

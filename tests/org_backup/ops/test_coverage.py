@@ -251,3 +251,20 @@ def test_the_longest_gap_between_runs_sets_how_old_a_backup_may_be(schedule: str
     from policies.backup_rules.schedule import max_interval_minutes
 
     assert max_interval_minutes(schedule) == (None if hours is None else hours * 60)
+
+
+def test_verify_with_coverage_reports_each_unprotected_resource_once(
+    org: FakeOrg, scenario: tuple[Path, dict[str, str]], stand_in: CoverageStandIn, make_aws, tmp_path: Path
+) -> None:
+    from org_backup.ops import verify
+
+    stack_file, planted = scenario
+    out = tmp_path / "verify.json"
+
+    verify.main(["--config", str(stack_file), "--coverage", "--json", str(out)], aws=make_aws())
+
+    document = json.loads(out.read_text())
+    by_resource = [f for f in document["findings"] if f["resource"] == planted["key-blocks-copy"]]
+    assert [f["check"] for f in by_resource] == ["coverage-key-blocks-copy"], "not also verify's aws-managed-key"
+    assert document["resource_coverage"]["by_ou"]["prod"]["stale"] == 1
+    assert stand_in.calls.count("Organizations:DescribeEffectivePolicy") == 3, "read once per member for both"
