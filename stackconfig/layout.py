@@ -29,6 +29,7 @@ from .inventory import (
 from .load import ConfigError
 from .model import StackConfig
 from .references import check_references
+from .stackset_checks import check_stackset
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
                 )
             )
     findings += check_in_organization(config, tree, members)
+    findings += check_stackset(config)
     if findings:
         raise ConfigError(findings)
     attached = {t for p in policies if p.document.name not in custom_names for t in p.attach_to}

@@ -37,6 +37,7 @@ from components.documents.iam import (
     organizations_delegation_policy,
 )
 from components.documents.kms import central_backup_key_policy, member_backup_key_policy
+from components.documents.member_template import member_template_body
 from components.documents.reports import report_bucket_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
 from components.member_account import central_event_bus_arn
@@ -97,6 +98,8 @@ def build_documents(config: StackConfig, layout: Layout) -> None:
                 protected_by_role_arns=admins,
                 partition=org.partition,
             )
+    if config.member_deployment.mode == "stackset":
+        member_template_body(config)
     backup_role_trust_policy()
     backup_role_managed_policy_arns(org.partition)
     organizations_delegation_policy(
