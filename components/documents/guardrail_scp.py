@@ -50,9 +50,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.documents.iam import Document, Statement, statement
+from components.documents.member_template import (
+    FAILED_JOBS_RULE_NAME as STACKSET_FAILED_JOBS_RULE_NAME,
+)
+from components.documents.member_template import (
+    FORWARDING_ROLE_NAME as STACKSET_FORWARDING_ROLE_NAME,
+)
 from components.documents.member_template import STACKSETS_EXECUTION_ROLE
 from policies.backup_rules.guardrail import MAX_SCP_BYTES, check_scp_document, minified, scp_size
-from policies.backup_rules.names import BACKUP_KEY_TAG
+from policies.backup_rules.names import (
+    BACKUP_KEY_TAG,
+    BACKUP_SERVICE_LINKED_ROLE,
+    FAILED_JOBS_RULE_NAME,
+    FORWARDING_ROLE_NAME,
+    RESERVED_ROLE_TAG,
+)
 from stackconfig.inventory import OrgTree, attachment_targets, plan_target_ids
 from stackconfig.model import StackConfig
 
@@ -86,11 +98,51 @@ KEY_ACTIONS = (
     "kms:DisableKey",
     "kms:DisableKeyRotation",
     "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
 )
+# Revoking a grant is denied only when no integrated AWS service makes the call: AWS Backup and the services behind
+# it (EBS, RDS) manage the grants they create for their resources ("Allow attachment of persistent resources",
+# kms:CreateGrant/ListGrants/RevokeGrant with kms:GrantIsForAWSResource, in AWS Backup's own cross-account key
+# policy: https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html), and those calls
+# run as the job's role, which the SCP binds. kms:GrantIsForAWSResource is set on RevokeGrant only when such a
+# service calls on the principal's behalf (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource);
+# BoolIfExists keeps a direct call (key absent) denied.
+GRANT_ACTIONS = ("kms:RevokeGrant",)
+# Deployers write these when they create or update the member vault and key (CloudFormation in StackSet mode).
+TEMPLATE_VAULT_ACTIONS = (
+    "backup:CreateBackupVault",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:PutBackupVaultLockConfiguration",
+)
+TEMPLATE_KEY_ACTIONS = ("kms:PutKeyPolicy",)
+# Whoever may pass the backup role (or AWS Backup's service-linked role) to StartCopyJob/StartBackupJob runs a job
+# as a role the central vault admits (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartCopyJob.html:
+# "IamRoleArn ... used to copy"); StartCopyJob authorizes only the source recovery point and has no condition key on
+# the destination (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html), so the
+# pass is what can be denied. The jobs of the organization's backup policies are started by AWS Backup itself and
+# restore tests by its service-linked role, which SCPs never restrict (SCP_EFFECTS_URL); AWS does not document any
+# account principal passing the role for them, so nothing the program needs passes through a member principal.
+PASS_ROLE_ACTIONS = ("iam:PassRole",)
+# A direct backup into a central (copy-destination) vault needs no copy: deny it to all but the exempt roles.
+CENTRAL_JOB_ACTIONS = ("backup:StartBackupJob",)
+# A copy job runs as its IamRoleArn, and CopyIntoBackupVault is checked for that role: the organization's copies run as
+# the backup role (the backup policies name it). Any other role of a guarded account (the central account's own
+# administrators' included, for whom the vault policy is not needed) is kept out of the central vaults.
+CENTRAL_COPY_ACTIONS = ("backup:CopyIntoBackupVault",)
+# The failed-job rule and its target, and the Audit Manager framework: a member administrator who deletes or
+# disables them blinds alerting and audit (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html,
+# rule ARN arn:${Partition}:events:${Region}:${Account}:rule/[${EventBusName}/]${RuleName}; framework ARN
+# arn:${Partition}:backup:${Region}:${Account}:framework:${FrameworkName}-${FrameworkId}, list_awsbackup.html).
+ALERTING_ACTIONS = (
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+)
+FRAMEWORK_ACTIONS = ("backup:DeleteFramework", "backup:UpdateFramework")
 ROLE_ACTIONS = (
     "iam:AttachRolePolicy",
     "iam:CreateRole",
@@ -131,8 +183,17 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def exempt_role_names(config: StackConfig) -> list[str]:
-    """Roles that may still change what the guardrail protects, in every account it reaches."""
+    """Roles that may still change what the guardrail protects, in every account it reaches.
+
+    Never ``stacksets-exec-*``: every service-managed stack set deployed into an account runs as that role, so
+    whoever may create or update any stack set (the management account, every CloudFormation delegated
+    administrator) would hold its exemptions (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html).
+    It is exempt only from what the member template writes (``deployer_role_names``)."""
     vaults, guardrail = config.vaults, config.guardrail
     names = [
         config.organization.member_role_name,
@@ -140,20 +201,50 @@ def exempt_role_names(config: StackConfig) -> list[str]:
         *vaults.central.break_glass_role_names,
         *guardrail.extra_exempt_role_names,
     ]
+    return _unique(names)
+
+
+def deployer_role_names(config: StackConfig) -> list[str]:
+    """The exempt roles plus, in StackSet mode, the StackSets execution role: who may write what the member template
+    creates (the member vault, its policy and lock, the key policy, the program's roles, the failed-job rule, the
+    framework), and nothing else."""
+    names = exempt_role_names(config)
     if config.member_deployment.mode == "stackset":
         names.append(STACKSETS_EXECUTION_ROLE)
     return _unique(names)
 
 
+def program_role_names(config: StackConfig) -> list[str]:
+    """The roles org-backup itself creates in member accounts: the backup role and the event-forwarding role."""
+    names = [config.vaults.backup_role_name]
+    if config.alerting.enabled:
+        names += [FORWARDING_ROLE_NAME, STACKSET_FORWARDING_ROLE_NAME]
+    return _unique(names)
+
+
 def reserved_role_names(config: StackConfig) -> list[str]:
-    """Names (``stacksets-exec-*`` is a pattern) nobody but an exempt principal may create or alter."""
-    return _unique([config.vaults.backup_role_name, *exempt_role_names(config), STACKSETS_EXECUTION_ROLE])
+    """Names (``stacksets-exec-*`` is a pattern) nobody but an exempt principal may create, alter or pass.
+
+    ``stacksets-exec-*`` is reserved and exempt from nothing of its own: in a member account only the StackSets
+    service-linked role creates it, and SCPs never restrict service-linked roles (SCP_EFFECTS_URL,
+    https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgMemberServiceRolePolicy.html).
+    """
+    return _unique([*exempt_role_names(config), STACKSETS_EXECUTION_ROLE])
+
+
+def _principal_arns(config: StackConfig, names: list[str]) -> list[str]:
+    partition = config.organization.partition
+    return [f"arn:{partition}:iam::*:role/{name}" for name in names]
 
 
 def exempt_principal_arns(config: StackConfig) -> list[str]:
     """``aws:PrincipalArn`` patterns of the exempt roles, in any account (the SCP is one document for all)."""
-    partition = config.organization.partition
-    return [f"arn:{partition}:iam::*:role/{name}" for name in exempt_role_names(config)]
+    return _principal_arns(config, exempt_role_names(config))
+
+
+def deployer_principal_arns(config: StackConfig) -> list[str]:
+    """``aws:PrincipalArn`` patterns of ``deployer_role_names``."""
+    return _principal_arns(config, deployer_role_names(config))
 
 
 def protected_vault_names(config: StackConfig) -> list[str]:
@@ -166,49 +257,232 @@ def protected_vault_names(config: StackConfig) -> list[str]:
     return _unique(names)
 
 
-def _statements(config: StackConfig) -> list[Statement]:
+def _role_arns(config: StackConfig, names: list[str]) -> list[str]:
+    """The roles of ``names`` at the root path and under any path, in any account."""
     partition = config.organization.partition
-    exempt = {"ArnNotLike": {"aws:PrincipalArn": exempt_principal_arns(config)}}
-    vaults = [f"arn:{partition}:backup:*:*:backup-vault:{name}" for name in protected_vault_names(config)]
-    roles = [
-        f"arn:{partition}:iam::*:role/{prefix}{name}" for name in reserved_role_names(config) for prefix in ("", "*/")
-    ]
-    every_vault = config.guardrail.deny_recovery_point_changes_in_every_vault
+    return [f"arn:{partition}:iam::*:role/{prefix}{name}" for name in names for prefix in ("", "*/")]
+
+
+def _vault_statements(config: StackConfig, exempt: dict[str, Any], deployers: dict[str, Any]) -> list[Statement]:
+    """Vault changes denied to all but the exempt roles; in StackSet mode the execution role keeps what the member
+    template writes to the member vault (create it, its access policy, its lock), never its deletion or lock removal."""
+    partition = config.organization.partition
+    names = protected_vault_names(config)
+    vaults = [f"arn:{partition}:backup:*:*:backup-vault:{name}" for name in names]
+    if config.member_deployment.mode != "stackset":
+        return [
+            statement(
+                sid="DenyBackupVaultChanges", effect="Deny", actions=VAULT_ACTIONS, resources=vaults, conditions=exempt
+            )
+        ]
+    member = f"arn:{partition}:backup:*:*:backup-vault:{config.vaults.member.name}"
+    others = [arn for arn in vaults if arn != member]
     return [
         statement(
-            sid="DenyBackupVaultChanges", effect="Deny", actions=VAULT_ACTIONS, resources=vaults, conditions=exempt
+            sid="DenyBackupVaultChanges",
+            effect="Deny",
+            actions=[a for a in VAULT_ACTIONS if a not in TEMPLATE_VAULT_ACTIONS],
+            resources=vaults,
+            conditions=exempt,
         ),
         *(
             [
                 statement(
-                    sid="DenyRecoveryPointDeletion",
+                    sid="DenyOtherVaultWrites",
                     effect="Deny",
-                    actions=RECOVERY_POINT_ACTIONS,
-                    resources=["*"],
+                    actions=TEMPLATE_VAULT_ACTIONS,
+                    resources=others,
                     conditions=exempt,
                 )
             ]
-            if every_vault
+            if others
             else []
         ),
         statement(
-            sid="DenyBackupRegionSettingsChanges",
+            sid="DenyMemberVaultWrites",
             effect="Deny",
-            actions=REGION_SETTINGS_ACTIONS,
-            resources=["*"],
-            conditions=exempt,
+            actions=TEMPLATE_VAULT_ACTIONS,
+            resources=[member],
+            conditions=deployers,
         ),
+    ]
+
+
+def _key_statements(config: StackConfig, exempt: dict[str, Any], deployers: dict[str, Any]) -> list[Statement]:
+    tagged = {"Null": {f"aws:ResourceTag/{BACKUP_KEY_TAG}": "false"}}
+    stackset = config.member_deployment.mode == "stackset"
+    out = [
         statement(
             sid="DenyBackupKeyChanges",
             effect="Deny",
-            actions=KEY_ACTIONS,
+            actions=[a for a in KEY_ACTIONS if not (stackset and a in TEMPLATE_KEY_ACTIONS)],
             resources=["*"],
-            conditions={**exempt, "Null": {f"aws:ResourceTag/{BACKUP_KEY_TAG}": "false"}},
+            conditions={**exempt, **tagged},
         ),
         statement(
-            sid="DenyReservedRoleChanges", effect="Deny", actions=ROLE_ACTIONS, resources=roles, conditions=exempt
+            sid="DenyBackupKeyGrantRevocation",
+            effect="Deny",
+            actions=GRANT_ACTIONS,
+            resources=["*"],
+            conditions={**exempt, **tagged, "BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
         ),
     ]
+    if stackset:
+        # KMS refuses a key policy that locks its creator out of PutKeyPolicy (API_CreateKey.html,
+        # BypassPolicyLockoutSafetyCheck): the template's updates of the key policy need it. Never DisableKey or
+        # ScheduleKeyDeletion: the template retains the key and never disables it.
+        out.append(
+            statement(
+                sid="DenyBackupKeyPolicyChanges",
+                effect="Deny",
+                actions=TEMPLATE_KEY_ACTIONS,
+                resources=["*"],
+                conditions={**deployers, **tagged},
+            )
+        )
+    return out
+
+
+def _role_statements(config: StackConfig, exempt: dict[str, Any], deployers: dict[str, Any]) -> list[Statement]:
+    """Reserved names: exempt-role names (and ``stacksets-exec-*``) only the exempt roles may touch or pass; the
+    program's roles (and AWS Backup's service-linked role, which nobody needs to pass) only the deployers; and any
+    role tagged ``RESERVED_ROLE_TAG``, whose tag IAM reads from the role itself: names in a policy's Resource are
+    matched case-sensitively (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN)
+    while IAM role names are unique regardless of case (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names),
+    and AWS does not document which spelling the authorized resource ARN takes when a request names an existing
+    role in another case. ``aws:ResourceTag`` on IAM roles: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html."""
+    partition = config.organization.partition
+    actions = [*ROLE_ACTIONS, *PASS_ROLE_ACTIONS]
+    program = [
+        *_role_arns(config, program_role_names(config)),
+        f"arn:{partition}:iam::*:role/{BACKUP_SERVICE_LINKED_ROLE}",
+    ]
+    return [
+        statement(
+            sid="DenyReservedRoleChanges",
+            effect="Deny",
+            actions=actions,
+            resources=_role_arns(config, reserved_role_names(config)),
+            conditions=exempt,
+        ),
+        statement(
+            sid="DenyProgramRoleChanges", effect="Deny", actions=actions, resources=program, conditions=deployers
+        ),
+        statement(
+            sid="DenyTaggedRoleChanges",
+            effect="Deny",
+            actions=[a for a in actions if a != "iam:CreateRole"],
+            resources=["*"],
+            conditions={**deployers, "Null": {f"aws:ResourceTag/{RESERVED_ROLE_TAG}": "false"}},
+        ),
+    ]
+
+
+def _monitoring_statements(config: StackConfig, exempt: dict[str, Any], deployers: dict[str, Any]) -> list[Statement]:
+    """Central vaults take copies only (no direct backup job); the failed-job rule and the framework stay."""
+    partition = config.organization.partition
+    central = config.vaults.central
+    central_names = [central.name, *([central.air_gapped.name] if central.air_gapped is not None else [])]
+    central_vaults = [f"arn:{partition}:backup:*:*:backup-vault:{name}" for name in _unique(central_names)]
+    copiers = _principal_arns(config, [*exempt_role_names(config), config.vaults.backup_role_name])
+    out = [
+        statement(
+            sid="DenyCentralVaultBackupJobs",
+            effect="Deny",
+            actions=CENTRAL_JOB_ACTIONS,
+            resources=central_vaults,
+            conditions=exempt,
+        ),
+        statement(
+            sid="DenyCentralVaultCopiesExceptBackupRole",
+            effect="Deny",
+            actions=CENTRAL_COPY_ACTIONS,
+            resources=central_vaults,
+            conditions={"ArnNotLike": {"aws:PrincipalArn": copiers}},
+        ),
+    ]
+    actions: list[str] = []
+    resources: list[str] = []
+    if config.alerting.enabled:
+        actions += ALERTING_ACTIONS
+        resources += [
+            f"arn:{partition}:events:*:*:rule/{name}"
+            for name in (FAILED_JOBS_RULE_NAME, STACKSET_FAILED_JOBS_RULE_NAME)
+        ]
+    audit = config.audit
+    if audit.enabled and audit.frameworks_in_member_accounts:
+        actions += FRAMEWORK_ACTIONS
+        resources += [
+            f"arn:{partition}:backup:*:*:framework:{name}-*"
+            for name in (audit.framework_name, f"{audit.framework_name}_stackset")
+        ]
+    if actions:
+        out.append(
+            statement(
+                sid="DenyAlertingChanges", effect="Deny", actions=actions, resources=resources, conditions=deployers
+            )
+        )
+    return out
+
+
+def _merged(statements: list[Statement]) -> list[Statement]:
+    """Statements with the same resources and condition as an earlier one join it (actions added), and so do those
+    with the same actions and condition (resources added, never into or from ``*``): the exemption list is the bulk
+    of every statement, and the SCP's 5,120 bytes count each copy."""
+    out: list[Statement] = []
+    for entry in statements:
+        twin = next(
+            (s for s in out if s["Resource"] == entry["Resource"] and s.get("Condition") == entry.get("Condition")),
+            None,
+        )
+        if twin is not None:
+            twin["Action"] = sorted({*_as_list(twin["Action"]), *_as_list(entry["Action"])})
+            continue
+        same = next(
+            (s for s in out if s["Action"] == entry["Action"] and s.get("Condition") == entry.get("Condition")), None
+        )
+        if same is None or "*" in (same["Resource"], entry["Resource"]):
+            out.append(entry)
+            continue
+        as_list = [
+            r for s in (same, entry) for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+        ]
+        same["Resource"] = _unique(as_list)
+    return out
+
+
+def _statements(config: StackConfig) -> list[Statement]:
+    exempt = {"ArnNotLike": {"aws:PrincipalArn": exempt_principal_arns(config)}}
+    deployers = {"ArnNotLike": {"aws:PrincipalArn": deployer_principal_arns(config)}}
+    every_vault = config.guardrail.deny_recovery_point_changes_in_every_vault
+    return _merged(
+        [
+            *_vault_statements(config, exempt, deployers),
+            *(
+                [
+                    statement(
+                        sid="DenyRecoveryPointDeletion",
+                        effect="Deny",
+                        actions=RECOVERY_POINT_ACTIONS,
+                        resources=["*"],
+                        conditions=exempt,
+                    )
+                ]
+                if every_vault
+                else []
+            ),
+            statement(
+                sid="DenyBackupRegionSettingsChanges",
+                effect="Deny",
+                actions=REGION_SETTINGS_ACTIONS,
+                resources=["*"],
+                conditions=exempt,
+            ),
+            *_key_statements(config, exempt, deployers),
+            *_role_statements(config, exempt, deployers),
+            *_monitoring_statements(config, exempt, deployers),
+        ]
+    )
 
 
 def _document(statements: list[Statement]) -> Document:
@@ -286,7 +560,9 @@ def guardrail_policies(config: StackConfig) -> list[GuardrailPolicy]:
 def guardrail_attachment_targets(config: StackConfig, tree: OrgTree) -> list[str]:
     """Where the SCPs go: every target of the config and of its plans, split around exclusions exactly as
     the backup policies are (``attachment_targets``), plus the central vault account unless
-    ``guardrail.protect_central_account`` is false. The management account is left out: SCPs never apply
+    ``guardrail.protect_central_account`` is false, plus the backup-admin (delegated administrator) account: it
+    holds the alerting bus, the audit bucket and, in StackSet mode, the stack set, and SCPs bind a delegated
+    administrator's principals like any member's. The management account is left out: SCPs never apply
     there (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html)."""
     if not config.guardrail.enabled:
         return []
@@ -297,8 +573,10 @@ def guardrail_attachment_targets(config: StackConfig, tree: OrgTree) -> list[str
     out: list[str] = []
     for target in dict.fromkeys(wanted):
         out += attachment_targets(config, tree, target)
-    if config.guardrail.protect_central_account and not any(
-        tree.is_under(org.central_vault_account_id, target) for target in out if not target.isdigit()
-    ):
-        out.append(org.central_vault_account_id)
+    accounts = [org.backup_admin_account_id]
+    if config.guardrail.protect_central_account:
+        accounts.insert(0, org.central_vault_account_id)
+    for account in accounts:
+        if not any(tree.is_under(account, target) for target in out if not target.isdigit()):
+            out.append(account)
     return sorted(t for t in dict.fromkeys(out) if t != org.management_account_id)
