@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from org_backup.preview.offline import PROJECT, PROJECT_DIR, ProgramRun, load_stack_config
+from org_backup.tables import text_table
 
 WORKLOAD_REGIONS = ("us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2", "us-east-2", "ca-central-1")
 DR_REGION = "us-west-2"
@@ -189,10 +190,7 @@ def table(results: Sequence[dict[str, Any]]) -> str:
     """A fixed-width table of the results, one row per measurement."""
     headers = list(KEYS)
     rows = [[str(r[k]) for k in headers] for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
+    return text_table(headers, rows, align="right")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -9,30 +9,27 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationPolicy
 
 from org_backup.preview.policy_eval import load_pack
+from org_backup.tables import markdown_table
 
 BEGIN = "<!-- rules-table:begin -->"
 END = "<!-- rules-table:end -->"
 
 
 def _first_sentence(text: str) -> str:
-    sentence = " ".join(text.split()).split(". ")[0].rstrip(".")
-    return sentence.replace("|", "\\|") + "."
+    return " ".join(text.split()).split(". ")[0].rstrip(".") + "."
 
 
 def rules_table() -> str:
-    rows = [
-        "| domain | rule | kind | level | severity | what it checks |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = []
     for policy in load_pack():
         rule = policy.rule  # type: ignore[attr-defined]
         kind = "resource" if isinstance(policy, ResourceValidationPolicy) else "stack"
         level = rule.enforcement.value
         rows.append(
-            f"| {rule.domain} | `{rule.name}` | {kind} | {level} | {rule.severity.value} | "
-            f"{_first_sentence(rule.description)} |"
+            [rule.domain, f"`{rule.name}`", kind, level, rule.severity.value, _first_sentence(rule.description)]
         )
-    return "\n".join([BEGIN, *rows, END])
+    headers = ["domain", "rule", "kind", "level", "severity", "what it checks"]
+    return "\n".join([BEGIN, *markdown_table(headers, rows, escape_html=False), END])
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from org_backup.ops.common import OpsFinding, iso
 from org_backup.ops.scan_report import TITLE as SCAN_TITLE
 from org_backup.ops.scan_report import scan_rows
 from org_backup.ops.verify import Verification
+from org_backup.tables import markdown_table
 
 __all__ = [
     "FAILED",
@@ -393,15 +394,7 @@ def render_html(data: AuditData) -> str:
 
 
 def _md_table(headers: Sequence[str], rows: Rows) -> str:
-    if not rows:
-        return "None."
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(markdown_table(headers, rows)) if rows else "None."
 
 
 def render_markdown(data: AuditData) -> str:

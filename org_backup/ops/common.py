@@ -19,6 +19,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from org_backup.ops.aws import Aws, CannotRunError, error_code
+from org_backup.tables import text_table
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import inventory_path
 from stackconfig.load import ConfigError, config_from_stack_file
@@ -34,7 +35,6 @@ __all__ = [
     "Table",
     "attempt",
     "command_parser",
-    "format_table",
     "run_command",
     "unreachable",
     "utc_now",
@@ -164,7 +164,7 @@ class Report:
         }
 
     def to_text(self) -> str:
-        parts = [f"{t.title}\n{format_table(t.headers, t.rows)}" for t in self.tables if t.rows]
+        parts = [f"{t.title}\n{text_table(t.headers, t.rows)}" for t in self.tables if t.rows]
         if self.findings:
             rows = [
                 (
@@ -178,7 +178,7 @@ class Report:
                 for f in self.sorted_findings()
             ]
             headers = ("SEVERITY", "CHECK", "ACCOUNT", "REGION", "RESOURCE", "FINDING -> WHAT TO DO")
-            parts.append(f"Findings\n{format_table(headers, rows)}")
+            parts.append(f"Findings\n{text_table(headers, rows)}")
         counts = self.summary()
         verdict = "all good" if self.exit_code() == EXIT_OK else "findings to act on"
         parts.append(
@@ -186,16 +186,6 @@ class Report:
             f"{counts['warning']} warning(s), {counts['info']} note(s): {verdict}"
         )
         return "\n\n".join(parts)
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns; the last column is not padded so long explanations stay readable."""
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [str(cell).ljust(widths[i]) if i < len(headers) - 1 else str(cell) for i, cell in enumerate(row)]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

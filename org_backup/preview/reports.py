@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import textwrap
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from org_backup.preview import access_report
 from org_backup.preview.model import SEVERITIES, ConfigProblem, Preview, Violation, display_path
+from org_backup.tables import markdown_cell, markdown_table
 from policies.backup_rules.findings import Finding
 from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
 
@@ -143,23 +143,32 @@ def render_text(preview: Preview) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(value: object) -> str:
-    """Table cells may not hold pipes, newlines, emphasis markers or raw HTML."""
-    text = str(value).replace("\n", " ").replace("|", "\\|").replace("*", "\\*")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _table(header: Iterable[str], rows: list[list[str]]) -> list[str]:
-    names = list(header)
-    out = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return out
-
-
 def _collapsible(summary: str, body: list[str], rows: int) -> list[str]:
     if rows <= DETAILS_AFTER_ROWS:
         return [f"**{summary}**", "", *body]
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _violations_by_rule(preview: Preview, found: list[Violation]) -> list[str]:
+    """Expanded (never folded away: they are what blocks the change), one section per rule, most severe first;
+    the rule's remediation is said once, above the rows it applies to."""
+    by_rule: dict[str, list[Violation]] = defaultdict(list)
+    for v in found:
+        by_rule[v.policy].append(v)
+    out: list[str] = []
+    for policy, rows in sorted(by_rule.items(), key=lambda item: (_rank(item[1][0].severity), item[0])):
+        first = rows[0]
+        out += [f"**`{policy}`** ({first.severity}, {len(rows)}): {markdown_cell(first.remediation)}", ""]
+        out += markdown_table(
+            ["Resource", "Config", "Message"],
+            [[_where(preview, v), f"`{v.config_path}`" if v.config_path else "", v.message] for v in rows],
+        )
+        out.append("")
+    return out
 
 
 def render_markdown(preview: Preview) -> str:
@@ -179,25 +188,12 @@ def render_markdown(preview: Preview) -> str:
         lines.append("None.")
     for enforcement in ("mandatory", "advisory"):
         found = [v for v in preview.violations if v.enforcement == enforcement]
-        if not found:
-            continue
-        rows = [
-            [
-                v.severity,
-                f"`{v.policy}`",
-                _where(preview, v),
-                f"`{v.config_path}`" if v.config_path else "",
-                v.message,
-                v.remediation,
-            ]
-            for v in found
-        ]
-        table = _table(["Severity", "Policy", "Resource", "Config", "Message", "Fix"], rows)
-        lines += [*_collapsible(f"{enforcement.capitalize()} ({len(found)})", table, len(found)), ""]
+        if found:
+            lines += [f"#### {enforcement.capitalize()} ({len(found)})", "", *_violations_by_rule(preview, found)]
     locks = preview.compliance_locks
     lines += ["", f"### :warning: Compliance-mode Vault Locks ({len(locks)})", ""]
     lines += (
-        _table(
+        markdown_table(
             ["Vault", "Where", "Grace (days)", "Irreversible from"],
             [
                 [f"`{lock.vault}`", lock.where, str(lock.changeable_for_days), lock.irreversible_from.isoformat()]
@@ -219,7 +215,7 @@ def render_markdown(preview: Preview) -> str:
         ]
         for p in preview.backup_policies
     ]
-    lines += _table(["Policy", "Characters", "Plans", "Attached to", "Accounts reached"], rows)
+    lines += markdown_table(["Policy", "Characters", "Plans", "Attached to", "Accounts reached"], rows)
     groups = deployment(preview)
     rows = [
         [
@@ -233,9 +229,9 @@ def render_markdown(preview: Preview) -> str:
     summary = (
         f"What would be deployed: {len(preview.deployed)} cloud resources in {len({a for a, _ in groups})} account(s)"
     )
-    lines += ["", *_collapsible(summary, _table(["Account", "Region", "Resources", "Types"], rows), len(rows))]
+    lines += ["", *_collapsible(summary, markdown_table(["Account", "Region", "Resources", "Types"], rows), len(rows))]
     lines += ["", f"### Configuration warnings ({len(preview.warnings)})", ""]
-    lines += [f"- `{f.path}`: {_cell(f.message)} (`{f.rule}`)" for f in preview.warnings] or ["None."]
+    lines += [f"- `{f.path}`: {markdown_cell(f.message)} (`{f.rule}`)" for f in preview.warnings] or ["None."]
     return "\n".join(lines) + "\n"
 
 
@@ -328,7 +324,7 @@ def problem_markdown(problem: ConfigProblem) -> str:
         "",
     ]
     rows = [[f.severity, f"`{f.path}`", f"`{f.rule}`", f.message] for f in problem.findings]
-    return "\n".join([*lines, *_table(["Severity", "Config", "Rule", "Message"], rows)]) + "\n"
+    return "\n".join([*lines, *markdown_table(["Severity", "Config", "Rule", "Message"], rows)]) + "\n"
 
 
 def problem_json(problem: ConfigProblem) -> str:

@@ -16,7 +16,8 @@ from botocore.stub import Stubber
 
 from org_backup.ops import verify
 from org_backup.ops.aws import AccessError, Aws, Progress, ReadOnlyError, fan_out, paginate
-from org_backup.ops.common import EXIT_CANNOT_RUN, OpsFinding, Report, Table, format_table
+from org_backup.ops.common import EXIT_CANNOT_RUN, OpsFinding, Report, Table
+from org_backup.tables import text_table
 from tests.components.documents.config_factory import base_config
 
 
@@ -139,4 +140,4 @@ def test_report_counts_info_as_good_and_sorts_errors_first() -> None:
 
 
 def test_format_table_pads_all_but_the_last_column() -> None:
-    assert format_table(("A", "BB", "C"), [("xyz", "1", "long text")]) == "A    BB  C\nxyz  1   long text"
+    assert text_table(("A", "BB", "C"), [("xyz", "1", "long text")]) == "A    BB  C\nxyz  1   long text"

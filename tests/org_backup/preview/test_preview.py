@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from org_backup.preview import reports, sarif
 from org_backup.preview.command import main
-from org_backup.preview.model import Preview
+from org_backup.preview.model import Preview, Violation
 from org_backup.preview.offline import PROJECT_DIR
 from org_backup.preview.policy_eval import load_pack
 from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
@@ -211,3 +212,24 @@ def test_compliance_locks_get_their_own_warning_with_the_irreversible_date(prod_
     text = render_text(prod_preview)
     assert "Compliance-mode Vault Locks (1)" in text and f"can be removed only until {expected_date}" in text
     assert "Compliance-mode Vault Locks (1)" in render_markdown(prod_preview)
+
+
+def test_markdown_shows_violations_expanded_with_one_remediation_per_rule(prod_preview: Preview):
+    """Issue 11 item 3: what blocks a change is never folded away, and a rule's fix is said once, not per row."""
+    vault = next(r for r in prod_preview.run.resources if r.type == "aws:backup/vault:Vault")
+
+    def violation(policy: str, severity: str, fix: str, config_path: str) -> Violation:
+        return Violation(
+            policy, "mandatory", severity, vault.urn, vault.type, vault.name, None, None, "bad", fix, config_path
+        )
+
+    found = [violation("rule-low", "low", "fix B", "plans.x")] + [
+        violation("rule-high", "high", "fix A once", f"vaults.member.lock.{n}") for n in range(12)
+    ]
+    markdown = reports.render_markdown(replace(prod_preview, violations=found))
+    section = markdown.split("\n### Policy violations", 1)[1].split("\n### ", 1)[0]
+
+    assert "#### Mandatory (13)" in section and "<details>" not in section
+    assert section.count("fix A once") == 1 and section.count("fix B") == 1
+    assert section.index("**`rule-high`** (high, 12): fix A once") < section.index("**`rule-low`** (low, 1): fix B")
+    assert section.count("`vaults.member.lock.") == 12
