@@ -19,6 +19,7 @@ from components.documents.iam import backup_role_managed_policy_arns, backup_rol
 from components.documents.member_vault import member_access_policy, member_key_policy
 from components.malware_scanning import member_scan_alerts, member_scanning_roles
 from components.vault import LockedVault, policy_json
+from policies.backup_rules.names import FAILED_JOBS_RULE_NAME, FORWARDING_ROLE_NAME, RESERVED_ROLE_TAG
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
 
@@ -49,6 +50,8 @@ class MemberAccount(pulumi.ComponentResource):
             name=config.vaults.backup_role_name,
             description="org-backup: the role AWS Backup assumes for plans from the organization's backup policies",
             assume_role_policy=policy_json(backup_role_trust_policy()),
+            # The guardrail denies changes to roles with this tag, whatever the letter case of the request.
+            tags={RESERVED_ROLE_TAG: "true"},
             opts=child,
         )
         self.role_policies = [
@@ -66,8 +69,9 @@ class MemberAccount(pulumi.ComponentResource):
         if config.alerting.enabled:
             self.forwarding_role = aws.iam.Role(
                 f"{name}-event-forwarding-role",
-                name="org-backup-event-forwarding",
+                name=FORWARDING_ROLE_NAME,
                 assume_role_policy=policy_json(event_forwarding_role_trust_policy()),
+                tags={RESERVED_ROLE_TAG: "true"},
                 inline_policies=[
                     aws.iam.RoleInlinePolicyArgs(
                         name="put-events-central-bus",
@@ -99,7 +103,7 @@ class MemberAccount(pulumi.ComponentResource):
                 rule = aws.cloudwatch.EventRule(
                     f"{prefix}-failed-jobs",
                     region=region,
-                    name="org-backup-failed-jobs",
+                    name=FAILED_JOBS_RULE_NAME,
                     description="org-backup: forward failed, aborted and expired AWS Backup jobs to the central bus",
                     event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
                     opts=child,

@@ -60,6 +60,9 @@ from components.documents.frameworks import control_parameters
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.member_vault import member_access_policy, member_key_policy
 from components.documents.scanning import add_scanning_to_template
+from policies.backup_rules.names import FAILED_JOBS_RULE_NAME as DIRECT_FAILED_JOBS_RULE_NAME
+from policies.backup_rules.names import FORWARDING_ROLE_NAME as DIRECT_FORWARDING_ROLE_NAME
+from policies.backup_rules.names import RESERVED_ROLE_TAG, STACKSETS_EXECUTION_ROLE
 from stackconfig.model import StackConfig, schedule_expression
 
 Template = dict[str, Any]
@@ -68,7 +71,6 @@ TEMPLATE_ACCOUNT = "000000000000"
 TEMPLATE_REGION = "zz-template-1"
 PSEUDO_PARAMETERS = {TEMPLATE_ACCOUNT: "${AWS::AccountId}", TEMPLATE_REGION: "${AWS::Region}"}
 PARTITION_ARN_PREFIX = "arn:${AWS::Partition}:"
-STACKSETS_EXECUTION_ROLE = "stacksets-exec-*"
 MAX_TEMPLATE_BODY_BYTES = 51_200
 MAX_OR_CONDITIONS = 10
 
@@ -78,11 +80,13 @@ FRAMEWORK, RESTORE_PLAN = "AuditFramework", "RestoreTestingPlan"
 IS_HOME_REGION, IS_RESTORE_TESTING_ACCOUNT = "IsHomeRegion", "IsRestoreTestingAccount"
 RETAINED = (KEY, VAULT, ROLE)
 
-FORWARDING_ROLE_NAME = "org-backup-event-forwarding-stackset"
-FAILED_JOBS_RULE_NAME = "org-backup-failed-jobs-stackset"
+FORWARDING_ROLE_NAME = f"{DIRECT_FORWARDING_ROLE_NAME}-stackset"
+FAILED_JOBS_RULE_NAME = f"{DIRECT_FAILED_JOBS_RULE_NAME}-stackset"
 RESTORE_PLAN_NAME = "org_backup_restore_testing_stackset"
 MEMBER_TAGS = {"managed-by": "org-backup", "org-backup:role": "member-vault"}
 BACKUP_KEY_TAG = "org-backup:backup-key"
+PROGRAM_ROLE_TAGS = {"managed-by": "org-backup", RESERVED_ROLE_TAG: "true"}
+"""The guardrail denies changes to roles with ``RESERVED_ROLE_TAG`` whatever the letter case of the request."""
 
 
 def role_region(config: StackConfig) -> str:
@@ -197,7 +201,7 @@ def _vault_resources(config: StackConfig) -> Template:
                     ),
                     "AssumeRolePolicyDocument": backup_role_trust_policy(),
                     "ManagedPolicyArns": backup_role_managed_policy_arns(org.partition),
-                    "Tags": _tags({"managed-by": "org-backup"}),
+                    "Tags": _tags(PROGRAM_ROLE_TAGS),
                 },
             }
         ),
@@ -219,7 +223,7 @@ def _alerting_resources(config: StackConfig) -> Template:
                         "PolicyDocument": event_forwarding_role_policy(event_bus_arn=bus_arn),
                     }
                 ],
-                "Tags": _tags({"managed-by": "org-backup"}),
+                "Tags": _tags(PROGRAM_ROLE_TAGS),
             },
         },
         FAILED_JOBS_RULE: {

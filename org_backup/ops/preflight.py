@@ -26,6 +26,8 @@ from org_backup.ops.organization import Org, connect, layout_for, org_tree, read
 from org_backup.ops.preflight_delegation import delegation_policy_findings
 from org_backup.ops.preflight_roles import account_findings as guardrail_account_findings
 from org_backup.ops.preflight_roles import organization_findings as guardrail_organization_findings
+from org_backup.ops.preflight_stacksets import CHECK as STACKSETS_CHECK
+from org_backup.ops.preflight_stacksets import stacksets_admin_findings
 from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.inventory import InventoryError, OrgTree, load_inventory
 from stackconfig.layout import Layout
@@ -118,6 +120,7 @@ def organization_findings(stack: Stack, org: Org) -> list[OpsFinding]:
     out += attempt("trusted-access", management, None, partial(_trusted_access, org))
     out += attempt("backup-policy-type", management, None, partial(_policy_type, org, config.root_id))
     out += attempt("delegation-policy", management, None, partial(delegation_policy_findings, stack, org))
+    out += attempt(STACKSETS_CHECK, management, None, partial(stacksets_admin_findings, stack, org))
     return out
 
 

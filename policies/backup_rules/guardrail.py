@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .findings import Finding, join
+from .names import RESERVED_ROLE_TAG, STACKSETS_EXECUTION_ROLE
 
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 MAX_SCP_BYTES = 5_120
@@ -118,6 +119,105 @@ def attachment_count_findings(
                     f"({SCP_LIMITS_URL}): shorten the exempt and reserved name lists or detach another SCP",
                 )
             )
+    return out
+
+
+# --------------------------------------------------------------------------- hardening of a reserved-name guardrail
+
+STACKSETS_EXECUTION_ROLE_PATTERN = STACKSETS_EXECUTION_ROLE
+"""Shared by every service-managed stack set of an account: whoever can create or update any of them (the
+management account, every CloudFormation delegated administrator) acts as it."""
+KEY_DESTRUCTION_ACTIONS = ("kms:disablekey", "kms:schedulekeydeletion")
+IAM_ARN_CONDITIONS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN"
+IAM_NAMES_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names"
+
+
+def _actions(statement: Mapping[str, Any]) -> set[str]:
+    return {str(a).lower() for a in _as_list(statement.get("Action", []))}
+
+
+def _exempt_patterns(statement: Mapping[str, Any]) -> list[str]:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return []
+    out: list[str] = []
+    for operator, block in condition.items():
+        if str(operator).startswith("ArnNotLike") and isinstance(block, Mapping):
+            for key, values in block.items():
+                if str(key).lower() == "aws:principalarn":
+                    out += [str(v) for v in _as_list(values)]
+    return out
+
+
+def _denies(statement: Any) -> bool:
+    return isinstance(statement, Mapping) and statement.get("Effect") == "Deny"
+
+
+def guardrail_hardening_findings(documents: Iterable[Mapping[str, Any]]) -> list[str]:
+    """What a reserved-name guardrail (SCPs denying ``iam:CreateRole`` on named roles) must not miss, over every SCP
+    of the stack together (the guardrail may be split):
+
+    - every exempt name, and ``stacksets-exec-*`` itself, is denied to ``stacksets-exec-*`` for creation and re-trust
+      (CreateRole, UpdateAssumeRolePolicy), and no Deny of key destruction (DisableKey, ScheduleKeyDeletion) exempts
+      it (any StackSets administrator acts as that role);
+    - ``iam:PassRole`` of the reserved roles is denied (a passed backup role runs jobs the central vault admits);
+    - role changes are also denied on ``aws:ResourceTag/org-backup:reserved``: ARN patterns match case-sensitively
+      (IAM_ARN_CONDITIONS_URL) while role names are case-insensitive (IAM_NAMES_URL).
+    SCPs that deny no ``iam:CreateRole`` are not a reserved-name guardrail and are left alone."""
+    statements = [s for d in documents for s in _as_list(d.get("Statement", [])) if _denies(s)]
+    out: list[str] = []
+    executor = f"role/{STACKSETS_EXECUTION_ROLE_PATTERN}"
+
+    def exempts_executor(statement: Mapping[str, Any]) -> bool:
+        return any(p.endswith(executor) for p in _exempt_patterns(statement))
+
+    for statement in statements:
+        destroying = _actions(statement) & set(KEY_DESTRUCTION_ACTIONS)
+        if destroying and exempts_executor(statement):
+            out.append(
+                f"statement {statement.get('Sid', '?')} exempts {STACKSETS_EXECUTION_ROLE_PATTERN} from "
+                f"{sorted(destroying)}: whoever can deploy any service-managed stack set acts as that role"
+            )
+    takeover = [s for s in statements if {"iam:createrole", "iam:updateassumerolepolicy"} <= _actions(s)]
+    if not takeover:
+        return out
+    names = {
+        p.split(":role/", 1)[1]
+        for s in takeover
+        for p in _exempt_patterns(s)
+        if ":role/" in p and not p.endswith(executor)
+    }
+    for name in sorted({*names, STACKSETS_EXECUTION_ROLE_PATTERN}):
+        guarded = any(
+            not exempts_executor(s) and any(str(r).endswith(f"role/{name}") for r in _as_list(s.get("Resource", [])))
+            for s in takeover
+        )
+        if not guarded:
+            out.append(
+                f"no statement denies {STACKSETS_EXECUTION_ROLE_PATTERN} the creation or re-trust of role/{name}: "
+                "whoever can deploy any service-managed stack set acts as that role and would take it over"
+            )
+    if not any("iam:passrole" in _actions(s) for s in statements):
+        out.append(
+            "no statement denies iam:PassRole of the reserved roles: an administrator who passes the backup role to "
+            "StartCopyJob fills the central vault"
+        )
+    tag_key = f"aws:resourcetag/{RESERVED_ROLE_TAG}"
+    tagged = [
+        s
+        for s in statements
+        if "iam:updateassumerolepolicy" in _actions(s)
+        and isinstance(s.get("Condition"), Mapping)
+        and any(
+            isinstance(block, Mapping) and tag_key in {str(k).lower() for k in block}
+            for block in s["Condition"].values()
+        )
+    ]
+    if not tagged:
+        out.append(
+            f"no statement denies role changes on aws:ResourceTag/{RESERVED_ROLE_TAG}: names in Resource match "
+            f"case-sensitively ({IAM_ARN_CONDITIONS_URL}), role names do not ({IAM_NAMES_URL})"
+        )
     return out
 
 

@@ -22,6 +22,12 @@ STACKSETS_MEMBER_SERVICE_PRINCIPAL: Final = "member.org.stacksets.cloudformation
 """Service-managed StackSets' trusted access and delegated administrator
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html)."""
 
+STACKSETS_EXECUTION_ROLE: Final = "stacksets-exec-*"
+"""The name pattern of the role service-managed StackSets run as in each target account, shared by every stack set
+there; only the StackSets service-linked role of the account creates it
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html,
+https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgMemberServiceRolePolicy.html)."""
+
 # --- service-linked roles (the path and name after ``arn:<partition>:iam::<account>:role/``)
 BACKUP_SERVICE_LINKED_ROLE: Final = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
 """AWS Backup's service-linked role, which starts copy jobs
@@ -40,6 +46,17 @@ AIR_GAPPED_SHARE_ROLE: Final = "air-gapped-share"
 AUDIT_REPORTS_ROLE: Final = "audit-reports"
 BACKUP_KEY_TAG: Final = "org-backup:backup-key"
 """``"true"`` on the KMS keys that encrypt vaults (the pack's key rules find them by it)."""
+RESERVED_ROLE_TAG: Final = "org-backup:reserved"
+"""``"true"`` on the roles org-backup creates (backup role, event-forwarding role); break-glass roles should carry it
+too. The guardrail SCP denies changes to any role with this tag: IAM resolves ``aws:ResourceTag`` from the role
+itself, whatever letter case the request spells its name in (``components/documents/guardrail_scp.py``)."""
+
+# --- names of what org-backup creates in member accounts (the guardrail reserves them)
+FORWARDING_ROLE_NAME: Final = "org-backup-event-forwarding"
+"""The role EventBridge assumes to forward failed-job events to the central bus (StackSet mode adds ``-stackset``)."""
+FAILED_JOBS_RULE_NAME: Final = "org-backup-failed-jobs"
+"""The EventBridge rule matching failed AWS Backup jobs in each member account and Region (StackSet mode adds
+``-stackset``)."""
 
 # --- component type tokens (``<package>:<module>:<class>``, part of every child's URN)
 ORGANIZATION_SETTINGS_TYPE: Final = "org-backup:organization:OrganizationSettings"

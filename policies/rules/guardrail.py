@@ -21,6 +21,8 @@ from backup_rules.guardrail import (
     SCP_SYNTAX_URL,
     SERVICE_CONTROL_POLICY,
     check_scp_document,
+    guardrail_hardening_findings,
+    policy_mapping,
 )
 
 from .adapter import is_unknown, not_known
@@ -167,9 +169,50 @@ def check_present(index: StackIndex, _config: Mapping[str, Any]) -> Iterator[tup
         yield None, "the stack creates backup vaults but attaches no service control policy to guard them"
 
 
+# --------------------------------------------------------------------------- guardrail-hardened
+
+HARDENED = Rule(
+    name="guardrail-hardened",
+    description=(
+        "A reserved-name guardrail (SCPs denying iam:CreateRole on named roles) never exempts stacksets-exec-* from "
+        "role takeover or key destruction (every CloudFormation StackSets administrator acts as that role: "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html), denies "
+        "iam:PassRole of the reserved roles (StartCopyJob runs as the role passed: "
+        "https://docs.aws.amazon.com/aws-backup/latest/devguide/API_StartCopyJob.html) and denies role changes on "
+        "aws:ResourceTag/org-backup:reserved (ARN patterns are case-sensitive, role names are not: "
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names). "
+        "Judged over every SCP of the stack together; fails closed on content not known in preview."
+    ),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation=(
+        "use org-backup's guardrail builder (components/documents/guardrail_scp.py); exempt the StackSets execution "
+        "role only from what the member template writes."
+    ),
+    domain=DOMAIN,
+)
+
+
+def check_hardened(index: StackIndex, _config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    documents = []
+    for policy in index.of_type(ORG_POLICY):
+        if not _is_scp(policy):
+            continue
+        content = policy.get("content")
+        if is_unknown(content):
+            yield policy.urn, not_known("content", "whether the guardrail is hardened")
+            return
+        document = policy_mapping(content)
+        if document is not None:
+            documents.append(document)
+    for message in guardrail_hardening_findings(documents):
+        yield None, message
+
+
 POLICIES: list[Policy] = [
     resource_policy(SCP_VALID, [ORG_POLICY], check_scp_valid),
     stack_policy(PROTECTED, check_protected),
     stack_policy(PER_TARGET, check_per_target),
     stack_policy(PRESENT, check_present),
+    stack_policy(HARDENED, check_hardened),
 ]

@@ -99,3 +99,35 @@ def test_a_violation_on_the_guardrail_points_at_the_guardrail_section() -> None:
     assert config_path([policy, top], "guardrail-scp-valid", "too big", places) == "guardrail"
     assert config_path([attachment, policy, top], "guardrail-protected", "x", places) == "guardrail"
     assert config_path([], "guardrail-scps-per-target", "x", places) == "guardrail.policies_attached_elsewhere"
+
+
+def test_a_guardrail_that_exempts_the_stacksets_execution_role_or_misses_pass_role_or_the_tag_is_reported() -> None:
+    """Security review F1/F4/F7: the attacker shapes of an older guardrail, each one on its own."""
+    rule = by_name(POLICIES, "guardrail-hardened")
+    config = config_from_stack_file(PROJECT_DIR / "Pulumi.prod.yaml").config
+    stackset = config.model_copy(
+        update={"member_deployment": config.member_deployment.model_copy(update={"mode": "stackset"})}
+    )
+    generated = [scp(f"guardrail-{i}", minified(d)) for i, d in enumerate(guardrail_scp_documents(stackset), 1)]
+    assert run_stack(rule, generated) == []
+    exempting = json.loads(prod_scp())
+    for statement in exempting["Statement"]:
+        if statement["Sid"] == "DenyReservedRoleChanges":
+            statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append("arn:aws:iam::*:role/stacksets-exec-*")
+    assert any("role/BackupBreakGlass" in m for _, m in run_stack(rule, [scp(content=minified(exempting))]))
+    keys = json.loads(prod_scp())
+    for statement in keys["Statement"]:
+        if statement["Sid"] == "DenyBackupKeyChanges":
+            statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append("arn:aws:iam::*:role/stacksets-exec-*")
+    assert any("kms:disablekey" in m for _, m in run_stack(rule, [scp(content=minified(keys))]))
+    no_pass = json.loads(prod_scp())
+    for statement in no_pass["Statement"]:
+        if isinstance(statement["Action"], list):
+            statement["Action"] = [a for a in statement["Action"] if a != "iam:PassRole"]
+    assert any("iam:PassRole" in m for _, m in run_stack(rule, [scp(content=minified(no_pass))]))
+    no_tag = json.loads(prod_scp())
+    no_tag["Statement"] = [s for s in no_tag["Statement"] if "org-backup:reserved" not in json.dumps(s)]
+    assert any("org-backup:reserved" in m for _, m in run_stack(rule, [scp(content=minified(no_tag))]))
+    assert any("not known during preview" in m for _, m in run_stack(rule, [scp(content=UNKNOWN_STRING)]))
+    unrelated = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    assert run_stack(rule, [scp(content=minified(unrelated))]) == []

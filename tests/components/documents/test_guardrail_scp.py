@@ -73,7 +73,7 @@ DESTRUCTIVE: list[tuple[str, str, tuple[tuple[str, str], ...]]] = [
     ("kms:ScheduleKeyDeletion", KEY, TAGGED),
     ("kms:DisableKey", KEY, TAGGED),
     ("kms:PutKeyPolicy", KEY, TAGGED),
-    ("kms:RevokeGrant", KEY, TAGGED),
+    ("kms:RevokeGrant", KEY, (*TAGGED, ("kms:GrantIsForAWSResource", "false"))),
     ("kms:UntagResource", KEY, TAGGED),
     ("kms:TagResource", KEY, (("aws:ResourceTag/org-backup:backup-key", "false"),)),
     ("iam:DeleteRole", role("OrgBackupServiceRole"), ()),
@@ -140,7 +140,7 @@ def test_the_exempt_roles_keep_every_power(action: str, resource: str, context: 
         ("iam:CreateRole", role("AppRole"), ()),
         ("iam:DeleteRole", role("BackupBreakGlassOld"), ()),
         ("backup:StartBackupJob", VAULT, ()),
-        ("backup:CopyIntoBackupVault", CENTRAL_VAULT, ()),
+        ("backup:CopyIntoBackupVault", f"arn:aws:backup:{REGION}:{MEMBER}:backup-vault:team-vault", ()),
     ],
 )
 def test_what_the_guardrail_does_not_name_stays_open(action: str, resource: str, context: Any) -> None:
@@ -207,9 +207,19 @@ def test_a_large_guardrail_is_split_deterministically_and_every_part_fits() -> N
         if s["Sid"].startswith("DenyReservedRoleChanges")
         for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     ]
-    assert len(resources) == 2 * (25 + 3)  # every reserved name, at the root path and under any path
-    # Every part keeps the whole exemption: no statement of any part exempts fewer roles.
-    exemptions = {json.dumps(s["Condition"]["ArnNotLike"], sort_keys=True) for d in documents for s in d["Statement"]}
+    # every exempt name (25 break-glass roles, the deploy role) and stacksets-exec-*, at the root path and under any
+    # path (the program's roles join the statement in direct mode, where their exemptions are the same)
+    names = [*_many_names(25), "OrganizationAccountAccessRole", "stacksets-exec-*"]
+    assert {f"arn:aws:iam::*:role/{p}{n}" for n in names for p in ("", "*/")} <= set(resources)
+    assert len(resources) == len(set(resources))
+    # Every part keeps the whole exemption: no statement of any part exempts fewer roles (the central vault's copy
+    # deny adds the backup role, whose copies it admits).
+    exemptions = {
+        json.dumps(s["Condition"]["ArnNotLike"], sort_keys=True)
+        for d in documents
+        for s in d["Statement"]
+        if not s["Sid"].startswith("DenyCentralVaultCopies")
+    }
     assert len(exemptions) == 1
     assert [p.name for p in guardrail_policies(config)] == [
         f"org-backup-guardrail-{i}" for i in range(1, len(documents) + 1)
@@ -237,7 +247,8 @@ def test_attachment_targets_follow_the_backup_policies_around_exclusions() -> No
     targets = guardrail_attachment_targets(config, tree)
     layout = build_layout(config, tree)
     backup_targets = {t for p in layout.policies for t in p.attach_to}
-    assert set(targets) == backup_targets | {config.organization.central_vault_account_id}
+    org = config.organization
+    assert set(targets) == backup_targets | {org.central_vault_account_id, org.backup_admin_account_id}
     assert "ou-ab12-11111111" not in targets  # prod holds the excluded prod-legacy: attached to its children
     assert "444444444406" not in targets and "ou-ab12-33333333" not in targets
     assert config.organization.management_account_id not in targets
@@ -245,3 +256,150 @@ def test_attachment_targets_follow_the_backup_policies_around_exclusions() -> No
         update={"guardrail": config.guardrail.model_copy(update={"protect_central_account": False})}
     )
     assert config.organization.central_vault_account_id not in guardrail_attachment_targets(no_central, tree)
+
+
+# --------------------------------------------------------------------------- security review (issue 9 follow-up)
+
+EXECUTOR = role("stacksets-exec-0123456789abcdef")
+FORWARDING_RULE = f"arn:aws:events:{REGION}:{MEMBER}:rule/org-backup-failed-jobs"
+FRAMEWORK = f"arn:aws:backup:{REGION}:{MEMBER}:framework:org_backup_controls-0123abcd"
+RESERVED_TAG = (("aws:ResourceTag/org-backup:reserved", "true"),)
+
+
+def stackset(config: StackConfig) -> StackConfig:
+    return config.model_copy(
+        update={"member_deployment": config.member_deployment.model_copy(update={"mode": "stackset"})}
+    )
+
+
+def statements_by_sid(config: StackConfig) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for d in guardrail_scp_documents(config) for s in d["Statement"]}
+
+
+def test_f1_the_reserved_name_statement_never_exempts_the_stacksets_execution_role() -> None:
+    for config in (prod(), stackset(prod())):
+        reserved = statements_by_sid(config)["DenyReservedRoleChanges"]
+        exempt = reserved["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        assert not any("stacksets-exec" in arn for arn in exempt), exempt
+        assert "arn:aws:iam::*:role/stacksets-exec-*" in reserved["Resource"]
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("iam:CreateRole", role("BackupBreakGlass"), ()),
+        ("iam:UpdateAssumeRolePolicy", role("OrganizationAccountAccessRole"), ()),
+        ("iam:CreateRole", role("stacksets-exec-another"), ()),
+        ("iam:PassRole", role("BackupBreakGlass"), ()),
+        ("kms:DisableKey", KEY, TAGGED),
+        ("kms:ScheduleKeyDeletion", KEY, TAGGED),
+        ("kms:UntagResource", KEY, TAGGED),
+        ("backup:DeleteBackupVaultLockConfiguration", VAULT, ()),
+        ("backup:DeleteBackupVault", VAULT, ()),
+        ("backup:PutBackupVaultAccessPolicy", CENTRAL_VAULT, ()),
+        ("backup:PutBackupVaultLockConfiguration", CENTRAL_VAULT, ()),
+        ("backup:UpdateRegionSettings", f"arn:aws:backup:{REGION}:{MEMBER}:region-settings", ()),
+    ],
+)
+def test_f1_a_stacksets_administrator_cannot_make_a_break_glass_role_nor_destroy_keys_or_locks(
+    action: str, resource: str, context: Any
+) -> None:
+    """Whoever can update any service-managed stack set acts as the execution role in every member account."""
+    assert not allowed(stackset(prod()), EXECUTOR, action, resource, context)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("backup:CreateBackupVault", VAULT, ()),
+        ("backup:PutBackupVaultAccessPolicy", VAULT, ()),
+        ("backup:PutBackupVaultLockConfiguration", VAULT, ()),
+        ("kms:PutKeyPolicy", KEY, TAGGED),
+        ("iam:CreateRole", role("OrgBackupServiceRole"), ()),
+        ("iam:CreateRole", role("org-backup-event-forwarding-stackset"), ()),
+        ("iam:PassRole", role("OrgBackupServiceRole"), ()),
+        ("iam:TagRole", role("OrgBackupServiceRole"), RESERVED_TAG),
+        ("events:PutRule", f"{FORWARDING_RULE}-stackset", ()),
+        ("events:PutTargets", f"{FORWARDING_RULE}-stackset", ()),
+        ("backup:UpdateFramework", FRAMEWORK.replace("controls-", "controls_stackset-"), ()),
+    ],
+)
+def test_f1_the_execution_role_keeps_what_the_member_template_writes(action: str, resource: str, context: Any) -> None:
+    assert allowed(stackset(prod()), EXECUTOR, action, resource, context)
+    assert not allowed(prod(), EXECUTOR, action, resource, context), "direct mode exempts no execution role"
+
+
+def test_f2_the_backup_admin_account_is_guarded_unless_it_is_the_management_account() -> None:
+    config = prod()
+    tree = OrgTree.from_inventory(load_inventory(PROJECT_DIR / "inventory/prod.yaml"))
+    admin = config.organization.backup_admin_account_id
+    assert admin in guardrail_attachment_targets(config, tree)
+    management = config.organization.model_copy(
+        update={"backup_admin_account_id": config.organization.management_account_id}
+    )
+    same = config.model_copy(update={"organization": management})
+    assert config.organization.management_account_id not in guardrail_attachment_targets(same, tree)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("iam:PassRole", role("OrgBackupServiceRole"), ()),
+        ("iam:PassRole", role("aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"), ()),
+        ("iam:PassRole", role("OrganizationAccountAccessRole"), ()),
+        ("backup:StartBackupJob", CENTRAL_VAULT, ()),
+        ("backup:CopyIntoBackupVault", CENTRAL_VAULT, ()),
+    ],
+)
+def test_f4_a_member_administrator_cannot_run_a_job_the_central_vault_admits(
+    action: str, resource: str, context: Any
+) -> None:
+    """StartCopyJob authorizes only the source recovery point: passing the admitted role is what is denied."""
+    for config in (prod(), stackset(prod())):
+        assert not allowed(config, role("Admin"), action, resource, context)
+    assert allowed(prod(), role("OrganizationAccountAccessRole"), action, resource, context)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("events:DeleteRule", FORWARDING_RULE, ()),
+        ("events:DisableRule", FORWARDING_RULE, ()),
+        ("events:RemoveTargets", FORWARDING_RULE, ()),
+        ("events:PutTargets", FORWARDING_RULE, ()),
+        ("events:PutRule", f"{FORWARDING_RULE}-stackset", ()),
+        ("iam:DeleteRolePolicy", role("org-backup-event-forwarding"), ()),
+        ("iam:UpdateAssumeRolePolicy", role("org-backup-event-forwarding-stackset"), ()),
+        ("backup:DeleteFramework", FRAMEWORK, ()),
+        ("backup:UpdateFramework", FRAMEWORK, ()),
+    ],
+)
+def test_f5_a_member_administrator_cannot_blind_alerting_or_audit(action: str, resource: str, context: Any) -> None:
+    for config in (prod(), stackset(prod())):
+        assert not allowed(config, role("Admin"), action, resource, context)
+        assert allowed(config, role("BackupBreakGlass"), action, resource, context)
+
+
+@pytest.mark.parametrize(
+    "action", ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:UntagRole", "iam:DeleteRole", "iam:PassRole"]
+)
+def test_f7_a_role_tagged_reserved_is_protected_whatever_its_name_is_spelled(action: str) -> None:
+    """ARN matching is case-sensitive and IAM names are not: the tag, read from the role, decides. IAMSpy lower-cases
+    ARNs, so an unreserved name stands for the spelling no Resource pattern matches."""
+    spelled = role("orgbackupserviceROLE-as-spelled")
+    assert not allowed(prod(), role("Admin"), action, spelled, RESERVED_TAG)
+    assert allowed(prod(), role("Admin"), action, spelled), "an untagged role of another name is not ours"
+    assert allowed(prod(), role("OrganizationAccountAccessRole"), action, spelled, RESERVED_TAG)
+
+
+def test_f10_revoking_grants_stays_open_to_integrated_services_only() -> None:
+    service = (*TAGGED, ("kms:GrantIsForAWSResource", "true"))
+    assert allowed(prod(), role("OrgBackupServiceRole"), "kms:RevokeGrant", KEY, service)
+    assert not allowed(prod(), role("Admin"), "kms:RevokeGrant", KEY, (*TAGGED, ("kms:GrantIsForAWSResource", "false")))
+
+
+def test_f4_copies_into_the_central_vault_stay_open_to_the_backup_role() -> None:
+    """Liveness: the organization's copy jobs run as the backup role (the backup policies name it)."""
+    for config in (prod(), stackset(prod())):
+        assert allowed(config, role("OrgBackupServiceRole"), "backup:CopyIntoBackupVault", CENTRAL_VAULT)
+        assert not allowed(config, role("TeamBackupRole"), "backup:CopyIntoBackupVault", CENTRAL_VAULT)
