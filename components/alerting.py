@@ -18,7 +18,7 @@ from components.documents.events import (
 from components.key_alerting import KEY_CHANGES_RULE_NAME
 from components.malware_scanning import central_scan_alerts
 from components.vault import policy_json
-from policies.backup_rules.names import CENTRAL_ALERTING_TYPE
+from policies.backup_rules.names import CENTRAL_ALERTING_TYPE, FAILED_JOBS_RULE_NAME
 from stackconfig.model import StackConfig
 
 
@@ -78,7 +78,7 @@ class CentralAlerting(pulumi.ComponentResource):
         rule = aws.cloudwatch.EventRule(
             f"{name}-failed-jobs",
             region=region,
-            name="org-backup-failed-jobs",
+            name=FAILED_JOBS_RULE_NAME,  # the members' rule name, also on the central bus
             event_bus_name=self.bus.name,
             description="org-backup: failed, aborted, expired and partial backup, copy and restore jobs of every account",
             event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),

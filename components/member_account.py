@@ -19,7 +19,14 @@ from components.documents.iam import backup_role_managed_policy_arns, backup_rol
 from components.documents.member_vault import member_access_policy, member_key_policy
 from components.malware_scanning import member_scan_alerts, member_scanning_roles
 from components.vault import LockedVault, policy_json
-from policies.backup_rules.names import FAILED_JOBS_RULE_NAME, FORWARDING_ROLE_NAME, RESERVED_ROLE_TAG
+from policies.backup_rules.names import (
+    FAILED_JOBS_RULE_NAME,
+    FORWARDING_ROLE_NAME,
+    MEMBER_ACCOUNT_TYPE,
+    MEMBER_VAULT_ROLE,
+    RESERVED_ROLE_TAG,
+    ROLE_TAG,
+)
 from stackconfig.inventory import MemberAccount as MemberAccountInfo
 from stackconfig.model import StackConfig, schedule_expression
 
@@ -41,7 +48,7 @@ class MemberAccount(pulumi.ComponentResource):
         provider: aws.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("org-backup:member_account:MemberAccount", name, None, opts)
+        super().__init__(MEMBER_ACCOUNT_TYPE, name, None, opts)
         org = config.organization
         member = config.vaults.member
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -82,7 +89,7 @@ class MemberAccount(pulumi.ComponentResource):
             )
         self.vaults: dict[str, LockedVault] = {}
         self.frameworks: dict[str, aws.backup.Framework] = {}
-        tags = {"org-backup:role": "member-vault"}
+        tags = {ROLE_TAG: MEMBER_VAULT_ROLE}
         admins = org.vault_admin_role_arns(account.id, member.break_glass_role_names)
         for region in regions:
             prefix = f"{name}-{region}"
