@@ -211,6 +211,7 @@ class CopyAction(Model):
 # (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html).
 ScanMode = Literal["full", "incremental"]
 ScanResourceType = Literal["EBS", "EC2", "S3", "ALL"]
+IndexResourceType = Literal["EBS", "S3"]
 
 
 class RuleMalwareScanning(Model):
@@ -255,6 +256,8 @@ class Rule(Model):
     recovery_point_tags: dict[str, str] = Field(default_factory=dict)
     # None: as the plan's malware_scanning says. Plan-level scan settings are required for any rule to scan.
     malware_scanning: RuleMalwareScanning | None = None
+    # Backup indexes for search of this rule's recovery points (index_actions): EBS and/or S3.
+    search_index: list[IndexResourceType] = Field(default_factory=list)
     # None: the plan's air_gapped. True: back up into vaults.member.air_gapped as the primary target.
     air_gapped: bool | None = None
 

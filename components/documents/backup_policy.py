@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.documents.air_gapped import LAG_TARGET_KEY, air_gapped_target_arn
+from components.documents.indexing import add_search_index
 from components.documents.scanning import add_scanning
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
 from policies.backup_rules.backup_policy.operators import ASSIGN, CHILD_OPERATORS, NONE
@@ -131,6 +132,7 @@ def render_plan(config: StackConfig, plan_name: str) -> Node:
     if plan.tags:
         node["backup_plan_tags"] = _tags(plan.tags)
     add_scanning(config, plan, node)
+    add_search_index(plan, node)
     return _locked(node) if _is_locked(config, plan) else node
 
 

@@ -21,6 +21,7 @@ from components.documents.iam import (
     service_principal,
     statement,
 )
+from components.documents.indexing import INDEXING_MANAGED_POLICY, indexing_used
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
 from policies.backup_rules.backup_policy.operators import ASSIGN
 from policies.backup_rules.scanning import (
@@ -121,6 +122,15 @@ def backup_role_scan_policy_arns(config: StackConfig) -> list[str]:
     return [managed_policy_arn(BACKUP_ROLE_SCAN_MANAGED_POLICY, config.organization.partition)]
 
 
+def backup_role_extra_policy_arns(config: StackConfig) -> list[str]:
+    """Every managed policy the backup role needs besides its usual four: scanning's, and indexing's when a rule
+    indexes EBS snapshots (components/documents/indexing.py)."""
+    index = (
+        [managed_policy_arn(INDEXING_MANAGED_POLICY, config.organization.partition)] if indexing_used(config) else []
+    )
+    return [*backup_role_scan_policy_arns(config), *index]
+
+
 def scan_alert_event_pattern() -> dict[str, Any]:
     """EventBridge pattern: scan jobs that failed, were canceled or scanned only part, and scans that found malware.
 
@@ -167,13 +177,14 @@ def add_scanning_to_template(
     bus_arn: str,
     forwarding_role_arn: str | None,
 ) -> None:
-    """The member StackSet's share of scanning: the scanner role (in the stack of the roles' Region, like the
-    backup role), the scan policy on the backup role ``role_key``, and the scan alert rule of each Region."""
+    """The member StackSet's share of scanning (and indexing): the scanner role (in the stack of the roles' Region,
+    like the backup role), the extra managed policies of the backup role ``role_key``, and the scan alert rule of
+    each Region."""
+    backup_role = resources[role_key]["Properties"]
+    backup_role["ManagedPolicyArns"] = [*backup_role["ManagedPolicyArns"], *backup_role_extra_policy_arns(config)]
     if not scanning_used(config):
         return
     partition = config.organization.partition
-    backup_role = resources[role_key]["Properties"]
-    backup_role["ManagedPolicyArns"] = [*backup_role["ManagedPolicyArns"], *backup_role_scan_policy_arns(config)]
     resources[SCANNER_ROLE_RESOURCE] = {
         "Type": "AWS::IAM::Role",
         "Condition": home_condition,

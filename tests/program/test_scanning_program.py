@@ -116,3 +116,18 @@ def test_no_scanning_resources_without_a_scanning_plan() -> None:
     assert not [r for r in run.of_type(ROLE) if r.inputs["name"] == "OrgBackupMalwareScannerRole"]
     assert not [r for r in run.of_type(EVENT_RULE) if r.inputs["name"] == "org-backup-malware-scans"]
     assert "scan_settings" not in json.dumps(_content(run))
+
+
+def test_a_rule_with_an_ebs_search_index_gives_every_backup_role_the_indexing_policy() -> None:
+    config = copy.deepcopy(load_stack_config("staging"))
+    config["org-backup:plans"]["daily"]["rules"]["daily"]["search_index"] = ["EBS"]
+    run = run_program(config, stack="staging")
+    rule = _content(run)["plans"]["daily"]["rules"]["daily"]
+    assert rule["index_actions"]["resource_types"]["@@assign"] == ["EBS"]
+    urns = run.by_urn()
+    indexing = [
+        (a.account, urns[a.parent_urn or ""].inputs["name"])
+        for a in run.of_type(ATTACHMENT)
+        if a.inputs["policyArn"] == "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForIndexing"
+    ]
+    assert sorted(indexing) == [(account, "OrgBackupServiceRole") for account in MEMBERS]
