@@ -7,8 +7,8 @@ import pulumi_aws as aws
 
 from components.air_gapped import AirGappedVaultSet, share_with_organization
 from components.documents.air_gapped import central_air_gapped_regions
+from components.documents.central_vault import central_access_policy
 from components.documents.kms import central_backup_key_policy
-from components.documents.vault_policy import central_vault_policy, with_extra_statements
 from components.key_alerting import central_key_alerts
 from components.vault import LockedVault
 from policies.backup_rules.names import CENTRAL_COPY_DESTINATION_ROLE, CENTRAL_VAULTS_TYPE, ROLE_TAG
@@ -53,15 +53,7 @@ class CentralVaults(pulumi.ComponentResource):
                     compliance_locked=central.lock is not None and central.lock.mode == "compliance",
                     partition=org.partition,
                 ),
-                vault_policy=with_extra_statements(
-                    central_vault_policy(
-                        organization_id=org.id,
-                        organization_paths=central.allowed_organization_paths,
-                        break_glass_role_arns=admins,
-                        backup_role_name=config.vaults.backup_role_name,
-                    ),
-                    central.extra_access_policy_statements,
-                ),
+                vault_policy=central_access_policy(config, admin_role_arns=admins),
                 lock=central.lock,
                 key_settings=central.key,
                 force_destroy=central.force_destroy,

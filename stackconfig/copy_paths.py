@@ -17,10 +17,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from components.documents.central_vault import central_access_policy
 from components.documents.iam import backup_service_linked_role_arn, role_arn
 from components.documents.kms import central_backup_key_policy
 from components.documents.member_vault import member_key_policy
-from components.documents.vault_policy import central_vault_policy, with_extra_statements
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.access import denials, principal_request
 from policies.backup_rules.findings import Finding, join
@@ -238,15 +238,7 @@ def check_in_organization(config: StackConfig, tree: OrgTree, members: Sequence[
     central = config.vaults.central
     admins = org.vault_admin_role_arns(org.central_vault_account_id, central.break_glass_role_names)
     try:
-        vault_policy = with_extra_statements(
-            central_vault_policy(
-                organization_id=org.id,
-                organization_paths=central.allowed_organization_paths,
-                break_glass_role_arns=admins,
-                backup_role_name=config.vaults.backup_role_name,
-            ),
-            central.extra_access_policy_statements,
-        )
+        vault_policy = central_access_policy(config, admin_role_arns=admins)
     except ValueError:
         return []  # the loader already reported what the builder refuses
     sources = {name: [m.id for m in members if name in m.plans] for name in config.plans}

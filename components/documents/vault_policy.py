@@ -26,6 +26,7 @@ from components.documents.iam import (
     organization_conditions,
     policy_document,
     require_account_id,
+    require_organization_paths,
     require_role_arns,
     require_role_name,
     statement,
@@ -35,6 +36,7 @@ from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST
 from policies.backup_rules.names import BACKUP_SERVICE_LINKED_ROLE
 
 MAX_BREAK_GLASS_ROLES = MAX_PRINCIPAL_ARN_LIST
+COPY_INTO_ACTION = "backup:CopyIntoBackupVault"
 
 
 def protected_actions() -> list[str]:
@@ -170,6 +172,9 @@ def central_vault_policy(
     organization_paths: Sequence[str] = (),
     break_glass_role_arns: Sequence[str],
     backup_role_name: str,
+    source_account_ids: Sequence[str] = (),
+    excluded_organization_paths: Sequence[str] = (),
+    excluded_account_ids: Sequence[str] = (),
 ) -> Document:
     """Access policy of a central (copy-destination) vault.
 
@@ -186,23 +191,77 @@ def central_vault_policy(
     Narrowed, only jobs that run as the organization's backup role get in. This does not stop a member-account
     administrator, who may pass that role to ``StartCopyJob`` in their own account: what they can copy is their
     own account's recovery points, and nothing in this vault becomes deletable or readable to them.
+
+    Narrowed to the sources (security review F4): an account the guardrail does not reach (an excluded OU, a sandbox)
+    can create a role of the backup role's name, trusting AWS Backup, and fill the locked vault. With
+    ``organization_paths`` (the targeted OUs, ``<org>/*/<ou>/*``) and ``source_account_ids`` (accounts targeted
+    directly, ``aws:PrincipalAccount``) only those admit copies, in two Allow statements (conditions in one
+    statement are ANDed); ``excluded_organization_paths`` and ``excluded_account_ids`` get an explicit Deny, since a
+    path pattern cannot leave out an OU below it (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalaccount).
     """
     break_glass = _break_glass(break_glass_role_arns)
     partition = break_glass[0].split(":")[1]
-    return policy_document(
-        statement(
-            sid="AllowCopyIntoVaultFromOrganization",
-            effect="Allow",
-            principal=ANY_PRINCIPAL,
-            actions=["backup:CopyIntoBackupVault"],
-            resources=["*"],
-            conditions=merge_conditions(
-                organization_conditions(organization_id, organization_paths),
-                {"ArnLike": {"aws:PrincipalArn": copy_role_arn_patterns(backup_role_name, partition)}},
-            ),
-        ),
-        *_deny_protected_actions(break_glass),
-    )
+    copy_roles = {"ArnLike": {"aws:PrincipalArn": copy_role_arn_patterns(backup_role_name, partition)}}
+    accounts = sorted({require_account_id(a, "source_account_ids") for a in source_account_ids})
+    allows = []
+    if organization_paths or not accounts:
+        allows.append(
+            statement(
+                sid="AllowCopyIntoVaultFromOrganization",
+                effect="Allow",
+                principal=ANY_PRINCIPAL,
+                actions=[COPY_INTO_ACTION],
+                resources=["*"],
+                conditions=merge_conditions(organization_conditions(organization_id, organization_paths), copy_roles),
+            )
+        )
+    if accounts:
+        allows.append(
+            statement(
+                sid="AllowCopyIntoVaultFromTargetedAccounts",
+                effect="Allow",
+                principal=ANY_PRINCIPAL,
+                actions=[COPY_INTO_ACTION],
+                resources=["*"],
+                conditions=merge_conditions(
+                    organization_conditions(organization_id),
+                    {"StringEquals": {"aws:PrincipalAccount": accounts}},
+                    copy_roles,
+                ),
+            )
+        )
+    denies = []
+    if excluded_organization_paths:
+        denies.append(
+            statement(
+                sid="DenyCopyIntoVaultFromExcludedOUs",
+                effect="Deny",
+                principal=ANY_PRINCIPAL,
+                actions=[COPY_INTO_ACTION],
+                resources=["*"],
+                conditions={
+                    "ForAnyValue:StringLike": {
+                        "aws:PrincipalOrgPaths": require_organization_paths(
+                            excluded_organization_paths, organization_id=organization_id
+                        )
+                    }
+                },
+            )
+        )
+    if excluded_account_ids:
+        excluded = sorted({require_account_id(a, "excluded_account_ids") for a in excluded_account_ids})
+        denies.append(
+            statement(
+                sid="DenyCopyIntoVaultFromExcludedAccounts",
+                effect="Deny",
+                principal=ANY_PRINCIPAL,
+                actions=[COPY_INTO_ACTION],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:PrincipalAccount": excluded}},
+            )
+        )
+    return policy_document(*allows, *denies, *_deny_protected_actions(break_glass))
 
 
 def with_extra_statements(document: Document, statements: Sequence[Statement]) -> Document:

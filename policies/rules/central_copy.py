@@ -14,6 +14,7 @@ from typing import Any
 from pulumi_policy import Policy, Severity
 
 from backup_rules.central_copy import CENTRAL_COPY_RULE, copy_beyond_backup_role
+from backup_rules.guardrail import policy_mapping
 from backup_rules.names import CENTRAL_COPY_DESTINATION_ROLE, ROLE_TAG
 
 from .adapter import is_unknown, not_known
@@ -86,4 +87,72 @@ def check_central_copy(index: StackIndex, _config: Mapping[str, Any]) -> Iterato
                 yield urn, str(finding)
 
 
-POLICIES: list[Policy] = [stack_policy(CENTRAL_COPY, check_central_copy)]
+COPY_FROM_TARGETS = Rule(
+    name="backup-central-vault-copy-from-targets",
+    description=(
+        "Every statement of a central copy-destination vault's access policy that allows backup:CopyIntoBackupVault "
+        "names the sources: aws:PrincipalOrgPaths (the targeted OUs) or aws:PrincipalAccount (accounts targeted "
+        "directly), not the whole organization. An organization account the guardrail SCP does not reach (an excluded "
+        "OU, a sandbox) can create a role of the backup role's name trusted by AWS Backup and fill the locked vault "
+        "(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths). "
+        "Fails closed: a policy not known during preview is reported."
+    ),
+    enforcement=MANDATORY,
+    severity=Severity.HIGH,
+    remediation=(
+        "org-backup derives the sources from targets and plans (components/documents/central_vault.py); set "
+        "vaults.central.allowed_organization_paths to choose them yourself."
+    ),
+    domain=DOMAIN,
+)
+_SOURCE_KEYS = ("aws:principalorgpaths", "aws:principalaccount")
+
+
+def unnamed_copy_sources(document: Any) -> list[str]:
+    """Sids of Allow statements of CopyIntoBackupVault conditioned on neither source key."""
+    policy = policy_mapping(document)
+    if policy is None:
+        return ["<unreadable policy>"]
+    statements = policy.get("Statement", [])
+    out = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        if "backup:copyintobackupvault" not in {
+            str(a).lower() for a in (actions if isinstance(actions, list) else [actions])
+        }:
+            continue
+        condition = statement.get("Condition")
+        keys = (
+            {str(k).lower() for block in condition.values() if isinstance(block, Mapping) for k in block}
+            if isinstance(condition, Mapping)
+            else set()
+        )
+        if not keys & set(_SOURCE_KEYS):
+            out.append(str(statement.get("Sid", "?")))
+    return out
+
+
+def check_copy_from_targets(index: StackIndex, _config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    for vault in index.of_type(VAULT):
+        if not _is_central(vault):
+            continue
+        policy = index.vault_policies.get((vault.account, vault.region, vault.get("name")))
+        document = policy.get("policy") if policy is not None else None
+        if policy is None or is_unknown(document):
+            if policy is not None:
+                yield policy.urn, not_known("policy", "which accounts may copy into the central vault")
+            continue
+        for sid in unnamed_copy_sources(document):
+            yield (
+                policy.urn,
+                f"statement {sid} admits backup:CopyIntoBackupVault from the whole organization: name the targeted "
+                "OUs (aws:PrincipalOrgPaths) or accounts (aws:PrincipalAccount)",
+            )
+
+
+POLICIES: list[Policy] = [
+    stack_policy(CENTRAL_COPY, check_central_copy),
+    stack_policy(COPY_FROM_TARGETS, check_copy_from_targets),
+]

@@ -296,7 +296,9 @@ def test_every_vault_policy_denies_deletion_to_all_but_break_glass_and_deployer(
     break_glass = ["BackupBreakGlass"] if stack == "prod" else []
     for policy in policies:
         assert vault_policy_denies_deletion(policy.inputs["policy"]) == []
-        deny = next(s for s in _statements(policy) if s["Effect"] == "Deny")
+        deny = next(
+            s for s in _statements(policy) if s["Effect"] == "Deny" and s["Sid"].startswith("DenyRecoveryPoint")
+        )
         assert sorted(_actions(deny)) == protected_actions()
         expected = [f"arn:aws:iam::{policy.account}:role/{n}" for n in ["OrganizationAccountAccessRole", *break_glass]]
         assert _arns(deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]) == sorted(expected)
@@ -306,15 +308,26 @@ def test_the_central_vault_takes_copies_from_the_organization_only(prod_run: Pro
     central = [p for p in prod_run.of_type(VAULT_POLICY) if p.account == "333333333333"]
     allow = next(s for s in _statements(central[0]) if s["Effect"] == "Allow")
     assert _actions(allow) == ["backup:CopyIntoBackupVault"]
-    # the organization's backup role (and AWS Backup's service-linked role), not any principal of it (issue 9 item 5)
+    # the organization's backup role (and AWS Backup's service-linked role), not any principal of it (issue 9 item 5),
+    # in the targeted OUs only, the excluded ones denied (security review F4: unguarded accounts could name a role so)
     assert allow["Condition"] == {
         "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+        "ForAnyValue:StringLike": {
+            "aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-11111111/*", "o-a1b2c3d4e5/*/ou-ab12-22222222/*"]
+        },
         "ArnLike": {
             "aws:PrincipalArn": [
                 "arn:aws:iam::*:role/OrgBackupServiceRole",
                 "arn:aws:iam::*:role/aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup",
             ]
         },
+    }
+    denies = {s["Sid"]: s["Condition"] for s in _statements(central[0]) if s["Sid"].startswith("DenyCopyInto")}
+    assert denies == {
+        "DenyCopyIntoVaultFromExcludedOUs": {
+            "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-a1b2c3d4e5/*/ou-ab12-33333333/*"]}
+        },
+        "DenyCopyIntoVaultFromExcludedAccounts": {"StringEquals": {"aws:PrincipalAccount": ["444444444406"]}},
     }
 
 

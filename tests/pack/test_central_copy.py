@@ -67,3 +67,25 @@ def test_a_central_vault_policy_that_admits_the_organization_fails(specs: list[S
 def test_an_unknown_central_vault_policy_fails_closed(specs: list[Spec]) -> None:
     found = run_stack(RULE, _edited(specs, lambda _: UNKNOWN_STRING))
     assert found and all("not known during preview" in message for _, message in found)
+
+
+FROM_TARGETS = by_name(rules.POLICIES, "backup-central-vault-copy-from-targets")
+
+
+def test_the_generated_central_vaults_name_their_sources(specs: list[Spec]) -> None:
+    """Security review F4: the generated stacks pass; the policy before it (organization-wide) fails."""
+    assert_rule_metadata(ALL_POLICIES, FROM_TARGETS.name, EnforcementLevel.MANDATORY, Severity.HIGH)
+    assert run_stack(FROM_TARGETS, specs) == []
+
+    def organization_wide(policy: str) -> str:
+        document = json.loads(policy)
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                statement["Condition"].pop("ForAnyValue:StringLike", None)
+                statement["Condition"]["StringEquals"].pop("aws:PrincipalAccount", None)
+        return json.dumps(document)
+
+    found = run_stack(FROM_TARGETS, _edited(specs, organization_wide))
+    assert found and all("whole organization" in message for _, message in found)
+    unknown = run_stack(FROM_TARGETS, _edited(specs, lambda _: UNKNOWN_STRING))
+    assert unknown and all("not known" in message for _, message in unknown)
