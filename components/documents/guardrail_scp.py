@@ -57,6 +57,7 @@ from components.documents.member_template import (
     FORWARDING_ROLE_NAME as STACKSET_FORWARDING_ROLE_NAME,
 )
 from components.documents.member_template import STACKSETS_EXECUTION_ROLE
+from components.documents.scanning import scanner_role_names
 from policies.backup_rules.guardrail import MAX_SCP_BYTES, check_scp_document, minified, scp_size
 from policies.backup_rules.names import (
     BACKUP_KEY_TAG,
@@ -215,8 +216,9 @@ def deployer_role_names(config: StackConfig) -> list[str]:
 
 
 def program_role_names(config: StackConfig) -> list[str]:
-    """The roles org-backup itself creates in member accounts: the backup role and the event-forwarding role."""
-    names = [config.vaults.backup_role_name]
+    """The roles org-backup itself creates in member accounts: the backup role, the scanner role (when a plan scans:
+    an administrator who re-trusts or strips it silently ends malware scanning) and the event-forwarding role."""
+    names = [config.vaults.backup_role_name, *scanner_role_names(config)]
     if config.alerting.enabled:
         names += [FORWARDING_ROLE_NAME, STACKSET_FORWARDING_ROLE_NAME]
     return _unique(names)

@@ -65,6 +65,11 @@ def scanning_used(config: StackConfig) -> bool:
     return any(plan_scans(plan) for plan in config.plans.values())
 
 
+def scanner_role_names(config: StackConfig) -> list[str]:
+    """The scanner role's name when a plan scans (the guardrail keeps administrators away from it)."""
+    return [config.vaults.scanner_role_name] if scanning_used(config) else []
+
+
 def scanner_role_arn(config: StackConfig) -> str:
     """The scanner role of whichever account runs the plan: one policy serves all of them through ``$account``."""
     partition = config.organization.partition

@@ -157,3 +157,23 @@ def test_member_template_without_scanning_is_unchanged() -> None:
     assert SCANNER_ROLE_RESOURCE not in resources
     assert "MalwareScansRule" not in resources
     assert "Scans" not in json.dumps(resources["BackupRole"]["Properties"]["ManagedPolicyArns"])
+
+
+def _program_role_resources(config: StackConfig) -> list[str]:
+    from components.documents.guardrail_scp import guardrail_policies
+
+    out: list[str] = []
+    for policy in guardrail_policies(config):
+        for statement in policy.document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Effect"] == "Deny" and "iam:UpdateAssumeRolePolicy" in actions:
+                resource = statement["Resource"]
+                out += [resource] if isinstance(resource, str) else resource
+    return out
+
+
+def test_guardrail_keeps_member_administrators_away_from_the_scanner_role() -> None:
+    """An administrator who re-trusts, detaches or deletes the scanner role silently ends scanning: the SCP
+    denies it to everyone but the deploying roles, as for the backup role."""
+    assert "arn:aws:iam::*:role/OrgBackupMalwareScannerRole" in _program_role_resources(scanning_config())
+    assert not [r for r in _program_role_resources(make_config()) if "Scanner" in r]
