@@ -75,10 +75,37 @@ def _rows(matrix: AccessMatrix) -> list[tuple[str, str, list[str], list[str]]]:
 def summary(matrix: AccessMatrix) -> str:
     opened = matrix.open_to_attackers()
     targets = len(matrix.targets)
-    if not opened:
-        return f"{targets} vaults and keys analysed: no destructive action is open to an attacker principal"
-    pairs = len({(c.target, c.principal) for c in opened})
-    return f"{targets} vaults and keys analysed: {pairs} (target, attacker) pairs can destroy or weaken backups"
+    head = f"{targets} vaults, keys, backup policies and alerting resources analysed: "
+    if opened:
+        pairs = len({(c.target, c.principal) for c in opened})
+        head += f"{pairs} (target, attacker) pairs can destroy or weaken backups"
+    else:
+        head += "no destructive action is open to an attacker principal"
+    broken = matrix.broken()
+    if broken:
+        head += f"; {len(broken)} backup-role copies into central vaults would fail"
+    weakening = {(c.target, c.principal) for c in matrix.weakening()}
+    if weakening:
+        head += f"; {len(weakening)} (target, attacker) pairs can stop new backups or blind alerting (advisory)"
+    depends = {c.principal for c in matrix.cells if c.attacker and not c.exact}
+    if depends:
+        head += (
+            f"; {len(depends)} attacker classes depend on roles the stack does not hold (their trust and tags: "
+            "verify checks them)"
+        )
+    return head
+
+
+def _special_lines(matrix: AccessMatrix) -> list[str]:
+    """Broken liveness, weakening access and answers that depend on what the stack does not hold."""
+    lines = [f"  BROKEN  {c.target}: {c.principal} cannot {c.action_class} ({c.reason})" for c in matrix.broken()]
+    weak: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for c in matrix.weakening():
+        weak[(c.target, c.principal)].append(c.action_class)
+    lines += [f"  WEAK  {t}: {p} can {', '.join(a)}" for (t, p), a in weak.items()]
+    depends = sorted({(c.principal, c.reason) for c in matrix.cells if c.attacker and not c.exact})
+    lines += [f"  DEPENDS  {p}: {r}" for p, r in depends]
+    return lines
 
 
 def text_section(matrix: AccessMatrix) -> list[str]:
@@ -87,13 +114,14 @@ def text_section(matrix: AccessMatrix) -> list[str]:
     for target, principal, actions, decided in _rows(matrix):
         if (target, principal) in opened:
             lines.append(f"  OPEN  {target}: {principal} can {', '.join(actions)} ({'; '.join(decided)})")
+    lines += _special_lines(matrix)
     lines.append(f"  ({len(matrix.cells)} cells; the json format lists each with the statements that decided it)")
     return lines
 
 
 def markdown_section(matrix: AccessMatrix) -> list[str]:
     lines = ["", f"### {TITLE}", "", summary(matrix), ""]
-    destructive = [name for name, (_, _, harmful) in ACTION_CLASSES.items() if harmful]
+    destructive = [name for name, action_class in ACTION_CLASSES.items() if action_class.destructive]
     opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
     rows = [
         f"| {'**open**' if (t, p) in opened else ''} | {t} | {p} | {', '.join(a) or 'nothing destructive'} |"
@@ -101,7 +129,10 @@ def markdown_section(matrix: AccessMatrix) -> list[str]:
         if (t, p) in opened or any(x in destructive for x in a)
     ]
     if rows:
-        lines += ["| | vault or key | principal | can |", "|---|---|---|---|", *rows]
+        lines += ["| | target | principal | can |", "|---|---|---|---|", *rows]
+    special = _special_lines(matrix)
+    if special:
+        lines += ["", *[f"- {line.strip()}" for line in special]]
     return lines
 
 
@@ -110,6 +141,7 @@ def json_section(matrix: AccessMatrix) -> dict[str, Any]:
 
 
 RULE = "backup-destructive-access-exempt-only"
+WEAKENING_RULE = "backup-weakening-access-exempt-only"
 # The copy-path rules that evaluate vault and key policies with each account's OU path (policies/rules/copy_paths).
 COPY_PATH_RULES = ("backup-copy-destination-accepts-org", "backup-copy-keys-admit")
 
@@ -120,9 +152,10 @@ def pack_config(policy_config: Mapping[str, Any] | None, tree: OrgTree) -> dict[
     OU path for the copy-path rules (nor which OU path a vault or key policy condition sees)."""
     out = dict(policy_config or {})
     paths = organization_paths(tree, tree.organization_id) if tree.organization_id else {}
-    for rule, key, value in [(RULE, "ouAccounts", ou_accounts(tree))] + [
-        (name, "organizationPaths", paths) for name in COPY_PATH_RULES
-    ]:
+    for rule, key, value in [
+        (RULE, "ouAccounts", ou_accounts(tree)),
+        (WEAKENING_RULE, "ouAccounts", ou_accounts(tree)),
+    ] + [(name, "organizationPaths", paths) for name in (*COPY_PATH_RULES, RULE, WEAKENING_RULE)]:
         entry = out.get(rule)
         settings = dict(entry) if isinstance(entry, Mapping) else ({"enforcementLevel": entry} if entry else {})
         settings.setdefault(key, value)

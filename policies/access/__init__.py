@@ -6,6 +6,7 @@ matrix (``matrix``). The pack imports this package as ``access``, the program an
 ``policies.access``: it imports nothing outside itself but IAMSpy and z3.
 """
 
-from .matrix import ACTION_CLASSES, AccessMatrix, Cell, analyse
+from .actions import ACTION_CLASSES
+from .matrix import AccessMatrix, Cell, analyse
 
 __all__ = ["ACTION_CLASSES", "AccessMatrix", "Cell", "analyse"]

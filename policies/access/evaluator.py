@@ -31,8 +31,17 @@ What IAMSpy 0.8.0 does not model, and how this module covers it (each tested in 
   them as written, so documents and contexts are lower-cased here.
 - ``NotPrincipal`` and any operator IAMSpy lacks: the statement's verdict is "maybe"; a maybe-Allow counts as
   an Allow and a maybe-Deny does not deny, so the answer errs towards "someone can", never towards "safe".
-- ``ArnLike`` is case-insensitive in IAMSpy (AWS compares ARNs case-sensitively): an exemption then matches
-  more names, which again errs towards "someone can".
+- Letter case. AWS matches ``Resource`` and the ``Arn*`` operators case-sensitively
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN);
+  IAMSpy lower-cases both sides. In an Allow, and in a Deny's exemption (``ArnNotLike``, ``NotResource``), that
+  matches more than AWS does, which errs towards "someone can". In a Deny's ``Resource`` or positive ``ArnLike`` /
+  ``ArnEquals`` it does not: a request that spells a name in another case (``role/backupbreakglass`` for the
+  reserved ``BackupBreakGlass``; IAM names are unique regardless of case,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names) would be
+  denied by IAMSpy and not by AWS. So a Deny that IAMSpy applies is checked again, case-sensitively, against the
+  request as spelt; where only the case-insensitive match holds the Deny is "maybe" (it does not deny, and the
+  answer is marked not exact). AWS does not document which spelling the authorized ARN takes when a request
+  names an existing role in another case, so "maybe" is the honest answer.
 
 IAMSpy declares ``pydantic`` without a bound but is written against pydantic 1; pydantic 2 ships that API as
 ``pydantic.v1``, so the import binds IAMSpy to it (``_iamspy``) without touching anyone else's pydantic.
@@ -42,6 +51,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +65,9 @@ EVALUATION_LOGIC_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/referen
 KMS_KEY_POLICY_URL = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"
 SCP_EFFECTS_URL = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html"
 ARN_PARTS = ("arn", "partition", "service", "region", "account", "resource")
+IFEXISTS_URL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists"
+RESOURCE_AS_SPELT = "request_resource_as_spelt"
+"""Not an IAMSpy variable: the resource ARN as the request spells it, for the case-sensitive check of a Deny."""
 
 
 def _iamspy() -> tuple[ModuleType, ModuleType]:
@@ -97,6 +110,8 @@ class Statement:
     formula: z3.BoolRef
     actions: tuple[str, ...] | None
     exact: bool
+    case_checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """For a Deny: (context variable, patterns) that AWS matches case-sensitively (``Resource``, ``ArnLike``...)."""
 
 
 def _normalised_condition(condition: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -135,6 +150,30 @@ def _statement_actions(raw: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(str(a).lower() for a in (action if isinstance(action, list) else [action]))
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """An IAM wildcard pattern (``*``, ``?``) as a case-sensitive regular expression."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _case_checks(raw: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What a Deny matches positively and AWS compares case-sensitively: ``Resource``, ``ArnLike``/``ArnEquals``."""
+    if raw.get("Effect") != "Deny":
+        return ()
+    out = []
+    if "Resource" in raw:
+        out.append((RESOURCE_AS_SPELT, _as_tuple(raw["Resource"])))
+    condition = raw.get("Condition")
+    for operator, block in condition.items() if isinstance(condition, Mapping) else ():
+        base = str(operator).split(":")[-1].removesuffix("IfExists")
+        if base in ("ArnLike", "ArnEquals") and isinstance(block, Mapping):
+            out += [(f"condition_{str(key).lower()}", _as_tuple(values)) for key, values in block.items()]
+    return tuple(out)
+
+
 def _compile(raw: Mapping[str, Any], label: str) -> Statement:
     exact = "NotPrincipal" not in raw
     statement = {k: v for k, v in raw.items() if k != "NotPrincipal"}
@@ -145,7 +184,7 @@ def _compile(raw: Mapping[str, Any], label: str) -> Statement:
             statement.pop("Condition")
     parsed = _IAM.Statements(**statement)
     effect = "Deny" if parsed.Effect == _IAM.Effects.DENY else "Allow"
-    return Statement(label, effect, _PARSE._parse_statement(parsed), _statement_actions(raw), exact)
+    return Statement(label, effect, _PARSE._parse_statement(parsed), _statement_actions(raw), exact, _case_checks(raw))
 
 
 @lru_cache(maxsize=512)
@@ -216,6 +255,7 @@ def _context(request: Request) -> dict[str, Any]:
         "s_account": principal.account,
         "a": request.action.lower(),
         "r": request.resource.lower(),
+        RESOURCE_AS_SPELT: request.resource,
     }
     for key, value in keys.items():
         values[f"condition_{key}"] = value
@@ -290,10 +330,17 @@ def _matches(
         return statement.exact or None
     if z3.is_false(result):
         return False
-    # A free variable is left only for a key the request lacks under ...IfExists: true when absent.
+    # A free variable is left for a key the request lacks under ...IfExists (IAMSpy encodes the operator without
+    # its "true when the key is absent" half). AWS: "If the policy key is not present in the request context, the
+    # condition evaluates to true" (IFEXISTS_URL). Each such key appears under one operator of the statement, so
+    # the condition holds exactly when some value satisfies it. Any other free variable leaves the answer open.
     solver = z3.Solver()
     solver.add(result)
-    return None if solver.check() == z3.sat else False
+    if solver.check() != z3.sat:
+        return False
+    left = {name for name, _ in _constants(result)}
+    absent = all(name.startswith("condition_") and name not in context for name in left)
+    return (statement.exact or None) if absent else None
 
 
 @dataclass
@@ -303,10 +350,21 @@ class _Verdicts:
     maybe: list[str] = field(default_factory=list)
 
 
+def _holds_as_spelt(statement: Statement, context: Mapping[str, Any]) -> bool:
+    """Whether each case-sensitive part of a Deny that IAMSpy applied also matches with the request's own case."""
+    for variable, patterns in statement.case_checks:
+        value = context.get(variable)
+        if isinstance(value, str) and not any(_glob(p).fullmatch(value) for p in patterns):
+            return False
+    return True
+
+
 def _judge(statements: Iterable[Statement], context: Mapping[str, Any]) -> _Verdicts:
     out = _Verdicts()
     for statement in statements:
         verdict = matches(statement, context)
+        if verdict and statement.effect == "Deny" and not _holds_as_spelt(statement, context):
+            verdict = None
         if verdict is None:
             out.maybe.append(statement.label)
             if statement.effect == "Allow":
@@ -334,6 +392,8 @@ def decide(request: Request) -> Decision:
         return Decision(False, tuple(denies), "explicit Deny", exact)
     same_account = principal.account == request.resource.split(":")[4]
     if request.kms_key:
+        if resource.allows and not same_account and not identity.allows:
+            return Decision(False, (), "implicit deny: the caller's own account does not allow the key's use", exact)
         if resource.allows:
             return Decision(True, tuple(resource.allows + identity.allows), "the key policy allows", exact)
         return Decision(False, (), "implicit deny: the key policy does not allow (nor delegate to IAM)", exact)

@@ -1,24 +1,17 @@
-"""Who can destroy backups: every vault and key x action class x principal class -> allowed or denied, and why.
+"""Who can destroy backups: every vault, key, backup policy and alerting resource x action class x principal class
+-> allowed or denied, and why.
 
-The principal classes are the people the design must hold against (``attacker``) and the ones it must keep
-working. Each is an IAM role; "administrator" means an identity policy that allows every action
-(``AdministratorAccess``), the strongest thing an account's administrator can give any principal:
+The action classes are in ``actions``, the principal classes (and how an administrator obtains an exempt role) in
+``principals``. Two kinds of cells matter: an attacker's cell of a destructive class that is allowed (the
+mandatory rule fails), and a liveness cell that is denied (``required``: the backup role of a targeted account
+copying into a central vault, through the vault policy, the central key with ``kms:ViaService`` =
+``backup.<region>.amazonaws.com`` and the SCPs of the source account; if it cannot, copies fail silently).
 
-- ``account administrator``: a role of the vault's (key's) own account, bounded by the SCPs of that account;
-- ``account administrator as <name>``: a role the administrator creates, or takes over by changing its trust,
-  under a name that some policy exempts (``BackupBreakGlass``, ``stacksets-exec-*``, the deploy role). Its ARN
-  matches the exemption, so it can do what the exempt role can, unless the SCP denies the administrator
-  ``iam:CreateRole`` and ``iam:UpdateAssumeRolePolicy`` on that ARN: the analysis asks exactly that;
-- ``other organization account`` and ``outsider`` (another organization, or none): administrators elsewhere;
-- ``exempt role <name>`` / ``deploy role <name>``: the legitimate holder of an exempt name (may act: that is
-  what break-glass and ``pulumi up`` need); ``backup role``: the role AWS Backup assumes. Its managed policies
-  are AWS's, not in the stack, so it is given the worst case (every action).
-
-Only SCPs the stack registers are known: an SCP counts for an account when one of its attachments targets
-the account, the root, or an OU that ``ou_accounts`` places the account in; anything else is treated as not
-attached (the safe side). Principals of other accounts are not bounded by any SCP (their SCPs are unknown).
-Results are cached per distinct request after the analysed account and Region are replaced by placeholders,
-so the member vaults of 1,000 accounts cost what one costs.
+Only SCPs the stack registers are known: an SCP counts for an account when one of its attachments targets the
+account, the root, or an OU that ``ou_accounts`` places the account in; anything else is treated as not attached
+(the safe side). Principals of accounts the stack does not know are bounded by no SCP. Results are cached per
+distinct request after the analysed account and Region are replaced by placeholders, so the member vaults of
+1,000 accounts cost what one costs.
 """
 
 from __future__ import annotations
@@ -29,61 +22,38 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .actions import (
+    ACTION_CLASSES,
+    COPY_INTO,
+    RECOVERY_POINT_ACTIONS,
+    START_COPY_JOB,
+    USE_FOR_COPIES,
+    actions_for,
+    kinds_of,
+)
 from .evaluator import Decision, Principal, Request, decide
+from .principals import (
+    ADMIN_ROLE,
+    ADMINISTRATOR_ACCESS,
+    CLOSED,
+    DEPENDS,
+    OTHER_ORG_ACCOUNT,
+    OUTSIDER_ACCOUNT,
+    OUTSIDER_ORG,
+    STACKSETS_EXECUTION_ROLE,
+    Obtain,
+    PrincipalClass,
+    obtain,
+)
 from .stack import SAMPLE_ACCOUNT, ResourceLike, StackFacts, Target, read_stack
 
-ADMINISTRATOR_ACCESS = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "AdministratorAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}],
-    },
-    sort_keys=True,
-)
-OTHER_ORG_ACCOUNT = "200000000002"
-OUTSIDER_ACCOUNT = "300000000003"
-OUTSIDER_ORG = "o-outsider0000"
-ADMIN_ROLE = "AccountAdministrator"
 _ACCOUNT_TOKEN = "900000000009"
 _REGION_TOKEN = "zz-analysed-9"
-
-ACTION_CLASSES: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "delete recovery points": (
-        "vault",
-        ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:DisassociateRecoveryPoint"),
-        True,
-    ),
-    "change or delete the lock": (
-        "vault",
-        ("backup:PutBackupVaultLockConfiguration", "backup:DeleteBackupVaultLockConfiguration"),
-        True,
-    ),
-    "change or delete the vault policy": (
-        "vault",
-        ("backup:PutBackupVaultAccessPolicy", "backup:DeleteBackupVaultAccessPolicy"),
-        True,
-    ),
-    "delete the vault": ("vault", ("backup:DeleteBackupVault",), True),
-    "disable the key": ("key", ("kms:DisableKey",), True),
-    "schedule key deletion": ("key", ("kms:ScheduleKeyDeletion",), True),
-    "change the key policy": ("key", ("kms:PutKeyPolicy",), True),
-    "copy into the vault": ("central-vault", ("backup:CopyIntoBackupVault",), False),
-}
-"""Action class -> (what it applies to, the API actions, destructive). A class is open when any action is."""
-
-SQUAT_ACTIONS = ("iam:CreateRole", "iam:UpdateAssumeRolePolicy")
-"""How an administrator obtains a principal with a given role ARN: create the role, or take it over."""
-
-
-@dataclass(frozen=True)
-class PrincipalClass:
-    name: str
-    attacker: bool
-    arn: str
-    org_id: str | None
-    bounded: bool
-    """Whether the SCPs of the analysed account bound it."""
-    squats: str | None = None
-    """For a taken-over name: the role ARN the administrator must obtain first."""
+UNKNOWN_PATH = (
+    "the account's aws:PrincipalOrgPaths is not known (no OrganizationView output names it, no organizationPaths "
+    "in the policy config), so a policy conditioned on OU paths cannot admit it: the cell fails closed"
+)
+CROSS_ACCOUNT_COPY_URL = "https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html"
 
 
 @dataclass(frozen=True)
@@ -97,10 +67,23 @@ class Cell:
     decided_by: tuple[str, ...]
     reason: str
     exact: bool = True
+    destructive: bool = False
+    """Whether this class, on this target, for this principal, destroys or unlocks backups."""
+    required: bool = False
+    """A liveness cell: the program relies on it being allowed."""
+    severity: str = "tracked"
 
     @property
     def open_to_attacker(self) -> bool:
-        return self.attacker and self.allowed and ACTION_CLASSES[self.action_class][2]
+        return self.attacker and self.allowed and self.destructive
+
+    @property
+    def weakening_open(self) -> bool:
+        return self.attacker and self.allowed and self.severity == "weakening"
+
+    @property
+    def broken(self) -> bool:
+        return self.required and not self.allowed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +96,8 @@ class Cell:
             "decided_by": list(self.decided_by),
             "reason": self.reason,
             "exact": self.exact,
+            "destructive": self.destructive,
+            "required": self.required,
         }
 
 
@@ -124,6 +109,12 @@ class AccessMatrix:
 
     def open_to_attackers(self) -> list[Cell]:
         return [c for c in self.cells if c.open_to_attacker]
+
+    def weakening(self) -> list[Cell]:
+        return [c for c in self.cells if c.weakening_open]
+
+    def broken(self) -> list[Cell]:
+        return [c for c in self.cells if c.broken]
 
     def cell(self, target: str, action_class: str, principal: str) -> Cell:
         (found,) = [
@@ -137,6 +128,8 @@ class AccessMatrix:
             "scps": list(self.scps),
             "cells": [c.as_dict() for c in self.cells],
             "open_to_attackers": [c.as_dict() for c in self.open_to_attackers()],
+            "weakening": [c.as_dict() for c in self.weakening()],
+            "broken_liveness": [c.as_dict() for c in self.broken()],
         }
 
 
@@ -177,24 +170,27 @@ def _covers(scp_targets: Iterable[str], ids: frozenset[str], ou_accounts: Mappin
     return False
 
 
-def scps_for(facts: StackFacts, target: Target, ou_accounts: Mapping[str, Iterable[str]]) -> tuple[str, ...] | None:
-    """The SCP documents that bound principals of the target's account; None where SCPs never apply."""
-    if target.account in facts.management_accounts:
+def scps_for_account(
+    facts: StackFacts, account: str, ou_accounts: Mapping[str, Iterable[str]], stack_set: str | None = None
+) -> tuple[str, ...] | None:
+    """The SCP documents that bound principals of ``account``; None where SCPs never apply (management account)."""
+    if account in facts.management_accounts:
         return None
-    if target.stack_set is not None:
-        needed = facts.stack_set_targets.get(target.stack_set) or set()
-        applies = [
+    if stack_set is not None:
+        needed = facts.stack_set_targets.get(stack_set) or set()
+        return tuple(
             text
             for _, text, scp_targets in facts.scps
             if text and needed and all(_covers(scp_targets, ids, ou_accounts) for ids in needed)
-        ]
-    else:
-        applies = [
-            text
-            for _, text, scp_targets in facts.scps
-            if text and _covers(scp_targets, frozenset({target.account}), ou_accounts)
-        ]
-    return tuple(applies)
+        )
+    return tuple(
+        text for _, text, scp_targets in facts.scps if text and _covers(scp_targets, frozenset({account}), ou_accounts)
+    )
+
+
+def scps_for(facts: StackFacts, target: Target, ou_accounts: Mapping[str, Iterable[str]]) -> tuple[str, ...] | None:
+    """The SCP documents that bound principals of the target's account; None where SCPs never apply."""
+    return scps_for_account(facts, target.account, ou_accounts, target.stack_set)
 
 
 def _normalise(value: str, account: str, region: str) -> str:
@@ -230,78 +226,184 @@ def _decide(request: Request, account: str, region: str) -> Decision:
     return _decide_normalised(normalised)
 
 
-def _principals(
-    facts: StackFacts, target: Target, org_id: str | None, scps: tuple[str, ...] | None
-) -> list[PrincipalClass]:
-    account = target.account
+@dataclass(frozen=True)
+class _Scope:
+    """What every principal of one analysis shares."""
+
+    facts: StackFacts
+    org_id: str | None
+    ou_accounts: Mapping[str, Iterable[str]]
+
+    def scps(self, account: str, stack_set: str | None = None) -> tuple[str, ...] | None:
+        return scps_for_account(self.facts, account, self.ou_accounts, stack_set)
+
+    def path(self, account: str, stack_set: str | None = None) -> str | None:
+        """The account's ``aws:PrincipalOrgPaths``; for a StackSet's sample account, that of an OU it targets."""
+        if account != SAMPLE_ACCOUNT:
+            return self.facts.organization_paths.get(account)
+        for ids in sorted(self.facts.stack_set_targets.get(stack_set or "", ()), key=sorted):
+            for ou in sorted(ids):
+                found = sorted(p for p in self.facts.organization_paths.values() if p.endswith(f"/{ou}/"))
+                if found:
+                    return found[0]
+        return None
+
+
+def _administrator(scope: _Scope, account: str) -> tuple[str, bool]:
+    """The name and attacker flag of an account's administrator class."""
+    if account in scope.facts.management_accounts:
+        return "management account administrator", False
+    if account in scope.facts.backup_admin_accounts:
+        return "delegated backup-admin account administrator", True
+    return "account administrator", True
+
+
+def _principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
+    facts, org_id, account = scope.facts, scope.org_id, target.account
     role = f"arn:aws:iam::{account}:role/"
-    bounded = scps is not None
-    out = [PrincipalClass("account administrator", True, role + ADMIN_ROLE, org_id, bounded)]
+    scps = scope.scps(account, target.stack_set)
+    path = scope.path(account, target.stack_set)
+    admin, attacker = _administrator(scope, account)
+    out = [PrincipalClass(admin, attacker, role + ADMIN_ROLE, org_id, scps, path)]
     names = _exempt_names([target.policy, *(scps or ())], account) | facts.deploy_role_names
+    if target.stack_set:
+        names.add(STACKSETS_EXECUTION_ROLE)
     for name in sorted(names):
         arn = role + _concrete(name)
-        out.append(PrincipalClass(f"account administrator as {name}", True, arn, org_id, bounded, squats=arn))
-        kind = "deploy role" if name in facts.deploy_role_names else "exempt role"
-        out.append(PrincipalClass(f"{kind} {name}", False, arn, org_id, bounded))
-    for name in sorted(facts.backup_role_names):
-        out.append(PrincipalClass(f"backup role {name}", False, role + name, org_id, bounded))
+        how = Obtain(role + ADMIN_ROLE, arn, facts.role_tags.get((account, name), ()))
+        out.append(PrincipalClass(f"{admin} as {name}", attacker, arn, org_id, scps, path, how))
+        if name == STACKSETS_EXECUTION_ROLE:
+            kind = "StackSet deployer"
+        else:
+            kind = "deploy role" if name in facts.deploy_role_names else "exempt role"
+        out.append(PrincipalClass(f"{kind} {name}", False, arn, org_id, scps, path))
+    if target.kind in ("vault", "key"):
+        for name in sorted(facts.backup_role_names):
+            if account in facts.backup_role_accounts.get(name, ()):
+                out.append(PrincipalClass(f"backup role {name}", False, role + name, org_id, scps, path))
+    for other in sorted(facts.backup_admin_accounts | facts.management_accounts):
+        if other != account:
+            name, hostile = _administrator(scope, other)
+            arn = f"arn:aws:iam::{other}:role/{ADMIN_ROLE}"
+            out.append(PrincipalClass(name, hostile, arn, org_id, scope.scps(other), scope.path(other)))
+    if target.kind == "vault" and target.role == "central":
+        out += _copy_principals(scope, target)
     out.append(
         PrincipalClass(
-            "other organization account", True, f"arn:aws:iam::{OTHER_ORG_ACCOUNT}:role/{ADMIN_ROLE}", org_id, False
+            "other organization account", True, f"arn:aws:iam::{OTHER_ORG_ACCOUNT}:role/{ADMIN_ROLE}", org_id, None
         )
     )
     out.append(
-        PrincipalClass("outsider", True, f"arn:aws:iam::{OUTSIDER_ACCOUNT}:role/{ADMIN_ROLE}", OUTSIDER_ORG, False)
+        PrincipalClass("outsider", True, f"arn:aws:iam::{OUTSIDER_ACCOUNT}:role/{ADMIN_ROLE}", OUTSIDER_ORG, None)
     )
     return out
 
 
+def _source_label(account: str) -> str:
+    return "every account of the StackSet" if account == SAMPLE_ACCOUNT else account
+
+
+def _copy_principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
+    """Who may copy into a central vault: the backup role of each targeted account (liveness), an administrator
+    passing that role to a copy job, and any organization account creating a role of the same name."""
+    out = []
+    facts, org_id = scope.facts, scope.org_id
+    for name in sorted(facts.backup_role_names):
+        out.append(
+            PrincipalClass(
+                f"other organization account as {name}",
+                True,
+                f"arn:aws:iam::{OTHER_ORG_ACCOUNT}:role/{name}",
+                org_id,
+                None,
+            )
+        )
+        for source in sorted(facts.backup_role_accounts.get(name, ())):
+            stack_set = _stack_set_of(facts, source)
+            scps = scope.scps(source, stack_set)
+            path = scope.path(source, stack_set)
+            arn = f"arn:aws:iam::{source}:role/{name}"
+            label = _source_label(source)
+            out.append(
+                PrincipalClass(
+                    f"backup role {name} of {label}",
+                    False,
+                    arn,
+                    org_id,
+                    scps,
+                    path,
+                    required=True,
+                    targeted_backup_role=True,
+                )
+            )
+            admin, attacker = _administrator(scope, source)
+            how = Obtain(f"arn:aws:iam::{source}:role/{ADMIN_ROLE}", arn, pass_only=True)
+            out.append(PrincipalClass(f"{admin} of {label} passing {name}", attacker, arn, org_id, scps, path, how))
+    return out
+
+
+def _stack_set_of(facts: StackFacts, account: str) -> str | None:
+    if account != SAMPLE_ACCOUNT:
+        return None
+    return next(iter(sorted(facts.stack_set_targets)), None)
+
+
 def _resource_arn(target: Target, action: str) -> str:
-    if action in (
-        "backup:DeleteRecoveryPoint",
-        "backup:UpdateRecoveryPointLifecycle",
-        "backup:DisassociateRecoveryPoint",
-    ):
+    if action in RECOVERY_POINT_ACTIONS or action == START_COPY_JOB:
         return f"arn:aws:backup:{target.region}:{target.account}:recovery-point:analysed"
     return target.arn
 
 
-def _obtainable(principal: PrincipalClass, scps: tuple[str, ...] | None, account: str, region: str) -> Decision:
-    """Can the account's administrator create, or take over, a role with the squatted ARN?"""
-    admin = Principal(
-        principal.arn.rsplit("/", 1)[0] + "/" + ADMIN_ROLE, principal.org_id, None, (ADMINISTRATOR_ACCESS,), scps
+def _context(target: Target, principal: PrincipalClass) -> tuple[tuple[str, str], ...]:
+    """Resource tags, and for a backup role the keys AWS Backup's own calls carry: it calls KMS through its regional
+    endpoint (``kms:ViaService``, https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service)
+    and creates grants for AWS resources (``kms:GrantIsForAWSResource``). ``aws:CalledVia`` is not set: AWS does not
+    document it for AWS Backup's copies, and no generated policy reads it."""
+    context = [(f"aws:resourcetag/{k}", v) for k, v in target.tags]
+    if principal.targeted_backup_role:
+        context += [
+            ("kms:viaservice", f"backup.{target.region}.amazonaws.com"),
+            ("kms:calleraccount", principal.arn.split(":")[4]),
+            ("kms:grantisforawsresource", "true"),
+        ]
+    return tuple(context)
+
+
+def _cell(target: Target, action_class: str, principal: PrincipalClass) -> Cell:
+    kinds = kinds_of(target.kind, target.role)
+    actions = actions_for(action_class, kinds)
+    severity = ACTION_CLASSES[action_class].severity
+    destructive = ACTION_CLASSES[action_class].destructive or (
+        action_class == "copy into the vault" and target.compliance_locked and not principal.targeted_backup_role
     )
-    denials: list[str] = []
-    for action in SQUAT_ACTIONS:
-        decision = _decide(Request(admin, action, principal.squats or ""), account, region)
-        if decision.allowed:
-            return Decision(True, (f"{action} allowed to the administrator", *decision.decided_by), decision.reason)
-        denials += decision.decided_by
-    return Decision(False, tuple(dict.fromkeys(denials)), "the administrator cannot create or take over the role")
+    # The copy destination of the plans is the standard central vault; an air-gapped one is judged, not required.
+    required = principal.required and not target.air_gapped and action_class in ("copy into the vault", USE_FOR_COPIES)
 
-
-def _cell(target: Target, action_class: str, principal: PrincipalClass, scps: tuple[str, ...] | None) -> Cell:
-    _, actions, _ = ACTION_CLASSES[action_class]
-    if target.policy is None:
+    def cell(allowed: bool, decided_by: tuple[str, ...], reason: str, exact: bool) -> Cell:
         return Cell(
             target.label,
             target.arn,
             action_class,
             principal.name,
             principal.attacker,
-            True,
-            (),
-            "policy not known: fail closed",
-            False,
+            allowed,
+            decided_by,
+            reason,
+            exact,
+            destructive,
+            required,
+            "destructive" if destructive else severity,
         )
-    sources = "vault access policy" if target.kind == "vault" else "key policy"
-    identity = (ADMINISTRATOR_ACCESS,)
-    who = Principal(principal.arn, principal.org_id, None, identity, scps if principal.bounded else None)
-    context = tuple((f"aws:resourcetag/{k}", v) for k, v in target.tags)
+
+    if target.policy is None:
+        return cell(True, (), "policy not known: fail closed", False)
+    source = {"vault": "vault access policy", "key": "key policy"}.get(target.kind, f"{target.kind} policy")
+    who = Principal(principal.arn, principal.org_id, principal.org_path, (ADMINISTRATOR_ACCESS,), principal.scps)
+    context = _context(target, principal)
     decisions = [
         _decide(
             Request(
-                who, action, _resource_arn(target, action), ((sources, target.policy),), target.kind == "key", context
+                who, action, _resource_arn(target, action), ((source, target.policy),), target.kind == "key", context
             ),
             target.account,
             target.region,
@@ -310,55 +412,70 @@ def _cell(target: Target, action_class: str, principal: PrincipalClass, scps: tu
     ]
     allowed = [d for d in decisions if d.allowed]
     exact = all(d.exact for d in decisions)
+    if required:
+        denied = [d for d in decisions if not d.allowed]
+        if denied:
+            by = tuple(dict.fromkeys(x for d in denied for x in d.decided_by))
+            missing = ", ".join(a for a, d in zip(actions, decisions, strict=True) if not d.allowed)
+            unknown = "" if principal.org_path else f"; {UNKNOWN_PATH}"
+            reason = f"{denied[0].reason} ({missing}): copies from this account would fail{unknown}"
+            return cell(False, by, reason, exact)
+        by = tuple(dict.fromkeys(x for d in decisions for x in d.decided_by))
+        return cell(True, by, f"{decisions[0].reason} ({CROSS_ACCOUNT_COPY_URL})", exact)
     decision = allowed[0] if allowed else decisions[0]
     decided_by: tuple[str, ...] = tuple(dict.fromkeys(x for d in (allowed or decisions) for x in d.decided_by))
     reason = decision.reason
-    if allowed and principal.squats:
-        obtain = _obtainable(principal, scps if principal.bounded else None, target.account, target.region)
-        if not obtain.allowed:
-            return Cell(
-                target.label,
-                target.arn,
-                action_class,
-                principal.name,
-                principal.attacker,
-                False,
-                obtain.decided_by,
-                obtain.reason,
-                exact and obtain.exact,
-            )
-        decided_by = (*obtain.decided_by, *decided_by)
-        reason = f"the administrator can create the role, and then {reason}"
-    return Cell(
-        target.label,
-        target.arn,
-        action_class,
-        principal.name,
-        principal.attacker,
-        bool(allowed),
-        decided_by,
-        reason,
-        exact,
-    )
+    if allowed and principal.obtain is not None:
+        status, how_by, how_reason, how_exact = obtain(principal, lambda r: _decide(r, target.account, target.region))
+        if status == CLOSED:
+            return cell(False, how_by, how_reason, exact and how_exact)
+        if status == DEPENDS:
+            return cell(False, how_by, how_reason, False)
+        decided_by = (*how_by, *decided_by)
+        reason = f"the administrator can obtain the role, and then {reason}"
+    return cell(bool(allowed), decided_by, reason, exact)
+
+
+def _classes_for(target: Target) -> list[str]:
+    kinds = kinds_of(target.kind, target.role)
+    return [name for name in ACTION_CLASSES if name != USE_FOR_COPIES and actions_for(name, kinds)]
 
 
 def analyse(
-    resources: Iterable[ResourceLike], *, ou_accounts: Mapping[str, Iterable[str]] | None = None
+    resources: Iterable[ResourceLike],
+    *,
+    ou_accounts: Mapping[str, Iterable[str]] | None = None,
+    organization_paths: Mapping[str, str] | None = None,
 ) -> AccessMatrix:
-    """The access matrix of a stack's registered resources."""
+    """The access matrix of a stack's registered resources; ``organization_paths`` (account -> its
+    ``aws:PrincipalOrgPaths``) overrides the stack's OrganizationView per account."""
     facts = read_stack(resources)
-    org_id = sorted(facts.org_ids)[0] if facts.org_ids else None
-    known_ous = ou_accounts or {}
+    facts.organization_paths.update(organization_paths or {})
+    scope = _Scope(facts, sorted(facts.org_ids)[0] if facts.org_ids else None, ou_accounts or {})
     cells: list[Cell] = []
     for target in facts.targets:
-        scps = scps_for(facts, target, known_ous)
-        for principal in _principals(facts, target, org_id, scps):
-            for action_class, (applies_to, _, _) in ACTION_CLASSES.items():
-                wanted = "central-vault" if target.kind == "vault" and target.role == "central" else None
-                if applies_to not in (target.kind, wanted):
+        classes = _classes_for(target)
+        for principal in _principals(scope, target):
+            for action_class in classes:
+                if principal.required and action_class not in ("copy into the vault", USE_FOR_COPIES):
                     continue
-                cells.append(_cell(target, action_class, principal, scps))
+                cells.append(_cell(target, action_class, principal))
+        if target.kind == "key" and target.role == "central":
+            for principal in _copy_principals(scope, target):
+                if principal.required:
+                    cells.append(_cell(target, USE_FOR_COPIES, principal))
     return AccessMatrix(tuple(cells), tuple(facts.targets), tuple(label for label, _, _ in facts.scps))
 
 
-__all__ = ["ACTION_CLASSES", "SAMPLE_ACCOUNT", "AccessMatrix", "Cell", "PrincipalClass", "analyse", "scps_for"]
+__all__ = [
+    "ACTION_CLASSES",
+    "ADMINISTRATOR_ACCESS",
+    "COPY_INTO",
+    "SAMPLE_ACCOUNT",
+    "AccessMatrix",
+    "Cell",
+    "PrincipalClass",
+    "analyse",
+    "scps_for",
+    "scps_for_account",
+]

@@ -28,6 +28,19 @@ STACK_SET = "aws:cloudformation/stackSet:StackSet"
 STACK_SET_INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
 SERVICE_ACCESS = "aws:organizations/awsServiceAccess:AwsServiceAccess"
 PROVIDER = "pulumi:providers:aws"
+VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+DELEGATED_ADMIN = "aws:organizations/delegatedAdministrator:DelegatedAdministrator"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
+EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+ORGANIZATION_VIEW = "org-backup:organization:OrganizationView"
+BACKUP_POLICY = "BACKUP_POLICY"
+NO_POLICY = json.dumps({"Statement": [], "Version": "2012-10-17"}, sort_keys=True)
+"""The resource policy of a resource that has none (event rules), or whose policy the stack does not set."""
+PROGRAM_PREFIX = "org-backup"
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 CENTRAL_ROLE_TAG = ("org-backup:role", "central-copy-destination")
 BACKUP_SERVICE = "backup.amazonaws.com"
@@ -73,6 +86,10 @@ class Target:
     """The resource policy (JSON text); ``None`` when not known."""
     tags: tuple[tuple[str, str], ...] = ()
     stack_set: str | None = None
+    compliance_locked: bool = False
+    """A vault whose lock is in compliance mode (``changeable_for_days`` set), or a logically air-gapped vault
+    (always compliance: https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html)."""
+    air_gapped: bool = False
 
 
 @dataclass
@@ -87,6 +104,14 @@ class StackFacts:
     stack_set_targets: dict[str, set[frozenset[str]]] = field(default_factory=dict)
     """StackSet name -> its deployment targets, each as the ids (OU, account) an SCP may be attached to to
     cover it."""
+    backup_admin_accounts: set[str] = field(default_factory=set)
+    """Accounts registered as AWS Backup's delegated administrator."""
+    backup_role_accounts: dict[str, set[str]] = field(default_factory=dict)
+    """Backup role name -> the accounts the stack creates it in (``SAMPLE_ACCOUNT`` for a StackSet template)."""
+    role_tags: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """(account, role name) -> the tags the stack gives the role."""
+    organization_paths: dict[str, str] = field(default_factory=dict)
+    """Account -> its ``aws:PrincipalOrgPaths`` value, from the stack's OrganizationView."""
 
 
 def _json(value: Any) -> Any:
@@ -184,6 +209,24 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
             if kind == "AWS::IAM::Role" and _trusts_backup(props.get("AssumeRolePolicyDocument")):
                 if isinstance(props.get("RoleName"), str):
                     facts.backup_role_names.add(props["RoleName"])
+                    facts.backup_role_accounts.setdefault(props["RoleName"], set()).add(SAMPLE_ACCOUNT)
+            elif kind == "AWS::Events::Rule" and isinstance(props.get("Name"), str):
+                bus = props.get("EventBusName")
+                path = f"{bus}/{props['Name']}" if isinstance(bus, str) and bus != "default" else props["Name"]
+                facts.targets.append(
+                    Target(
+                        "event-rule",
+                        "member",
+                        f"arn:aws:events:{region}:{SAMPLE_ACCOUNT}:rule/{path}",
+                        SAMPLE_ACCOUNT,
+                        region,
+                        f"{where}: event rule {props['Name']}",
+                        stack_set.urn,
+                        NO_POLICY,
+                        (),
+                        name,
+                    )
+                )
             elif kind in ("AWS::Backup::BackupVault", "AWS::KMS::Key"):
                 doc = _render(
                     props.get("AccessPolicy" if kind == "AWS::Backup::BackupVault" else "KeyPolicy"),
@@ -206,6 +249,7 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
                     vault_name = vault if isinstance(vault, str) else lid
                     arn = f"arn:aws:backup:{region}:{SAMPLE_ACCOUNT}:backup-vault:{vault_name}"
                     label = f"{where}: vault {vault_name}"
+                lock = props.get("LockConfiguration")
                 facts.targets.append(
                     Target(
                         "key" if kind == "AWS::KMS::Key" else "vault",
@@ -218,6 +262,7 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
                         text,
                         tags,
                         name,
+                        isinstance(lock, Mapping) and lock.get("ChangeableForDays") is not None,
                     )
                 )
 
@@ -255,8 +300,25 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
         if r.account:
             facts.management_accounts.add(r.account)
     for r in by_type.get(IAM_ROLE, []):
-        if _trusts_backup(r.props.get("assumeRolePolicy")) and isinstance(r.props.get("name"), str):
-            facts.backup_role_names.add(r.props["name"])
+        role_name = r.props.get("name")
+        if isinstance(role_name, str) and r.account:
+            facts.role_tags[(r.account, role_name)] = _tags(r.props.get("tags"))
+        if _trusts_backup(r.props.get("assumeRolePolicy")) and isinstance(role_name, str):
+            facts.backup_role_names.add(role_name)
+            if r.account:
+                facts.backup_role_accounts.setdefault(role_name, set()).add(r.account)
+    for r in by_type.get(DELEGATED_ADMIN, []):
+        if r.props.get("servicePrincipal") == BACKUP_SERVICE and isinstance(r.props.get("accountId"), str):
+            facts.backup_admin_accounts.add(r.props["accountId"])
+    for r in by_type.get(ORGANIZATION_VIEW, []):
+        paths = _json(r.props.get("organization_paths"))
+        if isinstance(paths, Mapping):
+            facts.organization_paths.update({str(k): str(v) for k, v in paths.items()})
+    compliance = {
+        (r.account, r.region, r.props.get("backupVaultName"))
+        for r in by_type.get(VAULT_LOCK, [])
+        if r.props.get("changeableForDays") is not None
+    }
     policies = {
         (r.account, r.region, r.props.get("backupVaultName")): r.props.get("policy")
         for r in by_type.get(VAULT_POLICY, [])
@@ -286,6 +348,7 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
                 vault.urn,
                 _text(policies.get((account, region, name))),
                 tags,
+                compliance_locked=(account, region, name) in compliance,
             )
         )
         candidates = [
@@ -325,6 +388,8 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
                 vault.urn,
                 _text(policies.get((account, region, name))),
                 tags,
+                compliance_locked=True,
+                air_gapped=True,
             )
         )
     instances: dict[str, set[str]] = {}
@@ -352,4 +417,97 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
             facts.scps.append((label, _text(policy.props.get("content")), _scp_targets(policy, attachments)))
     for target in facts.targets:
         facts.org_ids.update(_ORG_ID.findall(target.policy or ""))
+    _organization_targets(by_type, facts)
+    _alerting_targets(by_type, facts)
     return facts
+
+
+def _organization_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFacts) -> None:
+    """The organization's backup policies, owned by the management account, with the Organizations resource
+    policy that delegates their management (the program's delegation statements, or none)."""
+    delegation = next(
+        (
+            _text(r.props.get("content"))
+            for r in by_type.get(DYNAMIC, [])
+            if r.props.get("management_account_id") and "organizations:" in str(r.props.get("content") or "")
+        ),
+        None,
+    )
+    management = sorted(facts.management_accounts)
+    facts.org_ids.update(_ORG_ID.findall(delegation or ""))
+    org_ids = sorted(facts.org_ids) or ["o-unknown00000"]
+    for policy in by_type.get(ORG_POLICY, []):
+        if policy.props.get("type") != BACKUP_POLICY or not management:
+            continue
+        name = str(policy.props.get("name") or policy.name)
+        facts.targets.append(
+            Target(
+                "backup-policy",
+                "organization",
+                f"arn:aws:organizations::{management[0]}:policy/{org_ids[0]}/backup_policy/p-analysed",
+                management[0],
+                policy.region or "us-east-1",
+                f"organization: backup policy {name}",
+                policy.urn,
+                delegation or NO_POLICY,
+            )
+        )
+
+
+def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFacts) -> None:
+    """The central bus and topic (with their resource policies) and every org-backup event rule."""
+    bus_policies = {
+        (r.account, r.region, r.props.get("eventBusName")): _text(r.props.get("policy"))
+        for r in by_type.get(EVENT_BUS_POLICY, [])
+    }
+    topic_policies = {r.props.get("arn"): _text(r.props.get("policy")) for r in by_type.get(TOPIC_POLICY, [])}
+    for bus in by_type.get(EVENT_BUS, []):
+        name, account, region = bus.props.get("name"), bus.account, bus.region
+        if isinstance(name, str) and account and region:
+            facts.targets.append(
+                Target(
+                    "event-bus",
+                    "central",
+                    f"arn:aws:events:{region}:{account}:event-bus/{name}",
+                    account,
+                    region,
+                    f"{account} {region}: event bus {name}",
+                    bus.urn,
+                    bus_policies.get((account, region, name)) or NO_POLICY,
+                )
+            )
+    for topic in by_type.get(TOPIC, []):
+        name, account, region = topic.props.get("name"), topic.account, topic.region
+        if isinstance(name, str) and account and region:
+            arn = f"arn:aws:sns:{region}:{account}:{name}"
+            facts.targets.append(
+                Target(
+                    "topic",
+                    "central",
+                    arn,
+                    account,
+                    region,
+                    f"{account} {region}: topic {name}",
+                    topic.urn,
+                    topic_policies.get(arn) or NO_POLICY,
+                )
+            )
+    for event_rule in by_type.get(EVENT_RULE, []):
+        name, account, region = event_rule.props.get("name"), event_rule.account, event_rule.region
+        if not (isinstance(name, str) and name.startswith(PROGRAM_PREFIX) and account and region):
+            continue
+        bus_name = event_rule.props.get("eventBusName")
+        path = f"{bus_name}/{name}" if isinstance(bus_name, str) and bus_name != "default" else name
+        role = "central" if account in facts.backup_admin_accounts or isinstance(bus_name, str) else "member"
+        facts.targets.append(
+            Target(
+                "event-rule",
+                role,
+                f"arn:aws:events:{region}:{account}:rule/{path}",
+                account,
+                region,
+                f"{account} {region}: event rule {path}",
+                event_rule.urn,
+                NO_POLICY,
+            )
+        )

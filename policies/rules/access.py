@@ -13,11 +13,13 @@ from typing import Any
 
 from access import analyse
 from access.evaluator import EVALUATION_LOGIC_URL, KMS_KEY_POLICY_URL, SCP_EFFECTS_URL
+from access.matrix import CROSS_ACCOUNT_COPY_URL, AccessMatrix, Cell
 from pulumi_policy import Policy, Severity
 
 from backup_rules.guardrail import SERVICE_CONTROL_POLICY
 
-from .base import MANDATORY, Rule, stack_policy
+from .base import ADVISORY, MANDATORY, Rule, stack_policy
+from .copy_paths import ORGANIZATION_PATHS, ORGANIZATION_PATHS_SCHEMA
 from .org_policies import OU_ACCOUNTS_SCHEMA
 from .resources import ORG_POLICY, StackIndex
 
@@ -28,10 +30,17 @@ DESTRUCTIVE_ACCESS = Rule(
     description=(
         "No principal outside the exempt roles can destroy or weaken a backup: for every backup vault and "
         "vault key the stack registers (member vaults per account and Region, central vaults, StackSet "
-        "templates), an account administrator, a role the administrator creates or takes over under an exempt "
-        "name (break-glass, deploy role, stacksets-exec-*), an administrator of another organization account "
-        "and an outsider can neither delete recovery points, change or delete the Vault Lock, the vault policy "
-        "or the vault, nor disable, schedule the deletion of, or rewrite the policy of the key. Decided by "
+        "templates), an account administrator (the delegated backup-admin account's included), a role the "
+        "administrator creates, re-trusts (in any letter case), assumes or passes under an exempt name "
+        "(break-glass, deploy role, stacksets-exec-*), an administrator of another organization account (also "
+        "under the backup role's name) and an outsider can neither delete or disassociate recovery points, change "
+        "or delete the Vault Lock, the vault policy or the vault, nor disable, schedule the deletion of, rewrite "
+        "the policy of, revoke the grants on or untag the key, nor copy into a compliance-locked central vault "
+        "(points nobody can delete: cost and junk evidence) unless it is the backup role of a targeted account. "
+        "And that backup role can copy into every central vault: the vault policy, the central key with "
+        "kms:ViaService backup.<region> (" + CROSS_ACCOUNT_COPY_URL + ") and its own account's SCPs admit it, "
+        "or copies fail silently. The management account administrator is shown, never judged: it is the root "
+        "of trust. Decided by "
         "IAMSpy's Z3 model of each statement, combined as AWS evaluates requests: an explicit Deny wins, SCPs "
         "bound member accounts, a key policy must allow ("
         + EVALUATION_LOGIC_URL
@@ -44,13 +53,15 @@ DESTRUCTIVE_ACCESS = Rule(
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     remediation=(
-        "Deny the action in the vault access policy or key policy to everyone but the exempt roles "
+        "For a copy the backup role cannot make, admit the role's account in the central vault policy and key "
+        "policy, and keep its SCPs from denying backup:CopyIntoBackupVault and the key's use. Otherwise: "
+        "deny the action in the vault access policy or key policy to everyone but the exempt roles "
         "(ArnNotLike aws:PrincipalArn), and deploy the guardrail SCP on every account that holds a vault so "
         "that nobody else can create or take over a role with an exempt name. Which accounts an SCP attached to "
         "an OU binds comes from the stack (org-backup publishes it: OrganizationView and Guardrail outputs); "
         "for a stack that does not, give ouAccounts (OU id -> accounts) in the policy config."
     ),
-    config={"ouAccounts": OU_ACCOUNTS_SCHEMA},
+    config={"ouAccounts": OU_ACCOUNTS_SCHEMA, ORGANIZATION_PATHS: ORGANIZATION_PATHS_SCHEMA},
     domain=DOMAIN,
 )
 
@@ -75,15 +86,32 @@ def _unknown_scp_targets(index: StackIndex, ou_accounts: Mapping[str, Any]) -> l
     return sorted(out)
 
 
-def check_destructive_access(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
-    ou_accounts = index.ou_accounts(config.get("ouAccounts"))
-    matrix = analyse(index.resources, ou_accounts=ou_accounts)
-    unknown = _unknown_scp_targets(index, ou_accounts)
-    hint = f"; {OU_HINT.format(ous=', '.join(unknown))}" if unknown else ""
-    urns = {t.label: t.urn for t in matrix.targets}
+WEAKENING_ACCESS = Rule(
+    name="backup-weakening-access-exempt-only",
+    description=(
+        "Nobody outside the exempt and deploy roles can stop new backups or blind alerting: the delegated "
+        "backup-admin account's administrator cannot update, detach or delete the organization's backup policies "
+        "(the Organizations delegation policy admits its account: "
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs-policy-delegate.html), and no account "
+        "administrator can delete or change the alert bus, topic or org-backup event rules. Existing recovery "
+        "points are untouched, hence advisory. Decided by the same analysis as backup-destructive-access-exempt-only."
+    ),
+    enforcement=ADVISORY,
+    severity=Severity.HIGH,
+    remediation=(
+        "Attach the guardrail SCP to the delegated backup-admin account and deny organizations:UpdatePolicy/"
+        "DetachPolicy/DeletePolicy on the backup policies and events/sns changes on the alerting resources to all "
+        "but the deploy role."
+    ),
+    config={"ouAccounts": OU_ACCOUNTS_SCHEMA, ORGANIZATION_PATHS: ORGANIZATION_PATHS_SCHEMA},
+    domain=DOMAIN,
+)
+
+
+def _grouped(cells: list[Cell], urns: Mapping[str, str | None], hint: str) -> Iterator[tuple[str | None, str]]:
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     why: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for cell in matrix.open_to_attackers():
+    for cell in cells:
         grouped[(cell.target, cell.principal)].append(cell.action_class)
         why[(cell.target, cell.principal)] += [
             d for d in cell.decided_by if d not in why[(cell.target, cell.principal)]
@@ -93,4 +121,32 @@ def check_destructive_access(index: StackIndex, config: Mapping[str, Any]) -> It
         yield urns.get(target), f"{target}: the {principal} can {', '.join(actions)} (allowed by: {reasons}){hint}"
 
 
-POLICIES: list[Policy] = [stack_policy(DESTRUCTIVE_ACCESS, check_destructive_access)]
+def _matrix(index: StackIndex, config: Mapping[str, Any]) -> tuple[AccessMatrix, dict[str, str | None], str]:
+    ou_accounts = index.ou_accounts(config.get("ouAccounts"))
+    paths = index.organization_paths(config.get(ORGANIZATION_PATHS))
+    matrix = analyse(index.resources, ou_accounts=ou_accounts, organization_paths=paths)
+    unknown = _unknown_scp_targets(index, ou_accounts)
+    hint = f"; {OU_HINT.format(ous=', '.join(unknown))}" if unknown else ""
+    return matrix, {t.label: t.urn for t in matrix.targets}, hint
+
+
+def check_destructive_access(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    matrix, urns, hint = _matrix(index, config)
+    yield from _grouped(matrix.open_to_attackers(), urns, hint)
+    for cell in matrix.broken():
+        yield (
+            urns.get(cell.target),
+            f"{cell.target}: the {cell.principal} cannot {cell.action_class}, so backups would silently not be "
+            f"copied ({cell.reason}; decided by: {'; '.join(cell.decided_by) or 'no statement allows'}){hint}",
+        )
+
+
+def check_weakening_access(index: StackIndex, config: Mapping[str, Any]) -> Iterator[tuple[str | None, str]]:
+    matrix, urns, hint = _matrix(index, config)
+    yield from _grouped(matrix.weakening(), urns, hint)
+
+
+POLICIES: list[Policy] = [
+    stack_policy(DESTRUCTIVE_ACCESS, check_destructive_access),
+    stack_policy(WEAKENING_ACCESS, check_weakening_access),
+]

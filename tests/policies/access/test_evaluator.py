@@ -35,6 +35,7 @@ DENY_DELETE = {
     "Action": [
         "backup:DeleteRecoveryPoint",
         "backup:DisassociateRecoveryPoint",
+        "backup:DisassociateRecoveryPointFromParent",
         "backup:UpdateRecoveryPointLifecycle",
         "backup:PutBackupVaultAccessPolicy",
     ],
