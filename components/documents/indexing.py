@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.backup_rules.backup_policy.operators import ASSIGN
 from stackconfig.model import Plan, StackConfig
 
 INDEXING_MANAGED_POLICY = "AWSBackupServiceRolePolicyForIndexing"
@@ -23,9 +24,7 @@ def add_search_index(plan: Plan, node: dict[str, Any]) -> None:
     """``index_actions.resource_types`` on every rule of a rendered plan node that asks for a search index."""
     for name, rule in plan.rules.items():
         if rule.search_index:
-            node["rules"][name]["index_actions"] = {
-                "resource_types": {"@@assign": list(dict.fromkeys(rule.search_index))}
-            }
+            node["rules"][name]["index_actions"] = {"resource_types": {ASSIGN: list(dict.fromkeys(rule.search_index))}}
 
 
 def indexing_used(config: StackConfig) -> bool:
