@@ -60,9 +60,15 @@ from components.documents.frameworks import control_parameters
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.member_vault import member_access_policy, member_key_policy
 from components.documents.scanning import add_scanning_to_template
+from policies.backup_rules.names import (
+    BACKUP_KEY_TAG,
+    MEMBER_VAULT_ROLE,
+    RESERVED_ROLE_TAG,
+    ROLE_TAG,
+    STACKSETS_EXECUTION_ROLE,
+)
 from policies.backup_rules.names import FAILED_JOBS_RULE_NAME as DIRECT_FAILED_JOBS_RULE_NAME
 from policies.backup_rules.names import FORWARDING_ROLE_NAME as DIRECT_FORWARDING_ROLE_NAME
-from policies.backup_rules.names import RESERVED_ROLE_TAG, STACKSETS_EXECUTION_ROLE
 from stackconfig.model import StackConfig, schedule_expression
 
 Template = dict[str, Any]
@@ -83,8 +89,7 @@ RETAINED = (KEY, VAULT, ROLE)
 FORWARDING_ROLE_NAME = f"{DIRECT_FORWARDING_ROLE_NAME}-stackset"
 FAILED_JOBS_RULE_NAME = f"{DIRECT_FAILED_JOBS_RULE_NAME}-stackset"
 RESTORE_PLAN_NAME = "org_backup_restore_testing_stackset"
-MEMBER_TAGS = {"managed-by": "org-backup", "org-backup:role": "member-vault"}
-BACKUP_KEY_TAG = "org-backup:backup-key"
+MEMBER_TAGS = {"managed-by": "org-backup", ROLE_TAG: MEMBER_VAULT_ROLE}
 PROGRAM_ROLE_TAGS = {"managed-by": "org-backup", RESERVED_ROLE_TAG: "true"}
 """The guardrail denies changes to roles with ``RESERVED_ROLE_TAG`` whatever the letter case of the request."""
 
