@@ -270,7 +270,8 @@ def _principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
         names.add(STACKSETS_EXECUTION_ROLE)
     for name in sorted(names):
         arn = role + _concrete(name)
-        how = Obtain(role + ADMIN_ROLE, arn, facts.role_tags.get((account, name), ()))
+        made = (account, name) in facts.role_tags
+        how = Obtain(role + ADMIN_ROLE, arn, facts.role_tags.get((account, name), ()), trust_known=made)
         out.append(PrincipalClass(f"{admin} as {name}", attacker, arn, org_id, scps, path, how))
         if name == STACKSETS_EXECUTION_ROLE:
             kind = "StackSet deployer"

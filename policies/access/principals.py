@@ -71,6 +71,9 @@ class Obtain:
     """Tags the stack gives the existing role (its trust is then the stack's: a service's only)."""
     pass_only: bool = False
     """A service-trusted role the stack makes (the backup role): only passing it to its service gets it."""
+    trust_known: bool = False
+    """The stack makes the role, trusting a service only: nobody assumes it, and passing it lets that service, not
+    the administrator, act as it (the copy cells judge that pass)."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,11 @@ def obtain(principal: PrincipalClass, decide: Callable[[Request], Decision]) -> 
         return OPEN, by, "", True
     if retrust.allowed:
         notes.append(CASE_NOTE)
-    taken = [a for a in TAKE_ACTIONS if decide(Request(admin, a, how.role_arn, (), False, tags)).allowed]
+    takes = () if how.trust_known else TAKE_ACTIONS
+    taken = [a for a in takes if decide(Request(admin, a, how.role_arn, (), False, tags)).allowed]
     if taken:
         notes.append(f"{' and '.join(taken)} not denied by any SCP: {TRUST_NOTE}")
-    for action in TAKE_ACTIONS:
+    for action in takes:
         if action not in taken:
             denials += decide(Request(admin, action, how.role_arn, (), False, tags)).decided_by
     reason = "the administrator cannot create or re-trust the role"
