@@ -27,6 +27,7 @@ from components.documents.events import (
     key_state_event_pattern,
 )
 from components.vault import policy_json
+from policies.backup_rules.names import RESERVED_ROLE_TAG
 from stackconfig.model import StackConfig
 
 KEY_CHANGES_RULE_NAME = "org-backup-key-changes"
@@ -52,6 +53,8 @@ def central_key_alerts(
         name=KEY_FORWARDING_ROLE_NAME,
         description="org-backup: EventBridge forwards key-state changes of the backup keys to the central bus",
         assume_role_policy=policy_json(event_forwarding_role_trust_policy()),
+        # The guardrail denies changing or passing a role with this tag, whatever the spelling of the request.
+        tags={RESERVED_ROLE_TAG: "true"},
         inline_policies=[
             aws.iam.RoleInlinePolicyArgs(
                 name="put-events-central-bus", policy=policy_json(event_forwarding_role_policy(event_bus_arn=bus_arn))

@@ -78,6 +78,7 @@ def test_prod_forwards_key_changes_from_every_central_region_to_the_central_bus(
     assert set(rules) == central_regions
     [role] = [r for r in prod_run.of_type(ROLE) if r.inputs.get("name") == KEY_FORWARDING_ROLE_NAME]
     assert role.account == "333333333333"
+    assert role.inputs["tags"] == {"org-backup:reserved": "true"}, "the guardrail's tag deny protects it"
     assert "events.amazonaws.com" in json.dumps(role.inputs["assumeRolePolicy"])
     bus = "arn:aws:events:us-east-1:222222222222:event-bus/org-backup-alerts"
     assert bus in json.dumps(role.inputs["inlinePolicies"])
