@@ -52,6 +52,7 @@ from components.documents.iam import (
 # Denied on every vault key to all but the break-glass (and deploying) roles; the pack requires that Deny of every
 # vault key (policies.backup_rules.iam.key_policy_denies_destruction), hence its home there.
 from policies.backup_rules.iam import KEY_PROTECTED_ACTIONS
+from policies.backup_rules.names import BACKUP_KEY_TAG
 
 # The AWS "key administrators" set (Create*, Describe*, Enable*, List*, Put*, Update*, Revoke*, Disable*,
 # Get*, Delete*, tagging, deletion scheduling, on-demand rotation), spelled out and limited to the actions
@@ -117,6 +118,35 @@ def _via_backup(region: str, partition: str) -> Conditions:
     return {"StringEquals": {"kms:ViaService": [service_endpoint(s, region, partition) for s in KEY_USER_SERVICES]}}
 
 
+POLICY_WRITE_ACTION = "kms:PutKeyPolicy"
+
+
+def _deny_key_destruction_split(exempt_role_arns: Sequence[str], policy_writers: Sequence[str]) -> list[Statement]:
+    """The Deny of :data:`KEY_PROTECTED_ACTIONS`, with ``policy_writers`` also exempt from ``kms:PutKeyPolicy`` only
+    (security review F1: the StackSets execution role, which KMS's lockout check requires to keep PutKeyPolicy on a
+    key it creates, never disables the key nor schedules its deletion)."""
+    if not policy_writers:
+        return [_deny_key_destruction(exempt_role_arns)]
+    return [
+        statement(
+            sid="DenyKeyDisableAndDeletionExceptBreakGlass",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=[a for a in KEY_PROTECTED_ACTIONS if a != POLICY_WRITE_ACTION],
+            resources=["*"],
+            conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}},
+        ),
+        statement(
+            sid="DenyKeyPolicyChangeExceptBreakGlassAndDeployer",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=[POLICY_WRITE_ACTION],
+            resources=["*"],
+            conditions={"ArnNotLike": {"aws:PrincipalArn": sorted({*exempt_role_arns, *policy_writers})}},
+        ),
+    ]
+
+
 def _deny_key_destruction(exempt_role_arns: Sequence[str]) -> Statement:
     """Deny :data:`KEY_PROTECTED_ACTIONS` to every principal whose ARN is not one of ``exempt_role_arns``."""
     return statement(
@@ -127,6 +157,40 @@ def _deny_key_destruction(exempt_role_arns: Sequence[str]) -> Statement:
         resources=["*"],
         conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}},
     )
+
+
+def _deny_backup_tag_and_grant_changes(exempt_role_arns: Sequence[str]) -> list[Statement]:
+    """Security review F10: what the guardrail SCP also denies, held by the key policy itself (an explicit Deny in the
+    key policy binds the account's administrators, root included, with or without the SCP).
+
+    - tagging or untagging the ``BACKUP_KEY_TAG`` tag: the SCP's key statements find backup keys by it
+      (``aws:TagKeys`` on TagResource/UntagResource: https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html);
+    - revoking a grant, unless an integrated AWS service calls on the principal's behalf: AWS Backup and the services
+      behind it manage the grants they create for their resources (AWS Backup's own key policy for copies allows
+      kms:RevokeGrant with kms:GrantIsForAWSResource:
+      https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html), so their revocations
+      stay open (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource);
+      a direct call (key absent) is denied by BoolIfExists.
+    """
+    exempt = {"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}}
+    return [
+        statement(
+            sid="DenyBackupKeyTagChangesExceptBreakGlass",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=["kms:TagResource", "kms:UntagResource"],
+            resources=["*"],
+            conditions={**exempt, "ForAnyValue:StringEquals": {"aws:TagKeys": [BACKUP_KEY_TAG]}},
+        ),
+        statement(
+            sid="DenyGrantRevocationOutsideAWSServices",
+            effect="Deny",
+            principal=ANY_PRINCIPAL,
+            actions=["kms:RevokeGrant"],
+            resources=["*"],
+            conditions={**exempt, "BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
+        ),
+    ]
 
 
 def _exempt_roles(arns: Sequence[str], *, account: str, partition: str, what: str) -> list[str]:
@@ -194,6 +258,7 @@ def member_backup_key_policy(
     protected_by_role_arns: Sequence[str],
     admin_role_arns: Sequence[str] = (),
     partition: str = "aws",
+    policy_writer_role_arns: Sequence[str] = (),
 ) -> Document:
     """Key policy of a member account's vault key in ``region``.
 
@@ -207,7 +272,9 @@ def member_backup_key_policy(
       which of its roles may do so;
     - a Deny of :data:`KEY_PROTECTED_ACTIONS` to every principal but ``protected_by_role_arns`` (the
       break-glass roles and the role that deploys the key, which KMS's lockout check requires to keep
-      ``kms:PutKeyPolicy``: https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
+      ``kms:PutKeyPolicy``: https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html);
+      ``policy_writer_role_arns`` (the StackSets execution role) are exempt from ``kms:PutKeyPolicy`` only;
+    - a Deny of tagging/untagging ``BACKUP_KEY_TAG`` and of grant revocations outside AWS services (F10).
     """
     p = require_partition(partition)
     account = require_account_id(account_id)
@@ -226,7 +293,13 @@ def member_backup_key_policy(
     if central != account:
         central_root = aws_principal([account_root_arn(central, p)])
         statements += _backup_use_statements(who="CentralAccountBackup", principal=central_root, conditions=via_backup)
-    statements.append(_deny_key_destruction(exempt))
+    writers = (
+        _exempt_roles(policy_writer_role_arns, account=account, partition=p, what="policy_writer_role_arns")
+        if policy_writer_role_arns
+        else []
+    )
+    statements += _deny_key_destruction_split(exempt, writers)
+    statements += _deny_backup_tag_and_grant_changes(exempt)
     return policy_document(*statements)
 
 

@@ -159,7 +159,11 @@ def _vault_resources(config: StackConfig) -> Template:
     admins = stackset_admin_role_arns(config)
     execution = stackset_execution_role_arns(config)
     key_policy = member_key_policy(
-        config, account_id=TEMPLATE_ACCOUNT, region=TEMPLATE_REGION, admin_role_arns=[*admins, *execution]
+        config,
+        account_id=TEMPLATE_ACCOUNT,
+        region=TEMPLATE_REGION,
+        admin_role_arns=admins,
+        policy_writer_role_arns=execution,
     )
     vault_policy = member_access_policy(config, admin_role_arns=admins, lock_writer_role_arns=execution)
     vault: Template = {

@@ -11,8 +11,16 @@ from components.documents.vault_policy import member_vault_policy, with_extra_st
 from stackconfig.model import StackConfig
 
 
-def member_key_policy(config: StackConfig, *, account_id: str, region: str, admin_role_arns: Sequence[str]) -> Document:
-    """Key destruction denied to all but ``admin_role_arns`` (break-glass roles and the deploying role)."""
+def member_key_policy(
+    config: StackConfig,
+    *,
+    account_id: str,
+    region: str,
+    admin_role_arns: Sequence[str],
+    policy_writer_role_arns: Sequence[str] = (),
+) -> Document:
+    """Key destruction denied to all but ``admin_role_arns`` (break-glass roles and the deploying role);
+    ``policy_writer_role_arns`` may also put the key policy."""
     org = config.organization
     return member_backup_key_policy(
         account_id=account_id,
@@ -22,6 +30,7 @@ def member_key_policy(config: StackConfig, *, account_id: str, region: str, admi
         central_account_id=org.central_vault_account_id,
         protected_by_role_arns=admin_role_arns,
         partition=org.partition,
+        policy_writer_role_arns=policy_writer_role_arns,
     )
 
 

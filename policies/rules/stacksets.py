@@ -23,6 +23,7 @@ import yaml
 from pulumi_policy import Policy, Severity
 
 from backup_rules.findings import errors
+from backup_rules.guardrail import policy_mapping
 from backup_rules.iam import (
     KEY_PROTECTED_ACTIONS,
     admits_backup_use,
@@ -32,7 +33,7 @@ from backup_rules.iam import (
 )
 from backup_rules.lifecycle import check_lock
 from backup_rules.limits import LOCK_MAX_RETENTION_CEILING, LOCK_MIN_RETENTION_FLOOR
-from backup_rules.names import BACKUP_KEY_TAG, BACKUP_SERVICE_PRINCIPAL
+from backup_rules.names import BACKUP_KEY_TAG, BACKUP_SERVICE_PRINCIPAL, STACKSETS_EXECUTION_ROLE
 
 from .adapter import UNKNOWN, as_int, is_unknown, not_known
 from .base import ADVISORY, MANDATORY, Rule, integer_setting, resource_policy
@@ -253,7 +254,9 @@ TEMPLATE_KMS = Rule(
         "checks of kms-key-policy-backup (pseudo parameters resolved to sample values). A vault key (one a vault's "
         f"EncryptionKeyArn refers to, tagged {BACKUP_KEY_TAG}=true, or whose policy lets AWS Backup use it) also "
         f"denies {', '.join(KEY_PROTECTED_ACTIONS)} to every principal but named roles, as kms-key-deletion-safety "
-        "requires of Pulumi-made keys. Losing a vault key loses every recovery point it encrypts. Fails closed: "
+        "requires of Pulumi-made keys, never exempts stacksets-exec-* from kms:DisableKey or kms:ScheduleKeyDeletion "
+        f"(any StackSets administrator acts as that role) and denies untagging {BACKUP_KEY_TAG} (the guardrail finds "
+        "backup keys by it). Losing a vault key loses every recovery point it encrypts. Fails closed: "
         "values not known or built from parameters are reported."
     ),
     enforcement=MANDATORY,
@@ -308,6 +311,46 @@ def _check_key(logical_id: str, key: Mapping[str, Any], shortest: int, *, encryp
         if encrypts_vault or _tags(properties).get(BACKUP_KEY_TAG) == "true" or admits_backup_use(policy):
             for finding in key_policy_denies_destruction(policy, path=f"{logical_id}.KeyPolicy"):
                 yield str(finding)
+            yield from (f"{logical_id}.KeyPolicy: {m}" for m in _template_key_hardening(policy))
+
+
+_EXECUTOR = f"role/{STACKSETS_EXECUTION_ROLE}"
+
+
+def _statements_of(policy: Any) -> list[Mapping[str, Any]]:
+    document = policy_mapping(policy)
+    statements = document.get("Statement", []) if document is not None else []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, Mapping)]
+
+
+def _lowered(values: Any) -> set[str]:
+    return {str(v).lower() for v in (values if isinstance(values, list) else [values])}
+
+
+def _template_key_hardening(policy: Any) -> Iterator[str]:
+    """Security review F1 and F10 on a template's vault key: the StackSets execution role (any StackSets administrator
+    acts as it) is never exempt from disabling or deleting the key, and untagging BACKUP_KEY_TAG is denied in the key
+    policy itself, not only by the SCP, which finds backup keys by that tag."""
+    denies = [s for s in _statements_of(policy) if s.get("Effect") == "Deny"]
+    for statement in denies:
+        destroying = _lowered(statement.get("Action", [])) & {"kms:disablekey", "kms:schedulekeydeletion"}
+        condition = statement.get("Condition")
+        exempt = json.dumps(condition.get("ArnNotLike", {})) if isinstance(condition, Mapping) else ""
+        if destroying and _EXECUTOR in exempt:
+            yield (
+                f"statement {statement.get('Sid', '?')} exempts {STACKSETS_EXECUTION_ROLE} from {sorted(destroying)}: "
+                "whoever can update any service-managed stack set acts as that role; exempt it from kms:PutKeyPolicy only"
+            )
+    untag = [
+        s
+        for s in denies
+        if "kms:untagresource" in _lowered(s.get("Action", [])) and BACKUP_KEY_TAG in json.dumps(s.get("Condition", {}))
+    ]
+    if not untag:
+        yield (
+            f"no Deny of kms:UntagResource on the {BACKUP_KEY_TAG} tag: without the tag the guardrail SCP no longer "
+            "protects the key (https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html)"
+        )
 
 
 def check_template_kms(stack_set: Resource, config: Mapping[str, Any]) -> Iterator[str]:

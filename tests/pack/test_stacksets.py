@@ -53,13 +53,33 @@ Resources:
           - Sid: DenyKeyDestruction
             Effect: Deny
             Principal: "*"
-            Action: [kms:DisableKey, kms:PutKeyPolicy, kms:ScheduleKeyDeletion]
+            Action: [kms:DisableKey, kms:ScheduleKeyDeletion]
+            Resource: "*"
+            Condition:
+              ArnNotLike:
+                aws:PrincipalArn:
+                  - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/BackupBreakGlass"
+          - Sid: DenyKeyPolicyChange
+            Effect: Deny
+            Principal: "*"
+            Action: kms:PutKeyPolicy
             Resource: "*"
             Condition:
               ArnNotLike:
                 aws:PrincipalArn:
                   - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/BackupBreakGlass"
                   - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/stacksets-exec-*"
+          - Sid: DenyBackupKeyUntagging
+            Effect: Deny
+            Principal: "*"
+            Action: [kms:TagResource, kms:UntagResource]
+            Resource: "*"
+            Condition:
+              ArnNotLike:
+                aws:PrincipalArn:
+                  - !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/BackupBreakGlass"
+              ForAnyValue:StringEquals:
+                aws:TagKeys: [org-backup:backup-key]
   Vault:
     Type: AWS::Backup::BackupVault
     DeletionPolicy: Retain
@@ -182,7 +202,7 @@ def test_the_member_template_before_issue_9_is_refused():
     template = _generated()
     key_policy = template["Resources"]["BackupKey"]["Properties"]["KeyPolicy"]
     key_policy["Statement"] = [s for s in key_policy["Statement"] if s["Effect"] != "Deny"]
-    found = run_resource(KMS, _stack_set(template))
+    found = [m for m in run_resource(KMS, _stack_set(template)) if "[key-denies-destruction]" in m]
     assert found == [
         "BackupKey.KeyPolicy: no Deny for Principal * covers kms:DisableKey, kms:PutKeyPolicy, kms:ScheduleKeyDeletion: "
         "an account administrator can disable the key, schedule its deletion or replace its policy, and every "
@@ -195,13 +215,13 @@ def test_a_vault_key_is_known_by_the_vault_that_uses_it():
     """A key the vault encrypts with must deny its destruction even when its policy does not mention AWS Backup."""
     policy = _template()["Resources"]["VaultKey"]["Properties"]["KeyPolicy"]
     policy["Statement"] = [policy["Statement"][0]]
-    found = run_resource(KMS, _stack_set(_template(VaultKey={"KeyPolicy": policy})))
+    found = [m for m in run_resource(KMS, _stack_set(_template(VaultKey={"KeyPolicy": policy}))) if "[key-" in m]
     assert len(found) == 1 and found[0].startswith("VaultKey.KeyPolicy: no Deny for Principal * covers"), found
 
 
 def test_a_key_deny_exempting_every_role_is_reported():
     policy = _template()["Resources"]["VaultKey"]["Properties"]["KeyPolicy"]
-    policy["Statement"][2]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][1] = {
+    policy["Statement"][3]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][1] = {
         "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
     }
     found = run_resource(KMS, _stack_set(_template(VaultKey={"KeyPolicy": policy})))
@@ -426,3 +446,20 @@ def test_yaml_short_forms_read_as_the_long_forms():
 )
 def test_resolve(value, expected):
     assert stacksets.resolve(value) == expected
+
+
+def test_security_review_f1_f10_a_template_key_that_exempts_the_execution_role_or_may_be_untagged_is_refused():
+    """The key policy before the review: stacksets-exec-* exempt from all three actions, no untagging Deny."""
+    template = _generated()
+    key_policy = template["Resources"]["BackupKey"]["Properties"]["KeyPolicy"]
+    assert run_resource(KMS, _stack_set(template)) == []
+    for statement in key_policy["Statement"]:
+        if statement.get("Sid") == "DenyKeyDisableAndDeletionExceptBreakGlass":
+            exec_role = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/stacksets-exec-*"}
+            statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(exec_role)
+    key_policy["Statement"] = [
+        s for s in key_policy["Statement"] if s.get("Sid") != "DenyBackupKeyTagChangesExceptBreakGlass"
+    ]
+    found = run_resource(KMS, _stack_set(template))
+    assert any("exempts stacksets-exec-* from ['kms:disablekey', 'kms:schedulekeydeletion']" in m for m in found), found
+    assert any("no Deny of kms:UntagResource" in m for m in found), found

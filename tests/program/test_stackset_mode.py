@@ -181,15 +181,29 @@ def test_both_modes_describe_the_same_vault_lock_key_policy_access_policy_and_ro
     }
     assert "changeableForDays" not in lock.inputs
 
-    # The StackSets execution role creates the key, so KMS's lockout check needs it exempt from the key's Deny
-    # (the guardrail SCP keeps member administrators from making such a role); nothing else differs.
+    # The StackSets execution role creates the key, so KMS's lockout check needs it exempt from the Deny of
+    # kms:PutKeyPolicy (the guardrail SCP keeps member administrators from making such a role), and from nothing
+    # else: never DisableKey nor ScheduleKeyDeletion (security review F1); nothing else differs.
     execution_role = f"arn:aws:iam::{MEMBER}:role/{mt.STACKSETS_EXECUTION_ROLE}"
     cfn_key = template[mt.KEY]["Properties"]
     direct_key_policy = json.loads(key.inputs["policy"])
-    (key_deny,) = [s for s in direct_key_policy["Statement"] if s["Effect"] == "Deny"]
-    key_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = sorted(
-        [*key_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"], execution_role]
-    )
+    key_deny = next(s for s in direct_key_policy["Statement"] if s["Sid"].startswith("DenyKeyDisableDeletion"))
+    exempt_from_key = key_deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    split = [
+        {
+            **key_deny,
+            "Sid": "DenyKeyDisableAndDeletionExceptBreakGlass",
+            "Action": ["kms:DisableKey", "kms:ScheduleKeyDeletion"],
+        },
+        {
+            **key_deny,
+            "Sid": "DenyKeyPolicyChangeExceptBreakGlassAndDeployer",
+            "Action": "kms:PutKeyPolicy",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": sorted([*exempt_from_key, execution_role])}},
+        },
+    ]
+    at = direct_key_policy["Statement"].index(key_deny)
+    direct_key_policy["Statement"][at : at + 1] = split
     assert cfn_key["KeyPolicy"] == direct_key_policy
     assert cfn_key["EnableKeyRotation"] is key.inputs["enableKeyRotation"] is True
     assert cfn_key["PendingWindowInDays"] == key.inputs["deletionWindowInDays"]

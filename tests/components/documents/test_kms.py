@@ -332,3 +332,49 @@ def test_keys_admit_the_copying_services_in_their_region_only(service):
             if statement["Effect"] == "Allow" and "Condition" in statement and "kms:ViaService" in str(statement):
                 assert statement["Condition"]["StringEquals"]["kms:ViaService"] == VIA_COPIERS
     assert f"{service}.{REGION}.amazonaws.com" in VIA_COPIERS
+
+
+# --- security review F10: the key policy holds what the SCP also denies -----------------------------------------
+
+
+def _key_decides(principal: str, action: str, context: tuple[tuple[str, str], ...]) -> bool:
+    """IAMSpy's model (policies.access.evaluator): an account administrator with AdministratorAccess, no SCP."""
+    import json
+
+    from policies.access.evaluator import Principal, Request, decide
+
+    admin_access = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
+    key = f"arn:aws:kms:{REGION}:{MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    request = Request(
+        Principal(principal, org_id=ORG, identity=(admin_access,)),
+        action,
+        key,
+        resource_policies=(("key policy", json.dumps(member())),),
+        kms_key=True,
+        extra_context=context,
+    )
+    decision = decide(request)
+    assert decision.exact, decision
+    return decision.allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "context"),
+    [
+        ("kms:UntagResource", (("aws:TagKeys", "org-backup:backup-key"),)),
+        ("kms:TagResource", (("aws:TagKeys", "org-backup:backup-key"),)),
+        ("kms:RevokeGrant", (("kms:GrantIsForAWSResource", "false"),)),
+    ],
+)
+def test_member_key_denies_untagging_and_grant_revocation_without_the_scp(action, context):
+    admin = f"arn:aws:iam::{MEMBER}:role/Admin"
+    assert not _key_decides(admin, action, context)
+    assert _key_decides(MEMBER_BREAK_GLASS, action, context)
+
+
+def test_member_key_leaves_other_tags_and_service_grant_revocations_open():
+    admin = f"arn:aws:iam::{MEMBER}:role/Admin"
+    assert _key_decides(admin, "kms:TagResource", (("aws:TagKeys", "cost-center"),))
+    assert _key_decides(admin, "kms:RevokeGrant", (("kms:GrantIsForAWSResource", "true"),))

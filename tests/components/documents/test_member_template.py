@@ -16,7 +16,7 @@ from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 from tests.cfn import lint_errors, lint_informational, rendered
 from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config
-from tests.components.documents.helpers import by_sid
+from tests.components.documents.helpers import by_sid, is_allowed
 
 COMPLIANCE = {"mode": "compliance", "min_retention_days": 7, "max_retention_days": 3650, "changeable_for_days": 3}
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -131,8 +131,11 @@ def test_the_key_policy_is_the_direct_mode_policy_for_any_account_and_region():
             backup_role_name=config.vaults.backup_role_name,
             central_account_id=config.organization.central_vault_account_id,
             protected_by_role_arns=[
-                arn.replace(mt.TEMPLATE_ACCOUNT, account)
-                for arn in [*mt.stackset_admin_role_arns(config), *mt.stackset_execution_role_arns(config)]
+                arn.replace(mt.TEMPLATE_ACCOUNT, account) for arn in mt.stackset_admin_role_arns(config)
+            ],
+            # the execution role may put the key policy (KMS's lockout check), never disable or delete the key (F1)
+            policy_writer_role_arns=[
+                arn.replace(mt.TEMPLATE_ACCOUNT, account) for arn in mt.stackset_execution_role_arns(config)
             ],
         )
 
@@ -232,8 +235,10 @@ def test_a_gov_cloud_template_renders_the_direct_mode_documents():
         account_id="444444444401",
         region="us-gov-west-1",
         admin_role_arns=[
-            arn.replace(mt.TEMPLATE_ACCOUNT, "444444444401")
-            for arn in [*mt.stackset_admin_role_arns(config), *mt.stackset_execution_role_arns(config)]
+            arn.replace(mt.TEMPLATE_ACCOUNT, "444444444401") for arn in mt.stackset_admin_role_arns(config)
+        ],
+        policy_writer_role_arns=[
+            arn.replace(mt.TEMPLATE_ACCOUNT, "444444444401") for arn in mt.stackset_execution_role_arns(config)
         ],
     )
 
@@ -267,3 +272,15 @@ def test_a_teams_extra_vault_statements_reach_stackset_vaults_too():
     config = make_config(vaults={"member": {"extra_access_policy_statements": [extra]}})
     policy = mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"]
     assert rendered(policy, "444444444401", "eu-west-1")["Statement"][-1] == extra
+
+
+def test_f1_the_execution_role_may_put_the_key_policy_but_never_disable_or_delete_the_key():
+    """Security review F1: whoever can update any service-managed stack set acts as ``stacksets-exec-*``."""
+    config = CONFIGS["prod"]
+    policy = rendered(
+        mt.member_template(config)["Resources"][mt.KEY]["Properties"]["KeyPolicy"], "444444444401", "us-east-1"
+    )
+    executor = "arn:aws:iam::444444444401:role/stacksets-exec-0123456789abcdef"
+    for action in ("kms:DisableKey", "kms:ScheduleKeyDeletion"):
+        assert not is_allowed(policy, action=action, principal_arn=executor)
+    assert is_allowed(policy, action="kms:PutKeyPolicy", principal_arn=executor)
