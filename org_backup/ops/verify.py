@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
+from org_backup.ops.checks.backup_policies import organization_findings as backup_policy_organization_findings
 from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
 from org_backup.ops.checks.guardrail import account_findings as guardrail_account_findings
@@ -186,6 +187,7 @@ def verify(
     expected = {account_id: expected_plans(contents) for account_id, contents in documents.items()}
     all_targets = targets(stack, layout, tree)
     findings: list[OpsFinding] = guardrail_organization_findings(stack, org, tree)
+    findings += backup_policy_organization_findings(stack, org, layout)
     coverage: list[Coverage] = []
     accounts = fan_out(
         all_targets, partial(_check_account, stack, aws, org, expected), workers=workers, label=f"{COMMAND}: accounts"

@@ -19,7 +19,7 @@ import pytest
 
 from components.documents.vault_policy import protected_actions
 from policies.backup_rules.iam import DELETION_ACTIONS, check_policy_document
-from policies.backup_rules.names import BACKUP_KEY_TAG
+from policies.backup_rules.names import BACKUP_KEY_TAG, FORWARDING_ROLE_NAME
 from stackconfig.model import Organization, Vaults
 from tests.hardening.fuzzing import BASE_SECTIONS
 
@@ -30,7 +30,7 @@ MAX_SCP_CHARACTERS = 5120
 MEMBER_ADMIN = "arn:aws:iam::444444444401:role/Admin"
 DEPLOYER = "arn:aws:iam::444444444401:role/OrganizationAccountAccessRole"
 BREAK_GLASS = "arn:aws:iam::444444444401:role/BackupBreakGlass"
-FORWARDING_ROLE = "org-backup-event-forwarding"
+FORWARDING_ROLE = FORWARDING_ROLE_NAME  # the program's one home (policies.backup_rules.names)
 
 
 def _section(title: str) -> str:
@@ -161,4 +161,4 @@ def test_the_scps_name_the_roles_and_tag_the_program_uses(name: str) -> None:
         assert f"role/{Vaults.model_fields['backup_role_name'].default}" in text
         assert f"role/{FORWARDING_ROLE}" in text
         source = (PROJECT_DIR / "components" / "member_account.py").read_text(encoding="utf-8")
-        assert f'name="{FORWARDING_ROLE}"' in source
+        assert "name=FORWARDING_ROLE_NAME" in source

@@ -18,9 +18,10 @@ from typing import Any
 
 import boto3
 
-from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
+from components.documents.iam import BACKUP_POLICY_TYPE, backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
+from org_backup.demo.server import fill_moto_gaps
 from org_backup.demo.standin import StandIn, error_response, now
 from org_backup.ops.inventory import yaml_text
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
@@ -294,6 +295,15 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
             backup_role_name=config.vaults.backup_role_name,
         )
         stubs.vault_policies[(org.central, region, config.vaults.central.name)] = json.dumps(policy)
+    fill_moto_gaps()  # moto's CreatePolicy refuses BACKUP_POLICY without it (org_backup.demo.server)
+    organizations = org.client("organizations")
+    for attached in layout.policies:  # verify compares each with what the program renders (security review F2)
+        organizations.create_policy(
+            Name=attached.document.name,
+            Description="org-backup",
+            Type=BACKUP_POLICY_TYPE,
+            Content=attached.document.content,
+        )
     deploy_stack_guardrail(org, stack_file)
     return layout
 
