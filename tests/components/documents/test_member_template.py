@@ -284,3 +284,24 @@ def test_f1_the_execution_role_may_put_the_key_policy_but_never_disable_or_delet
     for action in ("kms:DisableKey", "kms:ScheduleKeyDeletion"):
         assert not is_allowed(policy, action=action, principal_arn=executor)
     assert is_allowed(policy, action="kms:PutKeyPolicy", principal_arn=executor)
+
+
+def test_f6_the_documented_vault_policy_update_procedure_holds():
+    """Security review F6, kept as a documented limitation (docs/security.md): the execution role may write the lock
+    but not the access policy, so a template change of the policy fails until the deploy role opens it for the
+    update; the deploy role can, a member administrator cannot."""
+    config = CONFIGS["prod"]
+    policy = rendered(
+        mt.member_template(config)["Resources"][mt.VAULT]["Properties"]["AccessPolicy"], "444444444401", "us-east-1"
+    )
+    # the callers' own IAM policies allow everything (AdministratorAccess): only the vault's Deny decides
+    everything = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    policy = {**policy, "Statement": [*policy["Statement"], everything]}
+    executor = "arn:aws:iam::444444444401:role/stacksets-exec-0123456789abcdef"
+    assert not is_allowed(policy, action="backup:PutBackupVaultAccessPolicy", principal_arn=executor)
+    assert is_allowed(policy, action="backup:PutBackupVaultLockConfiguration", principal_arn=executor)
+    deploy = "arn:aws:iam::444444444401:role/OrganizationAccountAccessRole"
+    assert is_allowed(policy, action="backup:PutBackupVaultAccessPolicy", principal_arn=deploy)
+    assert not is_allowed(
+        policy, action="backup:PutBackupVaultAccessPolicy", principal_arn="arn:aws:iam::444444444401:role/Admin"
+    )

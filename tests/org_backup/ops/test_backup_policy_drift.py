@@ -38,7 +38,7 @@ def _run(config: StackConfig, contents: dict[str, str]) -> list[Any]:
     layout = build_layout(config, tree)
     client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(client)
-    summaries = [
+    summaries: list[dict[str, Any]] = [
         {
             "Id": f"p-{index:08d}",
             "Arn": f"arn:aws:organizations::111111111111:policy/o-a1b2c3d4e5/backup_policy/p-{index:08d}",
@@ -49,13 +49,13 @@ def _run(config: StackConfig, contents: dict[str, str]) -> list[Any]:
         for index, name in enumerate(sorted(contents))
     ]
     stubber.add_response("list_policies", {"Policies": summaries}, {"Filter": "BACKUP_POLICY"})
-    by_name = {s["Name"]: s for s in summaries}
+    by_name: dict[str, dict[str, Any]] = {str(s["Name"]): s for s in summaries}
     for attached in layout.policies:
         summary = by_name.get(attached.document.name)
         if summary is not None:
             stubber.add_response(
                 "describe_policy",
-                {"Policy": {"PolicySummary": summary, "Content": contents[summary["Name"]]}},
+                {"Policy": {"PolicySummary": summary, "Content": contents[str(summary["Name"])]}},
                 {"PolicyId": summary["Id"]},
             )
     with stubber:
