@@ -227,7 +227,17 @@ _BACKUP_MANAGED_POLICIES = (
 
 
 def backup_role_trust_policy() -> Document:
-    """Trust policy of the backup service role named in the backup policies: only AWS Backup assumes it."""
+    """Trust policy of the backup service role named in the backup policies: only AWS Backup assumes it.
+
+    No ``aws:SourceAccount``/``aws:SourceArn`` condition (security review F12), although IAM recommends them against
+    the cross-service confused deputy (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html): AWS
+    Backup documents them only for resource policies it is granted access by, an SNS topic with a backup vault as
+    ``aws:SourceArn`` (https://docs.aws.amazon.com/aws-backup/latest/devguide/cross-service-confused-deputy-prevention.html),
+    and not that it sends them when it assumes the role a plan, a copy or a restore names
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html). A condition on a key the service
+    does not send fails closed, and every job of the organization would fail. The exposure is small: a role is
+    passed only by principals of its own account (iam:PassRole), which the guardrail SCP denies for this role.
+    """
     return policy_document(
         statement(
             sid="AllowBackupServiceAssumeRole",
