@@ -64,6 +64,7 @@ class AirGappedVaultSet:
         key_arns: Mapping[str, pulumi.Input[str]],
         deploy_role_arn: str | None,
         account_id: str,
+        mpa_prerequisites: Sequence[pulumi.Resource] = (),
     ) -> None:
         self.vaults: dict[str, aws.backup.LogicallyAirGappedVault] = {}
         self.policies: dict[str, aws.backup.VaultPolicy] = {}
@@ -103,7 +104,10 @@ class AirGappedVaultSet:
                     region=region,
                     role_arn=deploy_role_arn,
                     account_id=account_id,
-                    opts=pulumi.ResourceOptions(parent=lag, depends_on=[lag]),
+                    # AWS refuses an approval team until Multi-party approval is on in the organization's
+                    # Backup global settings (isMpaEnabled):
+                    # https://docs.aws.amazon.com/aws-backup/latest/devguide/multipartyapproval.html
+                    opts=pulumi.ResourceOptions(parent=lag, depends_on=[lag, *mpa_prerequisites]),
                 )
 
 
@@ -155,6 +159,7 @@ def member_air_gapped(
     provider: aws.Provider,
     admin_role_arns: Sequence[str],
     key_arns: Mapping[str, pulumi.Input[str]],
+    mpa_prerequisites: Sequence[pulumi.Resource] = (),
 ) -> AirGappedVaultSet | None:
     """The member account's LAG vaults, in the Regions of ``regions`` where an air-gapped rule runs."""
     vault = config.vaults.member.air_gapped
@@ -172,4 +177,5 @@ def member_air_gapped(
         key_arns=key_arns,
         deploy_role_arn=config.organization.deploy_role_arn(account_id),
         account_id=account_id,
+        mpa_prerequisites=mpa_prerequisites,
     )

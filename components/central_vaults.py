@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
@@ -29,8 +31,10 @@ class CentralVaults(pulumi.ComponentResource):
         *,
         config: StackConfig,
         provider: aws.Provider,
+        mpa_prerequisites: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``mpa_prerequisites``: what must exist before an approval team is associated (the global settings)."""
         super().__init__(CENTRAL_VAULTS_TYPE, name, None, opts)
         org = config.organization
         central = config.vaults.central
@@ -78,6 +82,7 @@ class CentralVaults(pulumi.ComponentResource):
                 key_arns={r: v.key.arn for r, v in self.vaults.items()},
                 deploy_role_arn=org.deploy_role_arn(org.central_vault_account_id),
                 account_id=org.central_vault_account_id,
+                mpa_prerequisites=mpa_prerequisites,
             )
             self.air_gapped = self.air_gapped_set.vaults
             if lag.share_with_organization:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -46,6 +47,7 @@ class MemberAccount(pulumi.ComponentResource):
         config: StackConfig,
         regions: list[str],
         provider: aws.Provider,
+        mpa_prerequisites: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(MEMBER_ACCOUNT_TYPE, name, None, opts)
@@ -155,6 +157,7 @@ class MemberAccount(pulumi.ComponentResource):
             provider=provider,
             admin_role_arns=admins,
             key_arns={r: v.key.arn for r, v in self.vaults.items()},
+            mpa_prerequisites=mpa_prerequisites,
         )
         self.ready: list[pulumi.Resource] = [
             self.role,

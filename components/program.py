@@ -112,7 +112,12 @@ def build(loaded: Loaded) -> dict[str, Any]:
         if config.backup_policies.managed_from == "delegated_admin"
         else org.management_account_id
     )
-    central = CentralVaults("central", config=config, provider=providers.get(org.central_vault_account_id))
+    central = CentralVaults(
+        "central",
+        config=config,
+        provider=providers.get(org.central_vault_account_id),
+        mpa_prerequisites=[settings.global_settings],
+    )
     direct_members = layout.members
     member_stacks: list[pulumi.Resource] = []
     if config.member_deployment.mode == "stackset":
@@ -139,6 +144,7 @@ def build(loaded: Loaded) -> dict[str, Any]:
             config=config,
             regions=layout.member_regions,
             provider=providers.get(account.id),
+            mpa_prerequisites=[settings.global_settings],
         )
         for account in direct_members
     }

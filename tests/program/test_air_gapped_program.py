@@ -66,6 +66,18 @@ def test_approval_teams_are_associated_in_each_vault_s_account_and_region(stagin
         assert r.account == r.inputs["account_id"]
 
 
+def test_approval_teams_wait_for_the_global_settings_that_turn_multi_party_approval_on(
+    staging_run: ProgramRun,
+) -> None:
+    """AWS refuses an approval team while isMpaEnabled is off: each association depends on GlobalSettings."""
+    [settings] = staging_run.of_type("aws:backup/globalSettings:GlobalSettings")
+    assert settings.inputs["globalSettings"]["isMpaEnabled"] == "true"
+    associations = [r for r in staging_run.of_type(DYNAMIC) if "mpa_approval_team_arn" in r.inputs]
+    assert len(associations) == 3
+    for association in associations:
+        assert settings.urn in association.dependencies, association.urn
+
+
 def test_the_central_vault_is_shared_with_the_organization_only(staging_run: ProgramRun) -> None:
     (share,) = staging_run.of_type("aws:ram/resourceShare:ResourceShare")
     assert share.inputs["allowExternalPrincipals"] is False
