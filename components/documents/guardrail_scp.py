@@ -30,16 +30,21 @@ https://docs.aws.amazon.com/controltower/latest/controlreference/backup-controls
   deletion, rewriting the policy, revoking grants, untagging or retagging (``aws:ResourceTag`` on KMS keys:
   https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html; tags, CT.BACKUP.PV.1,
   https://docs.aws.amazon.com/controltower/latest/controlreference/ct-backup-pv-1.html);
-- the reserved role names (backup role, deploy role, break-glass roles, ``stacksets-exec-*``), at the root
-  path and under any path: creating, deleting, or changing trust, policies or boundary (CT.IAM.PV.1,
-  https://docs.aws.amazon.com/controltower/latest/controlreference/ct-iam-pv-1.html).
+- the reserved role names (deploy role, break-glass roles, ``stacksets-exec-*``) and the program's roles (backup
+  role, event-forwarding role), at the root path and under any path, and any role tagged ``org-backup:reserved``
+  whatever the spelling of its name: creating, deleting, changing trust, policies or boundary, and passing it
+  (CT.IAM.PV.1, https://docs.aws.amazon.com/controltower/latest/controlreference/ct-iam-pv-1.html);
+- the central vaults: backup jobs into them, and copies into them by any role but the backup role;
+- the failed-job rule and the org-backup framework (security review F5).
 
-Every statement exempts the same principals by ``ArnNotLike aws:PrincipalArn`` (as CT.BACKUP.PV.3 exempts
-``AWSControlTowerExecution``): the deploy role, the break-glass roles, the configured extra names and, in
-StackSet mode, ``stacksets-exec-*`` (the role CloudFormation uses in each account). The exemption names a
-role at the root path only, and the reserved-name statement forbids anyone else to create a role of that
-name, so nobody can squat an exemption once the SCP is attached; preflight and verify look for squatters that
-were there before (``org_backup/ops/guardrail_roles.py``).
+Every statement exempts principals by ``ArnNotLike aws:PrincipalArn`` (as CT.BACKUP.PV.3 exempts
+``AWSControlTowerExecution``): the deploy role, the break-glass roles and the configured extra names. In StackSet
+mode ``stacksets-exec-*`` (the role every service-managed stack set of an account runs as) is exempt only from what
+the member template writes (``deployer_role_names``), never from the reserved-name statement nor from disabling or
+deleting a key: any StackSets administrator acts as it. The exemption names a role at the root path only, and the
+reserved-name statement forbids anyone else to create a role of that name, so nobody can squat an exemption once
+the SCP is attached; preflight and verify look for squatters that were there before
+(``org_backup/ops/guardrail_roles.py``).
 
 Pure: no Pulumi import. ``guardrail_scp_documents`` is the entry point for the access analysis.
 """
