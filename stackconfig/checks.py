@@ -17,7 +17,7 @@ from typing import Any
 from components.documents.iam import require_organization_paths
 from policies.backup_rules import copy_paths as copy_path_rules
 from policies.backup_rules import iam as iam_rules
-from policies.backup_rules import lifecycle, limits
+from policies.backup_rules import levels, lifecycle, limits
 from policies.backup_rules.findings import Finding, join
 from stackconfig.air_gapped_checks import check_air_gapped
 from stackconfig.guardrail_checks import check_guardrail
@@ -431,8 +431,8 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
                 join(where, "lock"),
                 None,
                 "vault-unlocked",
-                "the vault has no Vault Lock: recovery points can be deleted by an account administrator",
-                "warning",
+                "the vault has no Vault Lock: recovery points can be deleted by an account administrator; add "
+                "lock (mode, min_retention_days, max_retention_days)",
             )
         )
     else:
@@ -447,8 +447,18 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
                 join(where, "force_destroy"),
                 True,
                 "force-destroy",
-                "force_destroy lets `pulumi destroy` delete every recovery point in the vault",
-                "warning",
+                "force_destroy lets `pulumi destroy` delete every recovery point in the vault; remove it",
+            )
+        )
+    if vault.key.deletion_window_days < levels.KMS_MIN_DELETION_WINDOW_DAYS:
+        out.append(
+            Finding(
+                join(where, "key", "deletion_window_days"),
+                vault.key.deletion_window_days,
+                "kms-deletion-window",
+                f"must be {levels.KMS_MIN_DELETION_WINDOW_DAYS}, got {vault.key.deletion_window_days}: AWS allows "
+                "7-30 days, org-backup keeps the longest window to notice and cancel the deletion of the key that "
+                "makes the recovery points readable",
             )
         )
     if len(vault.break_glass_role_names) > limits.MAX_PRINCIPAL_ARN_LIST - 1:

@@ -590,8 +590,6 @@ def test_report_is_readable_and_has_no_traceback(prod_raw, rejected):
 @pytest.mark.parametrize(
     ("mutation", "rule"),
     [
-        (_set("vaults/member/lock", None), "vault-unlocked"),
-        (_set("vaults/member/force_destroy", True), "force-destroy"),
         (_set(f"{DAILY}/completion_window_minutes", 60), "completion-after-start"),
         (_set(f"{DAILY}/retention_days", None), "retention-forever"),
         (_set("alerting/subscriptions", []), "alert-no-subscriber"),
@@ -633,6 +631,7 @@ def test_every_rule_of_the_checks_has_a_test():
         | {
             "vault-unlocked",
             "force-destroy",
+            "kms-deletion-window",  # tests/policies/backup_rules/test_levels.py
             "completion-after-start",
             "retention-forever",
             "alert-no-subscriber",
