@@ -23,10 +23,13 @@ STACKSETS_MEMBER_SERVICE_PRINCIPAL: Final = "member.org.stacksets.cloudformation
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html)."""
 
 STACKSETS_EXECUTION_ROLE: Final = "stacksets-exec-*"
-"""The name pattern of the role service-managed StackSets run as in each target account, shared by every stack set
-there; only the StackSets service-linked role of the account creates it
-(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html,
-https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgMemberServiceRolePolicy.html)."""
+"""The name pattern of the service role service-managed StackSets run as in each target account, shared by every
+stack set there. CloudFormation creates it in the target accounts, and the management account and every StackSets
+delegated administrator can create and manage service-managed stack sets
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html); the management
+account's StackSets service-linked role assumes ``arn:aws:iam::*:role/stacksets-exec-*``
+(https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgAdminServiceRolePolicy.html)."""
 
 # --- service-linked roles (the path and name after ``arn:<partition>:iam::<account>:role/``)
 BACKUP_SERVICE_LINKED_ROLE: Final = "aws-service-role/backup.amazonaws.com/AWSServiceRoleForBackup"
