@@ -234,7 +234,8 @@ def reserved_role_names(config: StackConfig) -> list[str]:
 
     ``stacksets-exec-*`` is reserved and exempt from nothing of its own: in a member account only the StackSets
     service-linked role creates it, and SCPs never restrict service-linked roles (SCP_EFFECTS_URL,
-    https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudFormationStackSetsOrgMemberServiceRolePolicy.html).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html:
+    CloudFormation creates it in the target accounts).
     """
     return _unique([*exempt_role_names(config), STACKSETS_EXECUTION_ROLE])
 
