@@ -8,7 +8,7 @@ OUTPUT ?=
 # A git ref: `make preview BASE=origin/main` also says what the change does compared with it.
 BASE ?=
 
-.PHONY: install venv lint typecheck test preview demo bench fuzz clean
+.PHONY: install venv lint typecheck test preview demo bench bench-ops fuzz clean
 
 # Two stamps: `make preview` installs only what the program, the pack and the `org-backup` command need;
 # `make test` adds the test toolchain. Recipes write to stderr only, so `make preview FORMAT=json > f` is JSON.
@@ -55,6 +55,15 @@ fuzz: venv
 
 bench: venv
 	$(BIN)/python -m dev.bench --suite --json bench/results.json
+
+# verify --coverage over a synthetic organization through a fake transport (latency and AWS's rate limits, no
+# network): `make bench-ops ACCOUNTS=200 OUTPUT=bench/ops-200.json`.
+ACCOUNTS ?= 1000
+REGIONS ?= 3
+LATENCY_MS ?= 100
+bench-ops: venv
+	$(BIN)/python -m tests.org_backup.ops.bench_ops --accounts $(ACCOUNTS) --regions $(REGIONS) \
+		--latency-ms $(LATENCY_MS) --output $(or $(OUTPUT),bench/ops.json)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

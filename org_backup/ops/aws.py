@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import IO, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 __all__ = [
@@ -39,7 +41,43 @@ READ_OPERATIONS = frozenset({"AssumeRole", "SelectAggregateResourceConfig"})
 """AssumeRole changes nothing: it only issues temporary credentials for the role the program uses; AWS
 Config's SelectAggregateResourceConfig only queries the aggregator."""
 
-RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=50)
+RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=100)
+
+RATE_LIMITS: dict[str, tuple[float, float]] = {
+    "organizations": (10.0, 20.0),
+    "sts": (50.0, 100.0),
+}
+"""Requests per second and burst this command allows itself per account, Region and service (every other
+service: ``DEFAULT_RATE``), so a thousand-account run stays under AWS's throttles instead of leaning on retries.
+AWS publishes per-API rates for AWS Backup (https://docs.aws.amazon.com/general/latest/gr/bk.html, "Service
+quotas") and none per operation for Organizations (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+gives entity quotas; awsdocs/aws-organizations-docs#39 asks for the rates) or STS: these numbers are
+deliberately low guesses, not AWS's figures. Organizations calls all go to the management account, so its
+limit is what bounds a large organization (one DescribeEffectivePolicy per member account)."""
+DEFAULT_RATE = (10.0, 20.0)
+
+
+class RateLimiter:
+    """A token bucket: ``wait`` blocks until a request may go out."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self, **_: Any) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                pause = (1 - self._tokens) / self.rate
+            time.sleep(pause)
 
 
 class CannotRunError(Exception):
@@ -71,6 +109,80 @@ def _refuse_writes(model: Any, **_: Any) -> None:
         raise ReadOnlyError(f"refusing {model.service_model.service_id} {name}: the operations commands only read")
 
 
+class _ThreadCredentials:
+    """What the shared clients sign with: the credentials this thread's current request is sent as.
+
+    botocore's signer asks its credentials object for ``get_frozen_credentials()`` when it signs each request
+    (botocore.signers.RequestSigner); ``_AccountClient`` sets them on the calling thread just before.
+    """
+
+    def __init__(self, session: boto3.Session) -> None:
+        self._session = session
+        self._local = threading.local()
+        self._caller: Any = None
+        self._lock = threading.Lock()
+
+    def use(self, credentials: ReadOnlyCredentials | None) -> None:
+        self._local.current = credentials
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        current = getattr(self._local, "current", None)
+        if current is not None:
+            return current
+        with self._lock:
+            if self._caller is None:
+                self._caller = self._session.get_credentials()
+        if self._caller is None:
+            raise NoCredentialsError()
+        return self._caller.get_frozen_credentials()
+
+
+class _AccountClient:
+    """One account's view of a shared client: each operation, and each page of a paginator, is sent with the
+    account's credentials after its rate limiter lets it through."""
+
+    def __init__(
+        self, client: Any, signing: _ThreadCredentials, credentials: ReadOnlyCredentials | None, limiter: RateLimiter
+    ) -> None:
+        self._client = client
+        self._signing = signing
+        self._credentials = credentials
+        self._limiter = limiter
+
+    def _bind(self) -> None:
+        self._limiter.wait()
+        self._signing.use(self._credentials)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda operation: _AccountPaginator(attribute(operation), self._bind)
+        if name in self._client.meta.method_to_api_mapping:
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                self._bind()
+                return attribute(*args, **kwargs)
+
+            return call
+        return attribute
+
+
+class _AccountPaginator:
+    def __init__(self, paginator: Any, bind: Callable[[], None]) -> None:
+        self._paginator = paginator
+        self._bind = bind
+
+    def paginate(self, **params: Any) -> Iterator[Any]:
+        pages = iter(self._paginator.paginate(**params))
+        while True:
+            self._bind()
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            yield page
+
+
 @dataclass(frozen=True)
 class _Credentials:
     access_key: str
@@ -86,8 +198,14 @@ class Aws:
     endpoint_url: str | None
     session_name: str
     _clients: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    _shared: dict[tuple[str, str], Any] = field(default_factory=dict)
     _access: dict[str, AccountAccess] = field(default_factory=dict)
+    _limiters: dict[tuple[str, str, str], RateLimiter] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _signing: _ThreadCredentials = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._signing = _ThreadCredentials(self.session)
 
     @classmethod
     def connect(cls, *, profile: str | None, endpoint_url: str | None, command: str) -> Aws:
@@ -100,24 +218,43 @@ class Aws:
         return cls(session=session, endpoint_url=endpoint_url, session_name=f"org-backup-{command}")
 
     def client(self, service: str, region: str, credentials: _Credentials | None = None) -> Any:
-        """A client for ``service`` in ``region``; ``credentials`` None means the caller's own."""
+        """A client for ``service`` in ``region``; ``credentials`` None means the caller's own.
+
+        Every account shares one botocore client per service and Region: a client costs about 300 KB and 20 ms
+        to build, which a thousand accounts times a dozen clients would turn into gigabytes and minutes. What
+        is per account is a thin ``_AccountClient`` that, before each request it sends, tells the shared
+        client's signer (on this thread) whose credentials to sign with, and waits for that account's rate
+        limit (``RATE_LIMITS``).
+        """
         key = (credentials.access_key if credentials else "", service, region)
         with self._lock:
             if key not in self._clients:
-                explicit = (
-                    {
-                        "aws_access_key_id": credentials.access_key,
-                        "aws_secret_access_key": credentials.secret_key,
-                        "aws_session_token": credentials.token,
-                    }
+                shared = self._shared.get((service, region))
+                if shared is None:
+                    # boto3 sessions are not thread-safe; creating clients under the lock keeps one shared
+                    # session (and its loaded service models) for every account.
+                    shared = self.session.client(
+                        service,
+                        region_name=region,
+                        endpoint_url=self.endpoint_url,
+                        config=RETRIES,
+                        aws_access_key_id="unused",
+                        aws_secret_access_key="unused",
+                    )
+                    shared._request_signer._credentials = self._signing
+                    self._shared[(service, region)] = shared
+                # Organizations is global: every Region's client shares the account's one budget.
+                bucket = (key[0], service, "global" if service == "organizations" else region)
+                # Paced at AWS's rate without using its burst: requests that reach AWS a little late or out of
+                # order (thread scheduling) then still fit the bucket AWS keeps.
+                rate, _ = RATE_LIMITS.get(service, DEFAULT_RATE)
+                limiter = self._limiters.setdefault(bucket, RateLimiter(rate, 1.0))
+                frozen = (
+                    ReadOnlyCredentials(credentials.access_key, credentials.secret_key, credentials.token)
                     if credentials
-                    else {}
+                    else None
                 )
-                # boto3 sessions are not thread-safe; creating clients under the lock keeps one shared
-                # session (and its loaded service models) for every account.
-                self._clients[key] = self.session.client(
-                    service, region_name=region, endpoint_url=self.endpoint_url, config=RETRIES, **explicit
-                )
+                self._clients[key] = _AccountClient(shared, self._signing, frozen, limiter)
             return self._clients[key]
 
     def caller_identity(self, region: str) -> dict[str, Any]:

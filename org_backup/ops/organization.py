@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,8 +36,9 @@ class Org:
     management: AccountAccess
     description: dict[str, Any]
     region: str
-    effective_policies: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
-    """DescribeEffectivePolicy answers of this run by account: verify and coverage read each account's once."""
+    effective_policies: dict[str, Future[str | None]] = field(default_factory=dict, compare=False, repr=False)
+    """DescribeEffectivePolicy answers of this run by account (pending while being read): verify and coverage,
+    running side by side, read each account's once."""
 
     def organizations(self) -> Any:
         return self.management.client("organizations", self.region)

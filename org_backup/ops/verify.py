@@ -13,12 +13,13 @@ them over every target account and Region.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
+from org_backup.ops.aws import CAPTURED_ERRORS, AccessError, AccountAccess, Aws, Outcome, error_code, fan_out
 from org_backup.ops.checks.backup_policies import organization_findings as backup_policy_organization_findings
 from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
@@ -146,13 +147,22 @@ def _check_region(
     row, findings = check_vault(state.access, target, region, utc_now())
     if target.kind == "member":
         row.plans = sorted(name for name, regions in state.effective_plans.items() if region in regions)
-        findings += attempt(
-            "aws-managed-key",
-            target.account_id,
-            region,
-            partial(
-                managed_key_findings, state.access, stack.config.organization.partition, state.expected.values(), region
-            ),
+        # With resource-level coverage, each resource's key is judged there (key-blocks-copy), once.
+        findings += (
+            []
+            if resource_level
+            else attempt(
+                "aws-managed-key",
+                target.account_id,
+                region,
+                partial(
+                    managed_key_findings,
+                    state.access,
+                    stack.config.organization.partition,
+                    state.expected.values(),
+                    region,
+                ),
+            )
         )
         if admin is not None:
             jobs = attempt(
@@ -165,6 +175,24 @@ def _check_region(
             findings += jobs
         findings += scan_job_findings(state.access, stack.config, region, since, hours)
     return row, findings
+
+
+RegionCheck = Callable[[tuple[Target, _AccountState, str]], tuple[Coverage, list[OpsFinding]]]
+
+
+def _account_then_regions(
+    check_account: Callable[[Target], _AccountState], check_region: RegionCheck, target: Target
+) -> tuple[_AccountState, list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]]]:
+    """An account's own checks, then each of its Regions; a Region that fails does not stop the others."""
+    state = check_account(target)
+    out: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]] = []
+    for region in state.regions:
+        unit = (target, state, region)
+        try:
+            out.append(Outcome(unit, check_region(unit), None))
+        except CAPTURED_ERRORS as exc:
+            out.append(Outcome(unit, None, exc))
+    return state, out
 
 
 def verify(
@@ -186,30 +214,17 @@ def verify(
             documents.setdefault(account_id, []).append(policy.document.content)
     expected = {account_id: expected_plans(contents) for account_id, contents in documents.items()}
     all_targets = targets(stack, layout, tree)
+    # Resource-level coverage runs beside the checks (its own bounded pool); both read each account's effective
+    # policy once (Org.effective_policies).
+    background = ThreadPoolExecutor(max_workers=1) if with_coverage else None
+    resources_pending = (
+        background.submit(run_coverage, stack, aws, workers=workers, aggregator=aggregator, org=org)
+        if background is not None
+        else None
+    )
     findings: list[OpsFinding] = guardrail_organization_findings(stack, org, tree)
     findings += backup_policy_organization_findings(stack, org, layout)
     coverage: list[Coverage] = []
-    accounts = fan_out(
-        all_targets, partial(_check_account, stack, aws, org, expected), workers=workers, label=f"{COMMAND}: accounts"
-    )
-    units: list[tuple[Target, _AccountState, str]] = []
-    for outcome in accounts:
-        target, state = outcome.item, outcome.value
-        if state is None:
-            findings.append(
-                unreachable(target.account_id, stack.role_arn(target.account_id), outcome.error or AccessError())
-            )
-            coverage += [
-                Coverage(target.account_id, target.name, r, target.kind, reachable=False) for r in target.regions
-            ]
-            continue
-        findings += state.findings
-        coverage += [
-            Coverage(target.account_id, target.name, r, target.kind, region_enabled=False)
-            for r in target.regions
-            if r not in state.regions
-        ]
-        units += [(target, state, region) for region in state.regions]
     admin_id = stack.config.organization.backup_admin_account_id
     admin: AccountAccess | None = None
     try:
@@ -219,12 +234,34 @@ def verify(
     since = utc_now() - timedelta(hours=hours)
     # One organization-wide job listing per Region and state instead of one per account (checks/jobs.py).
     org_jobs = OrgJobs(admin, since) if admin is not None else None
-    regions = fan_out(
-        units,
-        partial(_check_region, stack, admin, since, hours, org_jobs=org_jobs, resource_level=with_coverage),
+    check_region = partial(_check_region, stack, admin, since, hours, org_jobs=org_jobs, resource_level=with_coverage)
+    # Each account's Regions run right after its own checks on the same worker: one call at a time per account,
+    # and early accounts' Regions overlap later accounts' Organizations calls (the management account's rate).
+    accounts = fan_out(
+        all_targets,
+        partial(_account_then_regions, partial(_check_account, stack, aws, org, expected), check_region),
         workers=workers,
-        label=f"{COMMAND}: Regions",
+        label=f"{COMMAND}: accounts",
     )
+    regions: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]] = []
+    for outcome in accounts:
+        target, value = outcome.item, outcome.value
+        if value is None:
+            findings.append(
+                unreachable(target.account_id, stack.role_arn(target.account_id), outcome.error or AccessError())
+            )
+            coverage += [
+                Coverage(target.account_id, target.name, r, target.kind, reachable=False) for r in target.regions
+            ]
+            continue
+        state, checked = value
+        findings += state.findings
+        coverage += [
+            Coverage(target.account_id, target.name, r, target.kind, region_enabled=False)
+            for r in target.regions
+            if r not in state.regions
+        ]
+        regions += checked
     for done in regions:
         target, _, region = done.item
         if done.error is not None:
@@ -244,7 +281,9 @@ def verify(
         coverage.append(row)
         findings += found
     coverage.sort(key=lambda c: (c.kind != "member", c.account_id, c.region))
-    resources = run_coverage(stack, aws, workers=workers, aggregator=aggregator, org=org) if with_coverage else None
+    resources = resources_pending.result() if resources_pending is not None else None
+    if background is not None:
+        background.shutdown()
     return Verification(org, findings, coverage, hours, admin, resources)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -123,13 +125,27 @@ def compare_effective_policy(
     return out, {name: plan.regions for name, plan in actual.items() if name in expected}
 
 
+_CACHE_LOCK = threading.Lock()
+
+
 def effective_policy(org: Org, account_id: str) -> str | None:
     """The account's effective backup policy (once per run: ``Org.effective_policies``); None if it has none."""
-    if account_id in org.effective_policies:
-        return org.effective_policies[account_id]
-    content = _describe_effective_policy(org, account_id)
-    org.effective_policies[account_id] = content
-    return content
+    cache: dict[str, Future[str | None]] | None = getattr(org, "effective_policies", None)
+    if cache is None:
+        return _describe_effective_policy(org, account_id)
+    with _CACHE_LOCK:
+        pending = cache.get(account_id)
+        reader = pending is None
+        if pending is None:
+            pending = cache[account_id] = Future()
+    if reader:
+        try:
+            pending.set_result(_describe_effective_policy(org, account_id))
+        except BaseException as exc:
+            with _CACHE_LOCK:
+                del cache[account_id]  # the next caller asks again
+            pending.set_exception(exc)
+    return pending.result()
 
 
 def _describe_effective_policy(org: Org, account_id: str) -> str | None:
