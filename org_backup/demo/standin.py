@@ -336,7 +336,7 @@ class StandIn:
             for job in jobs
             if job["Region"] == region
             and wanted in (None, ORGANIZATION_WIDE, job["AccountId"])
-            and params.get("ByState") in (None, job["State"])
+            and params.get("ByState") in (None, job.get("State"))  # restore jobs have Status, no State
             and ("ByCreatedAfter" not in params or job["CreationDate"] >= params["ByCreatedAfter"])
             and ("ByRestoreTestingPlanArn" not in params or job.get("_plan") == params["ByRestoreTestingPlanArn"])
         ]

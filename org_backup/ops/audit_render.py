@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html import escape
 
+from org_backup.ops.audit_coverage import (
+    COULD_NOT_CHECK,
+    coverage_chart,
+    restore_rows,
+    rpo_rows,
+    status_rows,
+    unprotected_table,
+)
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import FAILURE_STATES
+from org_backup.ops.checks.restore_tests import RestoreTest
 from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.coverage.status import rate
 from org_backup.ops.scan_report import TITLE as SCAN_TITLE
 from org_backup.ops.scan_report import scan_rows
 from org_backup.ops.verify import Verification
@@ -97,6 +108,8 @@ class AuditData:
     frameworks: list[Framework] = field(default_factory=list)
     compliance_reports: list[ComplianceReport] = field(default_factory=list)
     findings: list[OpsFinding] = field(default_factory=list)
+    restore_tests: list[RestoreTest] = field(default_factory=list)
+    restore_tests_checked: bool = False
 
     @property
     def coverage(self) -> list[Coverage]:
@@ -122,6 +135,7 @@ table{border-collapse:collapse;width:100%;font-size:.86rem;margin:.6rem 0}
 th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}tr.bad td{background:#fdecea}
 svg{display:block;max-width:900px}.ok{fill:#2e7d32}.fail{fill:#c62828}.axis{stroke:#888}.label{font-size:11px;fill:#444}
+.grid{stroke:#e3e3e3;stroke-width:1}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}
 .note{color:#555;font-size:.9rem}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}}
@@ -152,7 +166,7 @@ def _coverage(data: AuditData) -> tuple[tuple[str, ...], Rows]:
             _yes(c.key),
             _yes(c.denies_deletion),
             ", ".join(c.plans) or "-",
-            str(c.failed_jobs),
+            c.why_unchecked or str(c.failed_jobs),
             str(c.findings),
             _yes(c.protected),
         )
@@ -255,6 +269,8 @@ def _yes(flag: bool) -> str:
 
 
 def _window_cells(stats: JobStats) -> tuple[str, str]:
+    if not stats.total:
+        return "no jobs", "-"
     return f"{stats.completed}/{stats.total}", stats.rate()
 
 
@@ -280,21 +296,74 @@ def _cards(data: AuditData) -> list[tuple[str, str]]:
     coverage = data.coverage
     backups7 = _totals(data.backups, 7)
     copies7 = _totals(data.copies, 7)
+    jobs_known = data.verification.admin is not None or bool(data.backups)
+    resources = data.verification.resources
     return [
         ("account-Regions protected", f"{sum(c.protected for c in coverage)}/{len(coverage)}"),
+        ("resources protected", rate(resources.summary.total()) if resources else COULD_NOT_CHECK),
         ("vaults locked", f"{sum(c.locked for c in coverage)}/{sum(c.vault for c in coverage)}"),
-        ("backup success, 7 days", f"{backups7.rate()} of {backups7.total}"),
-        ("copy success, 7 days", f"{copies7.rate()} of {copies7.total}"),
+        ("backup success, 7 days", _card_rate(backups7, jobs_known)),
+        ("copy success, 7 days", _card_rate(copies7, jobs_known)),
+        ("restore tests passed", _restore_card(data)),
         ("open findings", str(sum(f.counts for f in data.findings))),
     ]
 
 
+def _card_rate(stats: JobStats, known: bool) -> str:
+    if not known:
+        return COULD_NOT_CHECK
+    return f"{stats.rate()} of {stats.total}" if stats.total else "no jobs"
+
+
+def _restore_card(data: AuditData) -> str:
+    if not data.restore_tests_checked:
+        return COULD_NOT_CHECK
+    tests = data.restore_tests
+    return f"{sum(t.passed for t in tests)}/{len(tests)}" if tests else "no restore tests"
+
+
 # --------------------------------------------------------------------------- HTML
 
+CONTROL_NOTE = (
+    "Per-control compliance: AWS Backup evaluates each control with an AWS Config rule it deploys, but AWS "
+    "documents no way to map a control to its rule (DescribeFramework returns no rule names), so this report "
+    "shows each framework's status and AWS's own per-control evidence, the CONTROL_COMPLIANCE_REPORT report jobs."
+)
 
-def _html_table(headers: Sequence[str], rows: Rows, *, bad_column: int | None = None) -> str:
+
+def _jobs_empty(data: AuditData) -> str:
+    if data.verification.admin is None:
+        return f"{COULD_NOT_CHECK}: the backup administrator account could not be reached"
+    return "No jobs in the window."
+
+
+def _restore_empty(data: AuditData) -> str:
+    return "No restore tests ran in the last 30 days." if data.restore_tests_checked else COULD_NOT_CHECK
+
+
+def _resources_html(data: AuditData) -> str:
+    resources = data.verification.resources
+    if resources is None:
+        return f'<p class="note">{COULD_NOT_CHECK}</p>'
+    summary = resources.summary
+    return (
+        f'<p class="note">Source: {escape(resources.source)}. Excluded OUs and accounts are not read.</p>'
+        "<h3>By OU</h3>"
+        + coverage_chart("Resources by OU", summary.by_ou)
+        + _html_table(*status_rows(summary.by_ou, "OU"), empty="No resources.")
+        + "<h3>By resource type</h3>"
+        + coverage_chart("Resources by type", summary.by_type)
+        + _html_table(*status_rows(summary.by_type, "Type"), empty="No resources.")
+        + "<h3>RPO compliance</h3>"
+        + _html_table(*rpo_rows(resources), empty="No resources.")
+        + "<h3>Unprotected resources, and those that could not be checked</h3>"
+        + _html_table(*unprotected_table(resources), empty="None: every resource checked is protected.")
+    )
+
+
+def _html_table(headers: Sequence[str], rows: Rows, *, bad_column: int | None = None, empty: str = "Nothing.") -> str:
     if not rows:
-        return '<p class="note">None.</p>'
+        return f'<p class="note">{escape(empty)}</p>'
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
@@ -304,15 +373,25 @@ def _html_table(headers: Sequence[str], rows: Rows, *, bad_column: int | None = 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+GRIDLINES = 4
+DATE_LABEL_EVERY = 3
+
+
 def bar_chart(title: str, days: Sequence[date], series: Mapping[date, JobStats]) -> str:
     """Stacked bars per day (completed below, failed above), scaled to the busiest day; no script."""
     width, height, left, bottom, top = 760, 220, 40, 28, 12
     plot_height = height - bottom - top
-    highest = max((series[d].total for d in days if d in series), default=0) or 1
+    busiest = max((series[d].total for d in days if d in series), default=0) or 1
+    highest = GRIDLINES * math.ceil(busiest / GRIDLINES)  # whole-number gridlines
     step = (width - left - 10) / len(days)
-    parts = [
+    parts = []
+    for tick in range(1, GRIDLINES + 1):
+        y = height - bottom - plot_height * tick / GRIDLINES
+        parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}"/>')
+        label = highest * tick // GRIDLINES
+        parts.append(f'<text class="label" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+    parts += [
         f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}"/>',
-        f'<text class="label" x="{left - 6}" y="{top + 4}" text-anchor="end">{highest}</text>',
         f'<text class="label" x="{left - 6}" y="{height - bottom}" text-anchor="end">0</text>',
     ]
     for index, day in enumerate(days):
@@ -328,7 +407,7 @@ def bar_chart(title: str, days: Sequence[date], series: Mapping[date, JobStats])
                 f'<rect class="ok" x="{x:.1f}" y="{y_ok:.1f}" width="{step - 2:.1f}" height="{ok:.1f}"/>'
                 f'<rect class="fail" x="{x:.1f}" y="{y_ok - failed:.1f}" width="{step - 2:.1f}" height="{failed:.1f}"/></g>'
             )
-        if (len(days) - 1 - index) % 7 == 0:
+        if (len(days) - 1 - index) % DATE_LABEL_EVERY == 0:
             parts.append(
                 f'<text class="label" x="{x + step / 2:.1f}" y="{height - 8}" text-anchor="middle">'
                 f"{day.strftime('%m-%d')}</text>"
@@ -351,16 +430,24 @@ def render_html(data: AuditData) -> str:
             "Coverage per account and Region",
             _html_table(*_coverage(data), bad_column=10),
         ),
+        ("resources", "Resource coverage", _resources_html(data)),
+        (
+            "restore-tests",
+            "Restore tests (recoverability)",
+            _html_table(*restore_rows(data.restore_tests), empty=_restore_empty(data)),
+        ),
         ("locks", "Vault Lock status", _html_table(*_locks(data), bad_column=4)),
         (
             "jobs",
             "Backup jobs (last 7 and 30 days)",
-            bar_chart("Backup jobs per day, last 30 days", days, data.daily_backups) + _html_table(*_jobs(data)),
+            bar_chart("Backup jobs per day, last 30 days", days, data.daily_backups)
+            + _html_table(*_jobs(data), empty=_jobs_empty(data)),
         ),
         (
             "copies",
             "Copies to the central vaults",
-            bar_chart("Copy jobs per day, last 30 days", days, data.daily_copies) + _html_table(*_central(data)),
+            bar_chart("Copy jobs per day, last 30 days", days, data.daily_copies)
+            + _html_table(*_central(data), empty=_jobs_empty(data)),
         ),
         (
             "audit-manager",
@@ -369,8 +456,7 @@ def render_html(data: AuditData) -> str:
             + _html_table(*_frameworks(data))
             + "<h3>Compliance reports</h3>"
             + _html_table(*_compliance(data))
-            + '<p class="note">AWS Backup publishes control compliance through these report jobs (CSV in S3); '
-            "its API has no call that returns per-control results.</p>",
+            + f'<p class="note">{escape(CONTROL_NOTE)}</p>',
         ),
         ("malware-scans", SCAN_TITLE, _html_table(*scan_rows(data.findings), bad_column=0)),
         ("findings", "Open findings (verify)", _html_table(*_findings(data), bad_column=0)),
@@ -393,25 +479,43 @@ def render_html(data: AuditData) -> str:
 # --------------------------------------------------------------------------- Markdown and CSV
 
 
-def _md_table(headers: Sequence[str], rows: Rows) -> str:
-    return "\n".join(markdown_table(headers, rows)) if rows else "None."
+def _md_table(headers: Sequence[str], rows: Rows, empty: str = "Nothing.") -> str:
+    return "\n".join(markdown_table(headers, rows)) if rows else empty
 
 
 def render_markdown(data: AuditData) -> str:
     parts = ["# AWS Backup evidence report", ""]
     parts += [f"- **{k}:** {v}" for k, v in _meta(data)]
     parts += ["", *[f"- {k}: **{v}**" for k, v in _cards(data)]]
-    for title, table in (
-        ("Coverage per account and Region", _coverage(data)),
-        ("Vault Lock status", _locks(data)),
-        ("Backup jobs (last 7 and 30 days)", _jobs(data)),
-        ("Copies to the central vaults", _central(data)),
-        ("Audit Manager frameworks", _frameworks(data)),
-        ("Audit Manager compliance reports", _compliance(data)),
-        (SCAN_TITLE, scan_rows(data.findings)),
-        ("Open findings (verify)", _findings(data)),
+    resources = data.verification.resources
+    for title, table, empty in (
+        ("Coverage per account and Region", _coverage(data), "Nothing."),
+        *(
+            [
+                ("Resource coverage by OU", status_rows(resources.summary.by_ou, "OU"), "No resources."),
+                ("Resource coverage by type", status_rows(resources.summary.by_type, "Type"), "No resources."),
+                ("RPO compliance", rpo_rows(resources), "No resources."),
+                (
+                    "Unprotected resources, and those that could not be checked",
+                    unprotected_table(resources),
+                    "None: every resource checked is protected.",
+                ),
+            ]
+            if resources is not None
+            else [("Resource coverage", ((), []), COULD_NOT_CHECK)]
+        ),
+        ("Restore tests (recoverability)", restore_rows(data.restore_tests), _restore_empty(data)),
+        ("Vault Lock status", _locks(data), "Nothing."),
+        ("Backup jobs (last 7 and 30 days)", _jobs(data), _jobs_empty(data)),
+        ("Copies to the central vaults", _central(data), _jobs_empty(data)),
+        ("Audit Manager frameworks", _frameworks(data), "Nothing."),
+        ("Audit Manager compliance reports", _compliance(data), "Nothing."),
+        (SCAN_TITLE, scan_rows(data.findings), "Nothing."),
+        ("Open findings (verify)", _findings(data), "None."),
     ):
-        parts += ["", f"## {title}", "", _md_table(*table)]
+        parts += ["", f"## {title}", "", _md_table(*table, empty=empty)]
+        if title == "Audit Manager compliance reports":
+            parts += ["", CONTROL_NOTE]
     return "\n".join(parts) + "\n"
 
 

@@ -31,6 +31,7 @@ from org_backup.ops.audit_render import (
 from org_backup.ops.aws import AccountAccess, Aws, fan_out, paginate
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import list_jobs
+from org_backup.ops.checks.restore_tests import RestoreTest, restore_test_findings, restore_tests
 from org_backup.ops.common import OpsFinding, Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
 from org_backup.ops.coverage.run import Aggregator
 from org_backup.ops.coverage.section import add_coverage_arguments, aggregator
@@ -159,6 +160,11 @@ def _compliance_reports(admin: AccountAccess, region: str, out: list[ComplianceR
     return []
 
 
+def _restore_tests(admin: AccountAccess, region: str, since: datetime, out: list[RestoreTest]) -> list[OpsFinding]:
+    out += restore_tests(admin, region, since)
+    return []
+
+
 def _merge(target: dict[Any, JobStats], source: dict[Any, JobStats]) -> None:
     for key, stats in source.items():
         merged = target.setdefault(key, JobStats())
@@ -206,6 +212,21 @@ def collect(stack: Stack, aws: Aws, *, hours: int, workers: int, aggregator: Agg
         data.findings += attempt(
             "compliance-reports", admin_id, home, partial(_compliance_reports, admin, home, data.compliance_reports)
         )
+    if verification.resources is not None:
+        data.findings += verification.resources.findings  # what coverage could not read; resources have a section
+    if admin is not None:
+        since = now - timedelta(days=WINDOWS[-1])
+        regions = sorted({row.region for row in units})
+        checked = [
+            attempt(
+                "restore-tests", admin_id, region, partial(_restore_tests, admin, region, since, data.restore_tests)
+            )
+            for region in regions
+        ]
+        data.restore_tests_checked = not any(checked)
+        data.findings += [f for found in checked for f in found]
+        data.findings += restore_test_findings(data.restore_tests)
+    data.findings = list(dict.fromkeys(data.findings))  # each finding once
     data.frameworks = sorted(
         set(data.frameworks), key=lambda f: (f.account_id != admin_id, f.account_id, f.region, f.name)
     )
