@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from org_backup.ops.audit_render import bar_chart, render_html, render_markdown
+from org_backup.ops.audit_render import AuditData, bar_chart, render_html, render_markdown
 from org_backup.ops.checks.restore_tests import RestoreTest, restore_test_findings
 from org_backup.ops.common import OpsFinding
 from org_backup.ops.coverage.run import CoverageResult
 from org_backup.ops.coverage.status import CoverageSummary, ResourceCoverage
+from tests.moto_server import MotoServer
+from tests.org_backup.ops.fakes import FakeOrg
 from tests.org_backup.ops.test_audit_report import assert_self_contained, chromium, sample_report
 
 
-def resources(generated) -> CoverageResult:  # type: ignore[no-untyped-def]
+def resources(generated: datetime) -> CoverageResult:
     summary = CoverageSummary()
     for n in range(6):
         summary.add(
@@ -50,7 +52,7 @@ def resources(generated) -> CoverageResult:  # type: ignore[no-untyped-def]
     return CoverageResult(summary, [], 2, ("us-east-1", "eu-west-1"), "each service's describe calls", generated)
 
 
-def report_with_resources():  # type: ignore[no-untyped-def]
+def report_with_resources() -> AuditData:
     data = sample_report()
     data.verification.resources = resources(data.generated_at)
     started = data.generated_at - timedelta(hours=5)
@@ -148,8 +150,8 @@ def test_the_new_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert "arn:aws:s3:::&lt;b&gt;" in result.stdout, "cell text is escaped"
 
 
-def test_restore_tests_are_read_organization_wide_with_their_time_to_restore(org, aws_env) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
+def test_restore_tests_are_read_organization_wide_with_their_time_to_restore(org: FakeOrg, aws_env: MotoServer) -> None:
+    from datetime import UTC
 
     from org_backup.ops.aws import Aws
     from org_backup.ops.checks.restore_tests import restore_tests
