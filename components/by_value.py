@@ -21,13 +21,15 @@ the same code gives the same ``__provider`` string on every machine.
 from __future__ import annotations
 
 import inspect
+import pickle
 from collections.abc import MutableMapping
 from types import CodeType
 from typing import Any
 
-__all__ = ["BY_VALUE_PREFIX", "pickle_by_value"]
+__all__ = ["BY_VALUE_PREFIX", "pickle_by_value", "undo_pickler_patch"]
 
 BY_VALUE_PREFIX = "<by-value>"
+_BATCH_SETITEMS = "_batch_setitems"
 
 
 def pickle_by_value(namespace: MutableMapping[str, Any]) -> None:
@@ -70,3 +72,22 @@ def _relocate(code: CodeType, filename: str) -> CodeType:
 def _rename(value: Any) -> None:
     if not value.__qualname__.startswith(BY_VALUE_PREFIX):
         value.__qualname__ = f"{BY_VALUE_PREFIX}.{value.__qualname__}"
+
+
+def undo_pickler_patch() -> None:
+    """Undo what the previous ``serialize_provider`` call left on ``pickle._Pickler``; call it before each one.
+
+    ``serialize_provider`` (pulumi 3.272, ``pulumi/dynamic/dynamic.py``) wraps ``pickle._Pickler._batch_setitems``
+    to sort dictionaries and never restores it, so every dynamic resource wraps the previous wrapper. After
+    about a thousand of them in one process (one approval-team association per air-gapped vault of a large
+    organization, or a long test session) pickling raises ``RecursionError`` and the program stops. Peeling
+    the wrappers off keeps the chain one deep; the result of the pickling is the same.
+    """
+    method = getattr(pickle._Pickler, _BATCH_SETITEMS)
+    while getattr(method, "__module__", None) != pickle.__name__ and getattr(method, "__closure__", None):
+        inner = [c.cell_contents for c in method.__closure__ if callable(c.cell_contents)]
+        if len(inner) != 1:
+            return
+        method = inner[0]
+    if getattr(method, "__module__", None) == pickle.__name__:
+        setattr(pickle._Pickler, _BATCH_SETITEMS, method)

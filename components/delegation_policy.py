@@ -38,7 +38,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.by_value import pickle_by_value
+from components.by_value import pickle_by_value, undo_pickler_patch
 from components.documents.delegation_policy import (
     SID_PREFIX,
     DelegationPolicyError,
@@ -310,6 +310,7 @@ class OrganizationDelegationStatements(Resource):
             "policy_id": None,
             "policy_arn": None,
         }
+        undo_pickler_patch()
         super().__init__(DelegationPolicyProvider(), name, props, opts)
 
 

@@ -37,7 +37,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.by_value import pickle_by_value
+from components.by_value import pickle_by_value, undo_pickler_patch
 from components.dynamic_aws import assume, client_config, error_code, error_message, require_account
 
 __all__ = [
@@ -215,6 +215,7 @@ class MpaApprovalTeamAssociation(Resource):
             "status": None,
             "associated_team_arn": None,
         }
+        undo_pickler_patch()
         super().__init__(MpaAssociationProvider(), name, props, opts)
 
 

@@ -36,7 +36,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.by_value import pickle_by_value
+from components.by_value import pickle_by_value, undo_pickler_patch
 from components.dynamic_aws import (
     assume,
     caller_identity,
@@ -451,6 +451,7 @@ class OrganizationPolicyType(Resource):
             "management_account_id": management_account_id,
             "status": None,
         }
+        undo_pickler_patch()
         super().__init__(PolicyTypeProvider(), name, props, opts)
 
 
