@@ -28,6 +28,8 @@ from org_backup.ops.checks.guardrail import organization_findings as guardrail_o
 from org_backup.ops.checks.jobs import OrgJobs, job_findings
 from org_backup.ops.checks.managed_keys import managed_key_findings
 from org_backup.ops.checks.policies import compare_effective_policy, effective_policy, expected_plans
+from org_backup.ops.checks.restore_tests import VERIFY_DAYS as RESTORE_TEST_DAYS
+from org_backup.ops.checks.restore_tests import region_restore_findings
 from org_backup.ops.checks.roles import check_backup_role
 from org_backup.ops.checks.scans import scan_job_findings, scanner_role_findings
 from org_backup.ops.checks.vaults import check_vault
@@ -281,6 +283,11 @@ def verify(
         coverage.append(row)
         findings += found
     coverage.sort(key=lambda c: (c.kind != "member", c.account_id, c.region))
+    if with_coverage and admin is not None:
+        tested = utc_now() - timedelta(days=RESTORE_TEST_DAYS)
+        for region in sorted({r for t in all_targets if t.kind == "member" for r in t.regions}):
+            check = partial(region_restore_findings, admin, region, tested)
+            findings += attempt("restore-tests", admin.account_id, region, check)
     resources = resources_pending.result() if resources_pending is not None else None
     if background is not None:
         background.shutdown()

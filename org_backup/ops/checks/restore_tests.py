@@ -24,7 +24,10 @@ from org_backup.ops.aws import AccountAccess, paginate
 from org_backup.ops.checks.jobs import ORGANIZATION_WIDE
 from org_backup.ops.common import OpsFinding, iso
 
-__all__ = ["RestoreTest", "restore_test_findings", "restore_tests"]
+__all__ = ["VERIFY_DAYS", "RestoreTest", "region_restore_findings", "restore_test_findings", "restore_tests"]
+
+VERIFY_DAYS = 7
+"""verify --coverage looks this far back for failed restore tests (restore testing often runs weekly)."""
 
 FAILED_RESTORES = frozenset({"FAILED", "ABORTED"})
 FAILED_VALIDATIONS = frozenset({"FAILED", "TIMED_OUT"})
@@ -96,3 +99,8 @@ def restore_test_findings(tests: list[RestoreTest]) -> list[OpsFinding]:
         for t in tests
         if not t.passed
     ]
+
+
+def region_restore_findings(admin: AccountAccess, region: str, since: datetime) -> list[OpsFinding]:
+    """verify's check: the failed restore tests of one Region, organization-wide."""
+    return restore_test_findings(restore_tests(admin, region, since))

@@ -268,3 +268,37 @@ def test_verify_with_coverage_reports_each_unprotected_resource_once(
     assert [f["check"] for f in by_resource] == ["coverage-key-blocks-copy"], "not also verify's aws-managed-key"
     assert document["resource_coverage"]["by_ou"]["prod"]["stale"] == 1
     assert stand_in.calls.count("Organizations:DescribeEffectivePolicy") == 3, "read once per member for both"
+
+
+def test_verify_with_coverage_reports_a_failed_restore_test(
+    org: FakeOrg, scenario: tuple[Path, dict[str, str]], stand_in: CoverageStandIn, make_aws, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from org_backup.ops import verify
+
+    stack_file, _ = scenario
+    prod_01 = org.in_ou("prod")[0]
+    now = datetime.now(UTC)
+    stand_in.restore_jobs.append(
+        {
+            "Region": "eu-west-1",
+            "AccountId": prod_01,
+            "RestoreJobId": "r-1",
+            "RecoveryPointArn": "arn:rp",
+            "ResourceType": "RDS",
+            "Status": "COMPLETED",
+            "CreationDate": now - timedelta(days=2),
+            "CompletionDate": now - timedelta(days=2) + timedelta(minutes=30),
+            "ValidationStatus": "FAILED",
+            "ValidationStatusMessage": "the validation script exited 1",
+            "CreatedBy": {"RestoreTestingPlanArn": "arn:aws:backup:eu-west-1:1:restore-testing-plan:weekly"},
+        }
+    )
+    out = tmp_path / "verify.json"
+
+    verify.main(["--config", str(stack_file), "--coverage", "--json", str(out)], aws=make_aws())
+
+    tests = [f for f in json.loads(out.read_text())["findings"] if f["check"] == "restore-test"]
+    assert [(f["account"], f["region"], f["resource"]) for f in tests] == [(prod_01, "eu-west-1", "arn:rp")]
+    assert "the validation script exited 1" in tests[0]["message"]
