@@ -26,7 +26,9 @@ import botocore.session
 import parliament  # type: ignore[import-untyped]
 import pytest
 
+from components.key_alerting import KEY_FORWARDING_ROLE_NAME
 from org_backup.preview.offline import ProgramRun, RecordedResource
+from policies.backup_rules.names import FORWARDING_ROLE_NAME
 from policies.backup_rules.iam import check_policy_document
 
 
@@ -95,7 +97,8 @@ def _classify(resource: RecordedResource, key: str, by_urn: dict[str, RecordedRe
         case "aws:backup/vaultPolicy:VaultPolicy", "policy" if owner in ("member", "central"):
             return f"vault-policy-{owner}"
         case "aws:iam/role:Role", "assumeRolePolicy" | "inlinePolicies":
-            role = "backup-role" if resource.inputs.get("name") != "org-backup-event-forwarding" else None
+            forwarding = resource.inputs.get("name") in (FORWARDING_ROLE_NAME, KEY_FORWARDING_ROLE_NAME)
+            role = None if forwarding else "backup-role"
             prefix = "trust" if key == "assumeRolePolicy" else "inline"
             return f"{prefix}-{role or 'event-forwarding-role'}"
         case "aws:s3/bucketPolicy:BucketPolicy", "policy":
@@ -248,7 +251,14 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
 )
 
 # Actions parliament's privilege database does not know yet, with botocore's service model as evidence.
-NEWER_ACTIONS: dict[str, str] = {}
+NEWER_ACTIONS: dict[str, str] = {
+    action: (
+        "Multi-party approval for logically air-gapped vaults (2025) is newer than parliament 1.6.4's action list; "
+        "the guardrail denies it to member administrators and botocore's AWS Backup model has the operation "
+        "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)"
+    )
+    for action in ("backup:AssociateBackupVaultMpaApprovalTeam", "backup:DisassociateBackupVaultMpaApprovalTeam")
+}
 
 _ACTION = re.compile(r"\b[a-z0-9-]+:[A-Za-z0-9*]+\b")
 

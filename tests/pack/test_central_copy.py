@@ -35,7 +35,9 @@ def specs(request: pytest.FixtureRequest) -> list[Spec]:
 
 
 def _central_policies(specs: list[Spec]) -> list[Spec]:
-    return [s for s in specs if s.type == VAULT_POLICY and "central" in s.name]
+    """The copy destinations' policies. A central air-gapped vault's policy denies CopyIntoBackupVault to all but
+    the exempt roles, so an added Allow opens nothing there and the rule rightly stays quiet."""
+    return [s for s in specs if s.type == VAULT_POLICY and "central" in s.name and "air-gapped" not in s.name]
 
 
 def _edited(specs: list[Spec], edit) -> list[Spec]:
