@@ -28,8 +28,8 @@ import pytest
 
 from components.key_alerting import KEY_FORWARDING_ROLE_NAME
 from org_backup.preview.offline import ProgramRun, RecordedResource
-from policies.backup_rules.names import FORWARDING_ROLE_NAME
 from policies.backup_rules.iam import check_policy_document
+from policies.backup_rules.names import FORWARDING_ROLE_NAME
 
 
 @dataclass(frozen=True)
@@ -251,14 +251,12 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
 )
 
 # Actions parliament's privilege database does not know yet, with botocore's service model as evidence.
-NEWER_ACTIONS: dict[str, str] = {
-    action: (
-        "Multi-party approval for logically air-gapped vaults (2025) is newer than parliament 1.6.4's action list; "
-        "the guardrail denies it to member administrators and botocore's AWS Backup model has the operation "
-        "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)"
-    )
-    for action in ("backup:AssociateBackupVaultMpaApprovalTeam", "backup:DisassociateBackupVaultMpaApprovalTeam")
-}
+NEWER_ACTIONS: dict[str, str] = dict.fromkeys(
+    ("backup:AssociateBackupVaultMpaApprovalTeam", "backup:DisassociateBackupVaultMpaApprovalTeam"),
+    "Multi-party approval for logically air-gapped vaults (2025) is newer than parliament 1.6.4's action list; "
+    "the guardrail denies it to member administrators and botocore's AWS Backup model has the operation "
+    "(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)",
+)
 
 _ACTION = re.compile(r"\b[a-z0-9-]+:[A-Za-z0-9*]+\b")
 
