@@ -61,9 +61,7 @@ CONSEQUENCES: dict[str, frozenset[str]] = {
     "organization.regions": _COPY_TOPOLOGY,
     "targets": frozenset({"plan-target", "policy-target"}),
     # A salvaged vaults section has lost a lock or a break-glass role name.
-    "vaults": frozenset(
-        {"retention-within-lock", "copy-destination-unlocked", copy_paths.LOCKOUT}
-    ),
+    "vaults": frozenset({"retention-within-lock", "copy-destination-unlocked", copy_paths.LOCKOUT}),
     # Entries that did not parse were dropped: "needs at least one" and "is ignored" would only repeat it.
     "accounts": frozenset({"listed-ignored", "accounts-listed-empty"}),
     "restore_testing": frozenset({"restore-selections"}),
@@ -71,34 +69,20 @@ CONSEQUENCES: dict[str, frozenset[str]] = {
 _REGION_RULES = frozenset({"region-unknown", "region-partition", "region-service"})
 
 
-def check_config(
-    parsed: dict[str, Any], damaged: frozenset[str] = frozenset()
-) -> list[Finding]:
+def check_config(parsed: dict[str, Any], damaged: frozenset[str] = frozenset()) -> list[Finding]:
     """Every rule on the parsed sections; ``damaged`` names the sections that did not parse whole."""
     findings = _check_sections(parsed)
-    if any(
-        f.rule in _REGION_RULES and f.path.startswith("organization.") for f in findings
-    ):
+    if any(f.rule in _REGION_RULES and f.path.startswith("organization.") for f in findings):
         damaged |= {"organization.regions"}
-    dropped = frozenset().union(
-        *(CONSEQUENCES.get(section, frozenset()) for section in damaged)
-    )
+    dropped = frozenset().union(*(CONSEQUENCES.get(section, frozenset()) for section in damaged))
     return _one_per_statement([f for f in findings if f.rule not in dropped])
 
 
 def _one_per_statement(findings: list[Finding]) -> list[Finding]:
     """A Deny with NotPrincipal that locks the deploying role out is one mistake: the lock-out error (which
     says why NotPrincipal does not exempt a role) replaces the general NotPrincipal advice on it."""
-    locked_out = {
-        f.path
-        for f in findings
-        if f.rule == copy_paths.LOCKOUT and f.severity == "error"
-    }
-    return [
-        f
-        for f in findings
-        if not (f.rule == "no-not-principal" and f.path in locked_out)
-    ]
+    locked_out = {f.path for f in findings if f.rule == copy_paths.LOCKOUT and f.severity == "error"}
+    return [f for f in findings if not (f.rule == "no-not-principal" and f.path in locked_out)]
 
 
 def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
@@ -123,9 +107,7 @@ def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
     if parsed.get("audit") is not None:
         out += check_audit(parsed["audit"])
     if parsed.get("alerting") is not None:
-        out += check_alerting(
-            parsed["alerting"], org.partition if org is not None else "aws"
-        )
+        out += check_alerting(parsed["alerting"], org.partition if org is not None else "aws")
     if parsed.get("restore_testing") is not None:
         out += check_restore_testing(parsed["restore_testing"])
     out += check_guardrail(parsed)
@@ -179,15 +161,10 @@ def check_inventory_file(accounts: Accounts) -> list[Finding]:
     program formats the path."""
     pattern = accounts.inventory_file
     try:
-        fields = [
-            (name, spec, conversion)
-            for _, name, spec, conversion in string.Formatter().parse(pattern)
-        ]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
     except ValueError:
         fields = [("{", None, None)]
-    if "\x00" in pattern or any(
-        f != ("stack", "", None) for f in fields if f[0] is not None
-    ):
+    if "\x00" in pattern or any(f != ("stack", "", None) for f in fields if f[0] is not None):
         return [
             Finding(
                 "accounts.inventory_file",
@@ -230,24 +207,16 @@ def organization_region_findings(org: Organization) -> list[Finding]:
     out: list[Finding] = []
     for field_name in ("workload_regions", "dr_regions"):
         for i, region in enumerate(getattr(org, field_name)):
-            out += region_rules.check_region(
-                join("organization", field_name, i), region, org.partition
-            )
+            out += region_rules.check_region(join("organization", field_name, i), region, org.partition)
     if org.home_region is not None:
-        out += region_rules.check_region(
-            "organization.home_region", org.home_region, org.partition
-        )
+        out += region_rules.check_region("organization.home_region", org.home_region, org.partition)
     return out
 
 
 def check_targets(targets: Targets) -> list[Finding]:
     ous = targets.organizational_units
-    out = duplicates(
-        "targets.organizational_units", [ou.name for ou in ous], "OU name", "name"
-    )
-    out += duplicates(
-        "targets.organizational_units", [ou.id for ou in ous], "OU id", "id"
-    )
+    out = duplicates("targets.organizational_units", [ou.name for ou in ous], "OU name", "name")
+    out += duplicates("targets.organizational_units", [ou.id for ou in ous], "OU id", "id")
     out += duplicates("targets.accounts", targets.accounts, "account id")
     for i, ou in enumerate(targets.organizational_units):
         if ou.id in targets.exclude_organizational_units:
@@ -270,11 +239,7 @@ def check_targets(targets: Targets) -> list[Finding]:
                 )
             )
     if not targets.organizational_units and not targets.accounts:
-        out.append(
-            Finding(
-                "targets", None, "targets-empty", "target at least one OU or account"
-            )
-        )
+        out.append(Finding("targets", None, "targets-empty", "target at least one OU or account"))
     return out
 
 
@@ -345,9 +310,7 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
     return out
 
 
-def _air_gapped_regions(
-    explicit: list[str] | None, org: Organization | None
-) -> list[Finding]:
+def _air_gapped_regions(explicit: list[str] | None, org: Organization | None) -> list[Finding]:
     """Air-gapped vaults go to ``regions`` (default: every DR Region), each real and offering them."""
     partition = org.partition if org is not None else "aws"
     if explicit is None:
@@ -471,7 +434,5 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
                 f"fill the {limits.MAX_PRINCIPAL_ARN_LIST} ARNs of the Audit Manager principalArnList",
             )
         )
-    out += duplicates(
-        join(where, "break_glass_role_names"), vault.break_glass_role_names, "role"
-    )
+    out += duplicates(join(where, "break_glass_role_names"), vault.break_glass_role_names, "role")
     return out

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 from policies.backup_rules.findings import Finding, join
 
 
-def duplicates(
-    path: str, values: Iterable[str], what: str, field: str | None = None
-) -> list[Finding]:
+def duplicates(path: str, values: Iterable[str], what: str, field: str | None = None) -> list[Finding]:
     """One finding per repeated entry, at that entry (the one to remove), naming where it first appeared."""
     first: dict[str, int] = {}
     out: list[Finding] = []

@@ -26,27 +26,17 @@ from .model import (
 )
 
 
-def copies_need_central_lock(
-    findings: list[Finding], vaults: Vaults, plans: dict[str, Plan]
-) -> list[Finding]:
+def copies_need_central_lock(findings: list[Finding], vaults: Vaults, plans: dict[str, Plan]) -> list[Finding]:
     """Copies exist to survive a compromised member account; into an unlocked central vault they do not. One
     error at the lock to add (the warning for an unlocked vault becomes it), naming the plans that copy there."""
     copying = sorted(
         name
         for name, plan in plans.items()
-        if any(
-            c.destination == "central"
-            for rule in plan.rules.values()
-            for c in rule.copies
-        )
+        if any(c.destination == "central" for rule in plan.rules.values() for c in rule.copies)
     )
     if vaults.central.lock is not None or not copying:
         return findings
-    kept = [
-        f
-        for f in findings
-        if not (f.rule == "vault-unlocked" and f.path == "vaults.central.lock")
-    ]
+    kept = [f for f in findings if not (f.rule == "vault-unlocked" and f.path == "vaults.central.lock")]
     return [
         *kept,
         Finding(
@@ -126,11 +116,7 @@ def _check_plan(
     vaults: Vaults | None,
 ) -> list[Finding]:
     out: list[Finding] = []
-    regions = (
-        plan.regions
-        if plan.regions is not None
-        else (org.workload_regions if org else [])
-    )
+    regions = plan.regions if plan.regions is not None else (org.workload_regions if org else [])
     if org is not None and plan.regions is not None:
         out += duplicates(join(path, "regions"), plan.regions, "Region")
         for i, region in enumerate(plan.regions):
@@ -138,9 +124,7 @@ def _check_plan(
             unreal = (
                 []
                 if region in org.workload_regions
-                else region_rules.check_region(
-                    join(path, "regions", i), region, org.partition
-                )
+                else region_rules.check_region(join(path, "regions", i), region, org.partition)
             )
             out += unreal
             if not unreal and region not in org.workload_regions:
@@ -153,9 +137,7 @@ def _check_plan(
                     )
                 )
     if targets is not None and plan.targets is not None:
-        known = {ou.name for ou in targets.organizational_units} | {
-            ou.id for ou in targets.organizational_units
-        }
+        known = {ou.name for ou in targets.organizational_units} | {ou.id for ou in targets.organizational_units}
         known |= set(targets.accounts)
         if org is not None:
             known.add(org.root_id)
@@ -200,12 +182,8 @@ def _created_tags(path: str, tags: dict[str, str]) -> list[Finding]:
     """Tags this stack puts on plans and recovery points: AWS's tag rules, and no reserved aws: prefix."""
     out: list[Finding] = []
     for key, value in tags.items():
-        out += selection_rules.check_tag_key(
-            join(path, key) if key else path, key, created_here=True
-        )
-        out += selection_rules.check_tag_value(
-            join(path, key) if key else path, value, wildcard=True
-        )
+        out += selection_rules.check_tag_key(join(path, key) if key else path, key, created_here=True)
+        out += selection_rules.check_tag_value(join(path, key) if key else path, value, wildcard=True)
     return out
 
 
@@ -291,11 +269,8 @@ def _check_rule(
     for i, copy in enumerate(rule.copies):
         copy_path = join(path, "copies", i)
         unreal = (
-            region_rules.check_region(
-                join(copy_path, "region"), copy.region, org.partition
-            )
-            if org is not None
-            and copy.region not in (*org.dr_regions, *org.workload_regions)
+            region_rules.check_region(join(copy_path, "region"), copy.region, org.partition)
+            if org is not None and copy.region not in (*org.dr_regions, *org.workload_regions)
             else []
         )
         out += unreal
@@ -308,31 +283,20 @@ def _check_rule(
         )
         lock = _lock_of(vaults, copy.destination)
         if lock is not None and vaults is not None:
-            vault = (
-                vaults.central.name
-                if copy.destination == "central"
-                else vaults.member.name
-            )
+            vault = vaults.central.name if copy.destination == "central" else vaults.member.name
             # A copy without a lifecycle keeps the source rule's: "If you don't specify a lifecycle, AWS Backup
             # applies the lifecycle policy of the source backup to the destination backup"
             # (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsBackupBackupPlanRuleCopyActionsDetails.html).
             out += _rename(
                 lifecycle.check_retention_within_lock(
                     copy_path,
-                    delete_after_days=copy.retention_days
-                    if copy.retention_days is not None
-                    else rule.retention_days,
+                    delete_after_days=copy.retention_days if copy.retention_days is not None else rule.retention_days,
                     lock_min_days=lock.min_retention_days,
                     lock_max_days=lock.max_retention_days,
                     vault=f"vaults.{copy.destination} ({vault})",
                 )
             )
-        if (
-            not unreal
-            and org is not None
-            and copy.destination == "central"
-            and copy.region not in org.dr_regions
-        ):
+        if not unreal and org is not None and copy.destination == "central" and copy.region not in org.dr_regions:
             out.append(
                 Finding(
                     join(copy_path, "region"),
@@ -351,12 +315,7 @@ def _check_rule(
                     "copy the vault into itself",
                 )
             )
-        if (
-            not unreal
-            and copy.destination == "member"
-            and org is not None
-            and copy.region not in org.workload_regions
-        ):
+        if not unreal and copy.destination == "member" and org is not None and copy.region not in org.workload_regions:
             out.append(
                 Finding(
                     join(copy_path, "region"),
@@ -372,14 +331,8 @@ def check_schedule(path: str, value: str) -> list[Finding]:
     """A preset name or a cron expression; a word that is neither is most likely a misspelt preset."""
     if value in SCHEDULE_PRESETS or "(" in value:
         return schedule.check_schedule_expression(path, schedule_expression(value))
-    close = difflib.get_close_matches(
-        value.strip().lower(), list(SCHEDULE_PRESETS), n=1, cutoff=0.6
-    )
-    hint = (
-        f": did you mean '{close[0]}'?"
-        if close
-        else f", e.g. {schedule.EXAMPLE_SCHEDULE}"
-    )
+    close = difflib.get_close_matches(value.strip().lower(), list(SCHEDULE_PRESETS), n=1, cutoff=0.6)
+    hint = f": did you mean '{close[0]}'?" if close else f", e.g. {schedule.EXAMPLE_SCHEDULE}"
     return [
         Finding(
             path,
@@ -444,13 +397,9 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
             )
     for name, tag_selection in selections.tags.items():
         tag_path = join(path, "tags", name)
-        out += selection_rules.check_tag_key(
-            join(tag_path, "key"), tag_selection.key, created_here=False
-        )
+        out += selection_rules.check_tag_key(join(tag_path, "key"), tag_selection.key, created_here=False)
         for i, value in enumerate(tag_selection.values):
-            out += selection_rules.check_tag_value(
-                join(tag_path, "values", i), value, wildcard=False
-            )
+            out += selection_rules.check_tag_value(join(tag_path, "values", i), value, wildcard=False)
     for name, selection in selections.resources.items():
         sel_path = join(path, "resources", name)
         for operator in (
@@ -513,13 +462,8 @@ def check_custom_policies(
                 )
             )
         for i, target in enumerate(custom.targets):
-            is_id = bool(
-                limits.OU_ID_RE.fullmatch(target)
-                or limits.ACCOUNT_ID_RE.fullmatch(target)
-            )
-            is_label = targets is not None and any(
-                target == ou.name for ou in targets.organizational_units
-            )
+            is_id = bool(limits.OU_ID_RE.fullmatch(target) or limits.ACCOUNT_ID_RE.fullmatch(target))
+            is_label = targets is not None and any(target == ou.name for ou in targets.organizational_units)
             is_root = org is not None and target == org.root_id
             if not (is_id or is_label or is_root):
                 out.append(

@@ -28,9 +28,7 @@ def _bucket_name(name: str) -> list[Finding]:
     if ".." in name:
         problems.append("two adjacent periods")
     if name.startswith(_BUCKET_PREFIXES) or name.endswith(_BUCKET_SUFFIXES):
-        problems.append(
-            f"a reserved prefix {_BUCKET_PREFIXES} or suffix {_BUCKET_SUFFIXES}"
-        )
+        problems.append(f"a reserved prefix {_BUCKET_PREFIXES} or suffix {_BUCKET_SUFFIXES}")
     try:
         ipaddress.IPv4Address(name)
         problems.append("the form of an IP address")
@@ -54,12 +52,8 @@ def check_audit(audit: Audit) -> list[Finding]:
         out += _bucket_name(audit.report_bucket_name)
     for name, control in audit.controls.items():
         path = join("audit.controls", name)
-        for finding in audit_rules.check_framework_control(
-            path, name, control.parameters
-        ):
-            config_path = finding.path.replace(
-                ".inputParameters.", ".parameters."
-            ).removesuffix(".name")
+        for finding in audit_rules.check_framework_control(path, name, control.parameters):
+            config_path = finding.path.replace(".inputParameters.", ".parameters.").removesuffix(".name")
             out.append(replace(finding, path=config_path))
     for i, template in enumerate(audit.reports):
         out += [

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from org_backup.ops.aws import CAPTURED_ERRORS, AccessError, AccountAccess, Aws, Outcome, error_code, fan_out
+from org_backup.ops.checks.air_gapped import air_gapped_findings
 from org_backup.ops.checks.backup_policies import organization_findings as backup_policy_organization_findings
 from org_backup.ops.checks.base import Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_sources
@@ -147,6 +148,8 @@ def _check_region(
 ) -> tuple[Coverage, list[OpsFinding]]:
     target, state, region = unit
     row, findings = check_vault(state.access, target, region, utc_now())
+    lag = partial(air_gapped_findings, state.access, stack.config, target, region)
+    findings += attempt("air-gapped", target.account_id, region, lag)
     if target.kind == "member":
         row.plans = sorted(name for name, regions in state.effective_plans.items() if region in regions)
         # With resource-level coverage, each resource's key is judged there (key-blocks-copy), once.

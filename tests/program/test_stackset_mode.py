@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from collections.abc import Mapping
 
 import pytest
 import yaml
@@ -50,7 +51,7 @@ def test_prod_registers_no_per_member_resources(stackset_run: ProgramRun, prod_r
     assert not [r for r in stackset_run.resources if r.account and r.account.startswith(("4444", "5555"))]
 
 
-def _daily_only(config: dict[str, object], targets: dict[str, object], restore_tested: str) -> dict[str, object]:
+def _daily_only(config: dict[str, object], targets: Mapping[str, object], restore_tested: str) -> dict[str, object]:
     """Prod's daily plan alone, aimed at ``targets``; restore testing moves to ``restore_tested``, an account the
     targets reach (the loader refuses restore testing where no plan backs anything up)."""
     prod = load_stack_config("prod")
