@@ -7,6 +7,7 @@ that does not reach an account) fails the preview.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -121,7 +122,20 @@ def _grouped(cells: list[Cell], urns: Mapping[str, str | None], hint: str) -> It
         yield urns.get(target), f"{target}: the {principal} can {', '.join(actions)} (allowed by: {reasons}){hint}"
 
 
+_last_matrix: tuple[StackIndex, str, tuple[AccessMatrix, dict[str, str | None], str]] | None = None
+
+
 def _matrix(index: StackIndex, config: Mapping[str, Any]) -> tuple[AccessMatrix, dict[str, str | None], str]:
+    """The stack's access matrix, analysed once for both rules of this module (the offline preview hands them
+    the same index; the analysis is the costliest step of the pack)."""
+    global _last_matrix  # noqa: PLW0603 - a one-entry cache, as stack_index keeps
+    key = json.dumps([config.get("ouAccounts"), config.get(ORGANIZATION_PATHS)], sort_keys=True, default=str)
+    if _last_matrix is None or _last_matrix[0] is not index or _last_matrix[1] != key:
+        _last_matrix = (index, key, _analysed(index, config))
+    return _last_matrix[2]
+
+
+def _analysed(index: StackIndex, config: Mapping[str, Any]) -> tuple[AccessMatrix, dict[str, str | None], str]:
     ou_accounts = index.ou_accounts(config.get("ouAccounts"))
     paths = index.organization_paths(config.get(ORGANIZATION_PATHS))
     matrix = analyse(index.resources, ou_accounts=ou_accounts, organization_paths=paths)
