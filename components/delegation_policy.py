@@ -50,7 +50,7 @@ from components.documents.delegation_policy import (
     remove,
     render,
 )
-from components.dynamic_aws import assume, client_config, error_code, error_message, require_account
+from components.dynamic_aws import error_code, error_message, guarded_client
 
 __all__ = [
     "ADOPT_LEGACY_ENV",
@@ -183,19 +183,16 @@ class DelegationPolicyProvider(ResourceProvider):
     # ------------------------------------------------------------------------------------------ AWS calls
 
     def _connect(self, target: _Target, what: str) -> Any:
-        session = assume(
+        return guarded_client(
+            "organizations",
+            account_id=target.management_account_id,
             role_arn=target.role_arn,
             region=target.region,
             endpoint_url=target.endpoint_url,
             session_name=SESSION_NAME,
+            what=what,
             error=DelegationPolicyProviderError,
         )
-        config = client_config()
-        sts = session.client("sts", endpoint_url=target.endpoint_url, config=config)
-        require_account(
-            sts, target.management_account_id, role_arn=target.role_arn, what=what, error=DelegationPolicyProviderError
-        )
-        return session.client("organizations", endpoint_url=target.endpoint_url, config=config)
 
     def _apply(self, target: _Target, *, written: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], list[Any]]:
         """Merge our statements into the current policy and write it, unless it already says exactly that."""

@@ -32,6 +32,7 @@ __all__ = [
     "describe_identity",
     "error_code",
     "error_message",
+    "guarded_client",
     "require_account",
 ]
 
@@ -101,6 +102,27 @@ def assume(
         aws_session_token=credentials["SessionToken"],
         region_name=region,
     )
+
+
+def guarded_client(
+    service: str,
+    *,
+    account_id: str | None,
+    role_arn: str | None,
+    region: str,
+    endpoint_url: str | None,
+    session_name: str,
+    what: str,
+    error: type[Exception],
+) -> Any:
+    """A client of ``service`` with the credentials ``assume`` gives, once STS says they are ``account_id``'s."""
+    session = assume(
+        role_arn=role_arn, region=region, endpoint_url=endpoint_url, session_name=session_name, error=error
+    )
+    config = client_config()
+    sts = session.client("sts", endpoint_url=endpoint_url, config=config)
+    require_account(sts, account_id, role_arn=role_arn, what=what, error=error)
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 def require_account(

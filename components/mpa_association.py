@@ -38,7 +38,7 @@ from pulumi.dynamic import (
 )
 
 from components.by_value import pickle_by_value, undo_pickler_patch
-from components.dynamic_aws import assume, client_config, error_code, error_message, require_account
+from components.dynamic_aws import error_code, error_message, guarded_client
 
 __all__ = [
     "ASSOCIATED",
@@ -94,22 +94,16 @@ class _Target:
 
 
 def _client(target: _Target) -> Any:
-    session = assume(
+    return guarded_client(
+        "backup",
+        account_id=target.account_id,
         role_arn=target.role_arn,
         region=target.region,
         endpoint_url=target.endpoint_url,
         session_name=SESSION_NAME,
-        error=MpaAssociationError,
-    )
-    sts = session.client("sts", endpoint_url=target.endpoint_url, config=client_config())
-    require_account(
-        sts,
-        target.account_id,
-        role_arn=target.role_arn,
         what=f"Approval team association of {target.where}",
         error=MpaAssociationError,
     )
-    return session.client("backup", region_name=target.region, endpoint_url=target.endpoint_url, config=client_config())
 
 
 def _current_team(backup: Any, target: _Target) -> str | None:

@@ -12,6 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 import components.mpa_association as mpa
+from components import dynamic_aws
 from components.mpa_association import (
     ASSOCIATED,
     PENDING_APPROVAL,
@@ -48,7 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stubber, Stubber]]:
     kwargs = {"region_name": "eu-west-1", "aws_access_key_id": "x", "aws_secret_access_key": "y"}
     sts, backup = boto3.client("sts", **kwargs), boto3.client("backup", **kwargs)
     stubs = Stubber(sts), Stubber(backup)
-    monkeypatch.setattr(mpa, "assume", lambda **_: _Session({"sts": sts, "backup": backup}))
+    monkeypatch.setattr(dynamic_aws, "assume", lambda **_: _Session({"sts": sts, "backup": backup}))
     for stub in stubs:
         stub.activate()
     yield stubs
