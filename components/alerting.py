@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
@@ -15,6 +13,7 @@ from components.documents.events import (
     failed_job_event_pattern,
     key_state_event_pattern,
 )
+from components.event_rules import event_rule_with_target
 from components.key_alerting import KEY_CHANGES_RULE_NAME
 from components.malware_scanning import central_scan_alerts
 from components.vault import policy_json
@@ -75,40 +74,30 @@ class CentralAlerting(pulumi.ComponentResource):
             policy=policy_json(alert_topic_policy(topic_arn=topic_arn, account_id=account)),
             opts=pulumi.ResourceOptions(parent=self.topic, provider=provider),
         )
-        rule = aws.cloudwatch.EventRule(
+        event_rule_with_target(
             f"{name}-failed-jobs",
+            target_suffix="to-topic",
             region=region,
-            name=FAILED_JOBS_RULE_NAME,  # the members' rule name, also on the central bus
+            rule_name=FAILED_JOBS_RULE_NAME,  # the members' rule name, also on the central bus
             event_bus_name=self.bus.name,
             description="org-backup: failed, aborted, expired and partial backup, copy and restore jobs of every account",
-            event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
-            opts=child,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-failed-jobs-to-topic",
-            region=region,
-            rule=rule.name,
-            event_bus_name=self.bus.name,
-            arn=self.topic.arn,
-            opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+            pattern=failed_job_event_pattern(),
+            target_arn=self.topic.arn,
+            provider=provider,
+            parent=self,
         )
         # Key-state changes forwarded by the central vault account (components/key_alerting.py).
-        key_rule = aws.cloudwatch.EventRule(
+        event_rule_with_target(
             f"{name}-key-changes",
+            target_suffix="to-topic",
             region=region,
-            name=KEY_CHANGES_RULE_NAME,
+            rule_name=KEY_CHANGES_RULE_NAME,
             event_bus_name=self.bus.name,
             description="org-backup: DisableKey, ScheduleKeyDeletion and PutKeyPolicy on the central vault keys",
-            event_pattern=json.dumps(key_state_event_pattern(), sort_keys=True),
-            opts=child,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-key-changes-to-topic",
-            region=region,
-            rule=key_rule.name,
-            event_bus_name=self.bus.name,
-            arn=self.topic.arn,
-            opts=pulumi.ResourceOptions(parent=key_rule, provider=provider),
+            pattern=key_state_event_pattern(),
+            target_arn=self.topic.arn,
+            provider=provider,
+            parent=self,
         )
         central_scan_alerts(name, config=config, bus=self.bus, topic=self.topic, provider=provider, parent=self)
         for i, sub in enumerate(alerting.subscriptions):

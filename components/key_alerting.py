@@ -15,8 +15,6 @@ org-backup creates none.
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
@@ -26,6 +24,7 @@ from components.documents.events import (
     event_forwarding_role_trust_policy,
     key_state_event_pattern,
 )
+from components.event_rules import event_rule_with_target
 from components.vault import policy_json
 from policies.backup_rules.names import RESERVED_ROLE_TAG
 from stackconfig.model import StackConfig
@@ -64,21 +63,17 @@ def central_key_alerts(
     )
     rules = []
     for region in regions:
-        rule = aws.cloudwatch.EventRule(
+        rule = event_rule_with_target(
             f"{name}-{region}-key-changes",
+            target_suffix="to-central",
             region=region,
-            name=KEY_CHANGES_RULE_NAME,
+            rule_name=KEY_CHANGES_RULE_NAME,
             description="org-backup: DisableKey, ScheduleKeyDeletion and PutKeyPolicy in the central vault account",
-            event_pattern=json.dumps(key_state_event_pattern(), sort_keys=True),
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-{region}-key-changes-to-central",
-            region=region,
-            rule=rule.name,
-            arn=bus_arn,
+            pattern=key_state_event_pattern(),
+            target_arn=bus_arn,
             role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+            provider=provider,
+            parent=parent,
         )
         rules.append(rule)
     return rules

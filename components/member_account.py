@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pulumi
@@ -18,6 +17,7 @@ from components.documents.events import (
 )
 from components.documents.iam import backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.member_vault import member_access_policy, member_key_policy
+from components.event_rules import event_rule_with_target
 from components.malware_scanning import member_scan_alerts, member_scanning_roles
 from components.vault import LockedVault, policy_json
 from policies.backup_rules.names import (
@@ -109,21 +109,17 @@ class MemberAccount(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role]),
             )
             if self.forwarding_role is not None:
-                rule = aws.cloudwatch.EventRule(
+                event_rule_with_target(
                     f"{prefix}-failed-jobs",
+                    target_suffix="to-central",
                     region=region,
-                    name=FAILED_JOBS_RULE_NAME,
+                    rule_name=FAILED_JOBS_RULE_NAME,
                     description="org-backup: forward failed, aborted and expired AWS Backup jobs to the central bus",
-                    event_pattern=json.dumps(failed_job_event_pattern(), sort_keys=True),
-                    opts=child,
-                )
-                aws.cloudwatch.EventTarget(
-                    f"{prefix}-failed-jobs-to-central",
-                    region=region,
-                    rule=rule.name,
-                    arn=bus_arn,
+                    pattern=failed_job_event_pattern(),
+                    target_arn=bus_arn,
                     role_arn=self.forwarding_role.arn,
-                    opts=pulumi.ResourceOptions(parent=rule, provider=provider),
+                    provider=provider,
+                    parent=self,
                 )
                 member_scan_alerts(
                     prefix,
