@@ -204,6 +204,19 @@ def statement(
     return out
 
 
+def deny_all_except(sid: str, actions: Sequence[str], exempt_principal_arns: Sequence[str]) -> Statement:
+    """Deny ``actions`` on every resource of the policy to ``Principal: "*"`` but the exempt ARNs (``ArnNotLike
+    aws:PrincipalArn``): the shape of every protective statement of the vault and key policies."""
+    return statement(
+        sid=sid,
+        effect="Deny",
+        principal=ANY_PRINCIPAL,
+        actions=actions,
+        resources=["*"],
+        conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_principal_arns)}},
+    )
+
+
 def policy_document(*statements: Statement) -> Document:
     """A ``2012-10-17`` policy document, refused (``ValueError``) if the policy pack finds anything in it.
 

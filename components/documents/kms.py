@@ -37,6 +37,7 @@ from components.documents.iam import (
     account_root_arn,
     aws_principal,
     backup_service_linked_role_arn,
+    deny_all_except,
     merge_conditions,
     organization_conditions,
     policy_document,
@@ -128,34 +129,23 @@ def _deny_key_destruction_split(exempt_role_arns: Sequence[str], policy_writers:
     if not policy_writers:
         return [_deny_key_destruction(exempt_role_arns)]
     return [
-        statement(
-            sid="DenyKeyDisableAndDeletionExceptBreakGlass",
-            effect="Deny",
-            principal=ANY_PRINCIPAL,
-            actions=[a for a in KEY_PROTECTED_ACTIONS if a != POLICY_WRITE_ACTION],
-            resources=["*"],
-            conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}},
+        deny_all_except(
+            "DenyKeyDisableAndDeletionExceptBreakGlass",
+            [a for a in KEY_PROTECTED_ACTIONS if a != POLICY_WRITE_ACTION],
+            exempt_role_arns,
         ),
-        statement(
-            sid="DenyKeyPolicyChangeExceptBreakGlassAndDeployer",
-            effect="Deny",
-            principal=ANY_PRINCIPAL,
-            actions=[POLICY_WRITE_ACTION],
-            resources=["*"],
-            conditions={"ArnNotLike": {"aws:PrincipalArn": sorted({*exempt_role_arns, *policy_writers})}},
+        deny_all_except(
+            "DenyKeyPolicyChangeExceptBreakGlassAndDeployer",
+            [POLICY_WRITE_ACTION],
+            sorted({*exempt_role_arns, *policy_writers}),
         ),
     ]
 
 
 def _deny_key_destruction(exempt_role_arns: Sequence[str]) -> Statement:
     """Deny :data:`KEY_PROTECTED_ACTIONS` to every principal whose ARN is not one of ``exempt_role_arns``."""
-    return statement(
-        sid="DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass",
-        effect="Deny",
-        principal=ANY_PRINCIPAL,
-        actions=KEY_PROTECTED_ACTIONS,
-        resources=["*"],
-        conditions={"ArnNotLike": {"aws:PrincipalArn": list(exempt_role_arns)}},
+    return deny_all_except(
+        "DenyKeyDisableDeletionAndPolicyChangeExceptBreakGlass", KEY_PROTECTED_ACTIONS, exempt_role_arns
     )
 
 

@@ -22,6 +22,7 @@ from components.documents.iam import (
     Statement,
     account_root_arn,
     aws_principal,
+    deny_all_except,
     merge_conditions,
     organization_conditions,
     policy_document,
@@ -71,33 +72,16 @@ LOCK_WRITE_ACTION = "backup:PutBackupVaultLockConfiguration"
 def _deny_protected_actions(break_glass: list[str], lock_writers: Sequence[str] = ()) -> list[Statement]:
     """The Deny of the protected actions; ``lock_writers`` are exempt from writing the lock only (own statement)."""
     if not lock_writers:
-        return [
-            statement(
-                sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
-                effect="Deny",
-                principal=ANY_PRINCIPAL,
-                actions=_PROTECTED_ACTIONS,
-                resources=["*"],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
-            )
-        ]
+        return [deny_all_except("DenyRecoveryPointAndVaultChangesExceptBreakGlass", _PROTECTED_ACTIONS, break_glass)]
     writers = require_role_arns(lock_writers, partition=None, what="lock_writer_role_arns", allow_wildcards=True)
     return [
-        statement(
-            sid="DenyRecoveryPointAndVaultChangesExceptBreakGlass",
-            effect="Deny",
-            principal=ANY_PRINCIPAL,
-            actions=[a for a in _PROTECTED_ACTIONS if a != LOCK_WRITE_ACTION],
-            resources=["*"],
-            conditions={"ArnNotLike": {"aws:PrincipalArn": break_glass}},
+        deny_all_except(
+            "DenyRecoveryPointAndVaultChangesExceptBreakGlass",
+            [a for a in _PROTECTED_ACTIONS if a != LOCK_WRITE_ACTION],
+            break_glass,
         ),
-        statement(
-            sid="DenyVaultLockChangesExceptBreakGlassAndDeployer",
-            effect="Deny",
-            principal=ANY_PRINCIPAL,
-            actions=[LOCK_WRITE_ACTION],
-            resources=["*"],
-            conditions={"ArnNotLike": {"aws:PrincipalArn": sorted({*break_glass, *writers})}},
+        deny_all_except(
+            "DenyVaultLockChangesExceptBreakGlassAndDeployer", [LOCK_WRITE_ACTION], sorted({*break_glass, *writers})
         ),
     ]
 
