@@ -1,7 +1,7 @@
 """Rules that both the configuration loader and the policy pack enforce, and the one level each has.
 
 A loader finding is an ``error`` (the config is refused, exit 2) or a ``warning``; a pack rule is mandatory
-(the preview fails, exit 1) or advisory. The same rule must stop a change in both places or in neither, or the
+(the preview fails, exit 1) or advisory, the enforcement ``findings.LEVELS`` gives each severity. The same rule must stop a change in both places or in neither, or the
 preview passes what a deploy refuses (or the reverse). ``tests/policies/backup_rules/test_levels.py`` checks
 every entry against the loader's actual finding and the pack's declared enforcement.
 
@@ -44,8 +44,3 @@ SHARED_RULES: Final[dict[str, tuple[str, Severity]]] = {
     "copy-dr-same-region": ("backup-copy-is-cross-boundary", "warning"),
     "central-copy-backup-role-only": ("backup-central-vault-copy-backup-role-only", "error"),
 }
-
-
-def pack_level(severity: Severity) -> str:
-    """The pack's enforcement level for a loader severity."""
-    return "mandatory" if severity == "error" else "advisory"

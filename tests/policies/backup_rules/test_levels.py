@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from org_backup.preview.policy_eval import load_pack
-from policies.backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS, SHARED_RULES, pack_level
+from policies.backup_rules.findings import LEVELS
+from policies.backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS, SHARED_RULES
 from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -89,7 +90,7 @@ def test_pack_rule_has_the_same_level(rule):
     pack = {p.rule.name: p.rule for p in load_pack()}  # type: ignore[attr-defined]
     name, severity = SHARED_RULES[rule]
     assert name in pack, f"{name} is not a rule of the pack"
-    assert pack[name].enforcement.value == pack_level(severity)
+    assert pack[name].enforcement.value == LEVELS[severity].enforcement
 
 
 def test_kms_deletion_window_default_is_the_required_one():
