@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from deployment.layout import AttachedPolicy
 from policies.backup_rules.names import BACKUP_POLICIES_TYPE
-from stackconfig.layout import AttachedPolicy
 
 
 class BackupPolicies(pulumi.ComponentResource):

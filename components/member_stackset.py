@@ -6,8 +6,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents.member_template import member_template_body
+from deployment.layout import StackSetTarget
 from policies.backup_rules.names import MEMBER_STACKSET_TYPE, STACKSETS_MEMBER_SERVICE_PRINCIPAL
-from stackconfig.layout import StackSetTarget
 from stackconfig.model import StackConfig
 
 

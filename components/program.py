@@ -23,6 +23,8 @@ from components.member_stackset import MemberStackSet
 from components.organization import OrganizationSettings
 from components.organization_view import OrganizationView
 from components.providers import AccountProviders
+from deployment.layout import Layout, build_layout
+from deployment.load import config_from_pulumi
 from stackconfig.inventory import (
     InventoryError,
     OrgTree,
@@ -30,8 +32,7 @@ from stackconfig.inventory import (
     load_inventory,
     tree_from_organizations,
 )
-from stackconfig.layout import Layout, build_layout
-from stackconfig.load import ConfigError, config_from_pulumi, format_report
+from stackconfig.load import ConfigError, format_report
 from stackconfig.model import StackConfig
 from stackconfig.organization_view import organization_view, target_accounts
 

@@ -11,16 +11,16 @@ sections' own rules are split by job: here the accounts, organization, targets a
 from __future__ import annotations
 
 import string
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from components.documents.iam import require_organization_paths
 from policies.backup_rules import copy_paths as copy_path_rules
 from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import levels, lifecycle, limits
+from policies.backup_rules.arns import require_organization_paths
 from policies.backup_rules.findings import Finding, join
 from stackconfig.air_gapped_checks import check_air_gapped
-from stackconfig.guardrail_checks import check_guardrail
 from stackconfig.scanning_checks import check_scanning
 
 from . import copy_paths
@@ -69,9 +69,16 @@ CONSEQUENCES: dict[str, frozenset[str]] = {
 _REGION_RULES = frozenset({"region-unknown", "region-partition", "region-service"})
 
 
-def check_config(parsed: dict[str, Any], damaged: frozenset[str] = frozenset()) -> list[Finding]:
+# A check that judges the parsed sections through the documents the program deploys (guardrail SCP sizes, the
+# member template): they live a layer above (``deployment``), which builds those documents, and are handed in.
+DocumentCheck = Callable[[Mapping[str, Any]], list[Finding]]
+
+
+def check_config(
+    parsed: dict[str, Any], damaged: frozenset[str] = frozenset(), document_checks: Sequence[DocumentCheck] = ()
+) -> list[Finding]:
     """Every rule on the parsed sections; ``damaged`` names the sections that did not parse whole."""
-    findings = _check_sections(parsed)
+    findings = _check_sections(parsed) + [f for check in document_checks for f in check(parsed)]
     if any(f.rule in _REGION_RULES and f.path.startswith("organization.") for f in findings):
         damaged |= {"organization.regions"}
     dropped = frozenset().union(*(CONSEQUENCES.get(section, frozenset()) for section in damaged))
@@ -110,7 +117,6 @@ def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
         out += check_alerting(parsed["alerting"], org.partition if org is not None else "aws")
     if parsed.get("restore_testing") is not None:
         out += check_restore_testing(parsed["restore_testing"])
-    out += check_guardrail(parsed)
     out += check_scanning(parsed)
     out += check_air_gapped(parsed)
     if parsed.get("accounts") is not None:

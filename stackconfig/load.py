@@ -1,8 +1,10 @@
-"""Load a stack's ``org-backup:*`` configuration into ``StackConfig``, or report every mistake at once.
+"""Read a stack's ``org-backup:*`` configuration into ``StackConfig``, or report every mistake at once.
 
-Two entry points feed the same loader: ``config_from_pulumi()`` inside a Pulumi program, and
-``config_from_stack_file()`` for the offline preview and tests. Both raise ``ConfigError`` whose findings
-name the config path, the value and the rule; nothing is registered before the loader returns.
+This is the loader's lower half: reading stack files and Pulumi's config, parsing each section, and the
+rules on what the user wrote. The entry points (``deployment.load``: ``load_config``, ``config_from_pulumi``,
+``config_from_stack_file``) add the checks that judge the documents the program deploys and call
+``validate`` here. ``ConfigError``'s findings name the config path, the value and the rule; nothing is
+registered before the loader returns.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import copy
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from policies.backup_rules.findings import Finding, errors
 
-from .checks import check_config
+from .checks import DocumentCheck, check_config
 from .messages import pattern_at, plain_message
 from .model import REQUIRED_SECTIONS, SECTION_TYPES, StackConfig
 
@@ -246,14 +248,20 @@ class LoadedConfig:
     warnings: list[Finding]
 
 
-def load_config(raw: Mapping[str, Any]) -> LoadedConfig:
-    """Validate the raw sections (plain JSON-like values) and return the model, or raise ``ConfigError``."""
+def validate(raw: Mapping[str, Any], *, document_checks: Sequence[DocumentCheck]) -> LoadedConfig:
+    """Validate the raw sections (plain JSON-like values) and return the model, or raise ``ConfigError``.
+
+    ``document_checks`` is required so that no caller forgets them: ``deployment.load.load_config`` passes
+    the stack's set.
+    """
     if not isinstance(raw, Mapping):
         raise ConfigError([Finding("config", type(raw).__name__, "type", "the configuration must be a mapping")])
     parsed, findings = parse_sections(raw)
     broken = tuple(f.path for f in findings)
     damaged = frozenset(re.split(r"[.\[]", f.path, maxsplit=1)[0] for f in findings)
-    findings.extend(f for f in check_config(parsed, damaged) if not f.path.startswith(broken) or not broken)
+    findings.extend(
+        f for f in check_config(parsed, damaged, document_checks) if not f.path.startswith(broken) or not broken
+    )
     if errors(findings):
         raise ConfigError(findings)
     try:
@@ -291,14 +299,6 @@ def sections_from_pulumi_config(values: Mapping[Any, Any]) -> dict[str, Any]:
         elif _near_project(key.split(":", 1)[0]):
             out[key] = _decode(value)
     return out
-
-
-def config_from_pulumi() -> LoadedConfig:
-    """Read every ``org-backup:*`` key the engine passed to this program."""
-    from pulumi.runtime import config as runtime_config
-
-    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return load_config(sections_from_pulumi_config(values))
 
 
 class StackFileLoader(yaml.SafeLoader):
@@ -399,7 +399,3 @@ def _config_path(where: str, key: str) -> str:
     if where == "config":
         return key.removeprefix(f"{PROJECT}:")
     return f"{where}.{key}"
-
-
-def config_from_stack_file(path: Path) -> LoadedConfig:
-    return load_config(sections_from_pulumi_config(read_stack_file(path)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.documents.scanning import rule_scan_mode
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.scanning import FULL_SCAN, INCREMENTAL_SCAN
 from stackconfig.model import Plan, Vaults
+from stackconfig.scanning import rule_scan_mode
 
 SYNTAX_PAGE = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html"
 MONITORING_PAGE = "https://docs.aws.amazon.com/guardduty/latest/ug/monitoring-malware-protection-backup-scans.html"

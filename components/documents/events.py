@@ -13,18 +13,16 @@ from typing import TYPE_CHECKING, Any
 from components.documents.iam import (
     ANY_PRINCIPAL,
     Document,
-    account_root_arn,
     aws_principal,
     merge_conditions,
     organization_conditions,
     policy_document,
-    require_account_id,
-    require_partition,
     service_endpoint,
     service_principal,
     statement,
 )
 from components.documents.kms import key_administration_statement
+from policies.backup_rules.arns import account_root_arn, require_account_id, require_partition
 from policies.backup_rules.events import (
     BACKUP_JOB_FAILURE_STATES,
     COPY_JOB_FAILURE_STATES,

@@ -14,12 +14,20 @@ builder never produces a wildcard ``Allow`` action, an ``Allow`` to ``Principal:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from policies.backup_rules.arns import (
+    account_root_arn,
+    require_account_id,
+    require_organization_id,
+    require_organization_paths,
+    require_partition,
+    require_region,
+    require_root_id,
+)
 from policies.backup_rules.iam import check_policy_document
-from policies.backup_rules.names import BACKUP_SERVICE_LINKED_ROLE, BACKUP_SERVICE_PRINCIPAL
+from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 
 POLICY_VERSION = "2012-10-17"
 ANY_PRINCIPAL = "*"
@@ -29,100 +37,8 @@ Statement = dict[str, Any]
 Principal = str | dict[str, str | list[str]]
 Conditions = dict[str, dict[str, str | list[str]]]
 
-_ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
-_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}", re.ASCII)
-_ROOT_ID = re.compile(r"r-[0-9a-z]{4,32}", re.ASCII)
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
-_PARTITION = re.compile(r"aws(-[a-z]+)*", re.ASCII)
-_ROLE_NAME = re.compile(r"([\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
-_ROLE_PATH_AND_NAME = r"([\w+=,.@-]+/)*[\w+=,.@-]{1,64}"
-_ROLE_PATH_AND_NAME_WILDCARD = r"([\w+=,.@*?-]+/)*[\w+=,.@*?-]{1,64}"
-_ORGANIZATION_PATH = re.compile(r"o-[a-z0-9]{10,32}(/[\w*?-]+)*/?", re.ASCII)
 # Partitions whose service endpoints are not under amazonaws.com (kms:ViaService uses the endpoint name).
 _DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
-
-
-def _require(pattern: re.Pattern[str], value: object, what: str) -> str:
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise ValueError(f"{what}: {value!r} is not valid (expected {pattern.pattern})")
-    return value
-
-
-def require_account_id(value: object, what: str = "account_id") -> str:
-    """A 12-digit AWS account id, so that a typo cannot widen or break a principal."""
-    return _require(_ACCOUNT_ID, value, what)
-
-
-def require_organization_id(value: object, what: str = "organization_id") -> str:
-    """An Organizations id (``o-`` + 10-32 characters): every org condition hangs on it."""
-    return _require(_ORGANIZATION_ID, value, what)
-
-
-def require_root_id(value: object, what: str = "root_id") -> str:
-    """An Organizations root id (``r-…``)."""
-    return _require(_ROOT_ID, value, what)
-
-
-def require_region(value: object, what: str = "region") -> str:
-    """A Region code such as ``eu-west-1``: ``kms:ViaService`` values are regional."""
-    return _require(_REGION, value, what)
-
-
-def require_partition(value: object, what: str = "partition") -> str:
-    """An ARN partition (``aws``, ``aws-us-gov``, ``aws-cn``…)."""
-    return _require(_PARTITION, value, what)
-
-
-def require_role_name(value: object, what: str = "role_name") -> str:
-    """An IAM role name, optionally preceded by its path (``path/Name``)."""
-    return _require(_ROLE_NAME, value, what)
-
-
-def require_role_arns(
-    arns: Iterable[str], *, partition: str | None, what: str, allow_wildcards: bool = False
-) -> list[str]:
-    """IAM role ARNs (of ``partition``, or any partition if None) with a concrete account id, de-duplicated
-    and sorted.
-
-    Sorting makes the document independent of the caller's order (stable diffs). Wildcards are only allowed
-    where the ARN is used in an ``ArnNotLike`` exemption, never in an explicit principal.
-    """
-    if isinstance(arns, str):
-        raise ValueError(f"{what}: expected a list of role ARNs, got the string {arns!r}")
-    name = _ROLE_PATH_AND_NAME_WILDCARD if allow_wildcards else _ROLE_PATH_AND_NAME
-    part = _PARTITION.pattern if partition is None else re.escape(require_partition(partition))
-    pattern = re.compile(rf"arn:{part}:iam::\d{{12}}:role/{name}", re.ASCII)
-    return sorted({_require(pattern, arn, what) for arn in arns})
-
-
-def require_organization_paths(paths: Iterable[str], *, organization_id: str) -> list[str]:
-    """``aws:PrincipalOrgPaths`` values, each inside ``organization_id`` (never another organization)."""
-    if isinstance(paths, str):
-        raise ValueError(f"organization_paths: expected a list of paths, got the string {paths!r}")
-    out = set()
-    for path in paths:
-        _require(_ORGANIZATION_PATH, path, "organization_paths")
-        if path.split("/", 1)[0] != organization_id:
-            raise ValueError(f"organization_paths: {path!r} is not inside organization {organization_id}")
-        out.add(path)
-    return sorted(out)
-
-
-def account_root_arn(account_id: str, partition: str = "aws") -> str:
-    """The account principal (``arn:aws:iam::<id>:root``): delegates to the account's IAM policies."""
-    return f"arn:{require_partition(partition)}:iam::{require_account_id(account_id)}:root"
-
-
-def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
-    """The ARN of a role (name may carry a path) in ``account_id``."""
-    return (
-        f"arn:{require_partition(partition)}:iam::{require_account_id(account_id)}:role/{require_role_name(role_name)}"
-    )
-
-
-def backup_service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
-    """``AWSServiceRoleForBackup``, the role AWS Backup itself uses in every account."""
-    return role_arn(account_id, BACKUP_SERVICE_LINKED_ROLE, partition)
 
 
 def service_endpoint(service: str, region: str, partition: str = "aws") -> str:

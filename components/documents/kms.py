@@ -34,20 +34,22 @@ from components.documents.iam import (
     Document,
     Principal,
     Statement,
-    account_root_arn,
     aws_principal,
-    backup_service_linked_role_arn,
     deny_all_except,
     merge_conditions,
     organization_conditions,
     policy_document,
+    service_endpoint,
+    statement,
+)
+from policies.backup_rules.arns import (
+    account_root_arn,
+    backup_service_linked_role_arn,
     require_account_id,
     require_organization_id,
     require_partition,
     require_role_arns,
     role_arn,
-    service_endpoint,
-    statement,
 )
 
 # Denied on every vault key to all but the break-glass (and deploying) roles; the pack requires that Deny of every

@@ -6,16 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from components.documents.iam import (
-    ANY_PRINCIPAL,
-    Document,
-    aws_principal,
-    policy_document,
-    require_account_id,
-    require_partition,
-    role_arn,
-    statement,
-)
+from components.documents.iam import ANY_PRINCIPAL, Document, aws_principal, policy_document, statement
+from policies.backup_rules.arns import require_account_id, require_partition, role_arn
 from policies.backup_rules.names import REPORTS_SERVICE_LINKED_ROLE
 
 if TYPE_CHECKING:

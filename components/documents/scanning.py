@@ -14,21 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from components.documents.iam import (
-    Document,
-    policy_document,
-    require_partition,
-    service_principal,
-    statement,
-)
+from components.documents.iam import Document, policy_document, service_principal, statement
 from components.documents.indexing import INDEXING_MANAGED_POLICY, indexing_used
-from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
+from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, require_partition
 from policies.backup_rules.backup_policy.operators import ASSIGN
 from policies.backup_rules.scanning import (
     BACKUP_ROLE_SCAN_MANAGED_POLICY,
-    FULL_SCAN,
     GUARDDUTY,
-    INCREMENTAL_SCAN,
     MALWARE_PROTECTION_SERVICE,
     SCAN_JOB_DETAIL_TYPE,
     SCAN_JOB_FAILURE_STATES,
@@ -36,33 +28,12 @@ from policies.backup_rules.scanning import (
     SCANNER_MANAGED_POLICY,
     THREATS_FOUND,
 )
-from stackconfig.model import Plan, Rule, ScanMode, StackConfig
+from stackconfig.model import Plan, StackConfig
+from stackconfig.scanning import plan_scans, rule_scan_mode, scanning_used
 
 Node = dict[str, Any]
 
-SCAN_MODES: dict[ScanMode, str] = {"full": FULL_SCAN, "incremental": INCREMENTAL_SCAN}
 SCAN_ALERT_RULE_NAME = "org-backup-malware-scans"
-
-
-def rule_scan_mode(plan: Plan, rule: Rule) -> str | None:
-    """The API scan mode of a rule's recovery points, or None when the rule does not scan."""
-    scanning = plan.malware_scanning
-    own = rule.malware_scanning
-    if own is not None and not own.enabled:
-        return None
-    if scanning is None or not scanning.enabled:
-        # A rule cannot scan without its plan's scan settings: the loader reports it (scanning_checks.py).
-        return None
-    return SCAN_MODES[(own.mode if own is not None and own.mode is not None else scanning.mode)]
-
-
-def plan_scans(plan: Plan) -> bool:
-    return any(rule_scan_mode(plan, rule) is not None for rule in plan.rules.values())
-
-
-def scanning_used(config: StackConfig) -> bool:
-    """Whether any plan of the stack scans: then every member account gets the scanner role."""
-    return any(plan_scans(plan) for plan in config.plans.values())
 
 
 def scanner_role_names(config: StackConfig) -> list[str]:

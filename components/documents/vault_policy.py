@@ -20,17 +20,19 @@ from components.documents.iam import (
     ANY_PRINCIPAL,
     Document,
     Statement,
-    account_root_arn,
     aws_principal,
     deny_all_except,
     merge_conditions,
     organization_conditions,
     policy_document,
+    statement,
+)
+from policies.backup_rules.arns import (
+    account_root_arn,
     require_account_id,
     require_organization_paths,
     require_role_arns,
     require_role_name,
-    statement,
 )
 from policies.backup_rules.iam import VAULT_PROTECTED_ACTIONS as _PROTECTED_ACTIONS
 from policies.backup_rules.limits import MAX_PRINCIPAL_ARN_LIST

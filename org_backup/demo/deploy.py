@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployment.load import config_from_stack_file
 from org_backup.demo.appliers import appliers
 from org_backup.demo.apply import Accounts, Deployment, apply_run
 from org_backup.demo.organization import DemoOrganization, create_organization, ready_organization
@@ -13,7 +14,6 @@ from org_backup.demo.server import DemoServer, fill_moto_gaps
 from org_backup.demo.standin import StandIn
 from org_backup.preview.offline import PROJECT_DIR, load_stack_config, run_program, stack_file
 from stackconfig.inventory import inventory_path, load_inventory
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 
 __all__ = ["Demo", "deploy_stack"]

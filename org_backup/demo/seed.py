@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from deployment.layout import build_layout
 from org_backup.demo.apply import Accounts, Deployment
 from org_backup.demo.standin import StandIn, now
 from org_backup.ops.checks.policies import expected_plans
@@ -22,7 +23,6 @@ from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
 from policies.backup_rules.backup_policy.parse import ParsedPlan
 from policies.backup_rules.selections import policy_selection_selects
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
-from stackconfig.layout import build_layout
 from stackconfig.model import StackConfig
 
 __all__ = ["HISTORY_DAYS", "TAG_PREFIX", "Workloads", "job", "seed"]

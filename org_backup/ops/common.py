@@ -18,11 +18,12 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deployment.load import config_from_stack_file
 from org_backup.ops.aws import Aws, CannotRunError, error_code
 from org_backup.tables import text_table
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import inventory_path
-from stackconfig.load import ConfigError, config_from_stack_file
+from stackconfig.load import ConfigError
 from stackconfig.model import StackConfig
 
 __all__ = [

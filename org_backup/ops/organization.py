@@ -16,10 +16,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from deployment.layout import Layout, build_layout
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, CannotRunError, error_code, paginate
 from org_backup.ops.common import OpsFinding, Stack, iso, utc_now
 from stackconfig.inventory import Inventory, InventoryError, OrgTree, load_inventory
-from stackconfig.layout import Layout, build_layout
 from stackconfig.load import ConfigError
 
 __all__ = ["Org", "account_status", "connect", "layout_for", "org_tree", "read_organization", "usable_regions"]

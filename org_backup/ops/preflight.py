@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from components.documents.iam import BACKUP_POLICY_TYPE
+from deployment.layout import Layout
 from org_backup.ops.aws import AccountAccess, Aws, error_code, fan_out, paginate
 from org_backup.ops.common import OpsFinding, Report, Stack, Table, attempt, command_parser, run_command, unreachable
 from org_backup.ops.inventory import diff_inventories
@@ -30,7 +31,6 @@ from org_backup.ops.preflight_stacksets import CHECK as STACKSETS_CHECK
 from org_backup.ops.preflight_stacksets import stacksets_admin_findings
 from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.inventory import InventoryError, OrgTree, load_inventory
-from stackconfig.layout import Layout
 
 __all__ = ["AccountPlan", "main", "plan_accounts", "run"]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from deployment.layout import Layout
 from org_backup.ops.aws import CAPTURED_ERRORS, AccessError, AccountAccess, Aws, Outcome, error_code, fan_out
 from org_backup.ops.checks.air_gapped import air_gapped_findings
 from org_backup.ops.checks.backup_policies import organization_findings as backup_policy_organization_findings
@@ -51,7 +52,6 @@ from org_backup.ops.coverage.section import add_coverage_arguments, aggregator, 
 from org_backup.ops.organization import Org, connect, layout_for, org_tree, usable_regions
 from policies.backup_rules.backup_policy.parse import ParsedPlan
 from stackconfig.inventory import OrgTree
-from stackconfig.layout import Layout
 
 __all__ = ["Verification", "coverage_table", "main", "targets", "verify"]
 

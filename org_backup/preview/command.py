@@ -19,6 +19,8 @@ import pulumi
 from pulumi_policy import Policy
 
 from components.program import offline_tree
+from deployment.layout import build_layout
+from deployment.load import load_config
 from org_backup.preview import reports, sarif
 from org_backup.preview.access_report import access_matrix, pack_config
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
@@ -26,8 +28,7 @@ from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
 from org_backup.preview.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import InventoryError
-from stackconfig.layout import build_layout
-from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
 RENDER: dict[str, Callable[[Preview], str]] = {
     "text": reports.render_text,

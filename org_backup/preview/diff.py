@@ -397,7 +397,8 @@ def with_base(preview: Preview, ref: str, config_file: Path, output_format: str,
 
     ``BaseError`` when the base cannot be previewed.
     """
-    from stackconfig.load import load_config, read_stack_file, sections_from_pulumi_config
+    from deployment.load import load_config
+    from stackconfig.load import read_stack_file, sections_from_pulumi_config
 
     raw = read_stack_file(config_file)
     role = load_config(sections_from_pulumi_config(raw)).config.vaults.backup_role_name

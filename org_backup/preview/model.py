@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployment.layout import Layout, custom_policy_name
 from org_backup.preview.offline import PROJECT_DIR, ProgramRun, RecordedResource
 from org_backup.preview.policy_eval import Evaluation, PolicyViolation, RuleInfo
 from policies.access import AccessMatrix
@@ -28,7 +29,6 @@ from policies.backup_rules.names import (
     ORGANIZATION_SETTINGS_TYPE,
 )
 from stackconfig.inventory import OrgTree
-from stackconfig.layout import Layout, custom_policy_name
 from stackconfig.load import format_report
 from stackconfig.model import StackConfig
 

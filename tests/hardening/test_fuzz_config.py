@@ -42,17 +42,11 @@ from components.documents.reports import report_bucket_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
 from components.member_account import central_event_bus_arn
 from components.program import offline_tree
+from deployment.layout import Layout, build_layout
+from deployment.load import config_from_stack_file, load_config
 from org_backup.preview.offline import config_values
 from stackconfig.inventory import InventoryError, load_inventory
-from stackconfig.layout import Layout, build_layout
-from stackconfig.load import (
-    ConfigError,
-    LoadedConfig,
-    config_from_stack_file,
-    load_config,
-    read_stack_file,
-    sections_from_pulumi_config,
-)
+from stackconfig.load import ConfigError, LoadedConfig, read_stack_file, sections_from_pulumi_config
 from stackconfig.model import StackConfig
 from tests.hardening.fuzzing import BASE_SECTIONS, PROJECT_DIR, STACKS, fuzz_settings, mutated, stack_file_texts
 

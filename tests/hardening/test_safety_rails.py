@@ -18,10 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.documents.vault_policy import protected_actions
+from deployment.load import load_config
 from org_backup.preview.offline import ProgramRun, RecordedResource, run_program
 from policies.backup_rules.iam import vault_policy_denies_deletion
 from policies.backup_rules.names import BACKUP_KEY_TAG
-from stackconfig.load import ConfigError, load_config
+from stackconfig.load import ConfigError
 from tests.hardening.fuzzing import BASE_SECTIONS, fuzz_settings, stack_config
 
 VAULT = "aws:backup/vault:Vault"

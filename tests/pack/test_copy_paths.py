@@ -15,14 +15,15 @@ from typing import Any
 
 import pytest
 
-from components.documents.iam import backup_service_linked_role_arn
 from components.program import offline_tree
+from deployment.load import load_config
 from org_backup.preview.access_report import pack_config
 from org_backup.preview.offline import load_stack_config, run_program
+from policies.backup_rules.arns import backup_service_linked_role_arn
 from policies.backup_rules.copy_paths import service_linked_role_arn
 from rules import copy_paths as pack_paths
 from stackconfig.copy_paths import organization_paths
-from stackconfig.load import load_config, sections_from_pulumi_config
+from stackconfig.load import sections_from_pulumi_config
 from tests.pack.harness import UNKNOWN_STRING, Spec, fired, run_stack, specs_from_run
 from tests.pack.test_copies import (
     ADMIN,

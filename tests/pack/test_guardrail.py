@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from components.documents.guardrail_scp import guardrail_scp_documents
+from deployment.load import config_from_stack_file
 from policies.backup_rules.guardrail import minified
 from rules.guardrail import POLICIES
-from stackconfig.load import config_from_stack_file
 from tests.components.documents.test_guardrail_scp import PROJECT_DIR
 from tests.pack.harness import UNKNOWN_STRING, Spec, by_name, run_resource, run_stack
 

@@ -8,12 +8,13 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from components.program import offline_tree
+from deployment.load import load_config
 from org_backup.preview.offline import load_stack_config, run_program
 from policies.backup_rules.names import ORGANIZATION_VIEW_TYPE
 from policies.backup_rules.stack_outputs import ORGANIZATION_PATHS, OU_ACCOUNTS
 from rules import copies, copy_paths, org_policies, org_setup
 from stackconfig.copy_paths import organization_paths
-from stackconfig.load import load_config, sections_from_pulumi_config
+from stackconfig.load import sections_from_pulumi_config
 from stackconfig.organization_view import organization_view, target_accounts
 from tests.pack.harness import Spec, fired, run_stack, specs_from_run
 

@@ -13,10 +13,11 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from components.program import offline_tree
+from deployment.load import load_config
 from org_backup.preview.offline import load_stack_config, run_program
 from rules import copies, org_policies, org_setup
 from stackconfig.copy_paths import organization_paths
-from stackconfig.load import load_config, sections_from_pulumi_config
+from stackconfig.load import sections_from_pulumi_config
 from tests.pack.harness import Spec, fired, specs_from_run
 
 MANDATORY = [

@@ -170,8 +170,8 @@ def test_the_handwritten_template_passes(policy):
 
 def _generated(stack: str = "prod") -> dict[str, Any]:
     from components.documents.member_template import member_template
+    from deployment.load import config_from_stack_file
     from org_backup.preview.offline import PROJECT_DIR
-    from stackconfig.load import config_from_stack_file
 
     return member_template(config_from_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml").config)
 

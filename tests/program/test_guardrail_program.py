@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 from components.documents.guardrail_scp import guardrail_attachment_targets, guardrail_policies
+from deployment.load import config_from_stack_file
 from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
 from stackconfig.inventory import OrgTree, load_inventory
-from stackconfig.load import config_from_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 POLICY = "aws:organizations/policy:Policy"

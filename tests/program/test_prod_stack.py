@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from deployment.load import config_from_stack_file
 from org_backup.preview.offline import PROJECT_DIR, ProgramRun
 from stackconfig.inventory import OrgTree, load_inventory
-from stackconfig.load import config_from_stack_file
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"

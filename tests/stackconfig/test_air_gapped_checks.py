@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from components.documents.global_settings import backup_global_settings
-from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+from deployment.load import load_config
+from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEAM = "arn:aws:mpa:us-east-1:700000000099:approval-team/staging-recovery"

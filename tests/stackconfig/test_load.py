@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from stackconfig.load import ConfigError, format_report, load_config
+from deployment.load import load_config
+from stackconfig.load import ConfigError, format_report
 
 Mutation = Callable[[dict[str, Any]], None]
 

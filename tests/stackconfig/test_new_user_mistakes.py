@@ -768,7 +768,8 @@ if __name__ == "__main__":
 
 def test_a_misspelt_region_hides_the_copy_findings_it_causes() -> None:
     """CONSEQUENCES: the DR-same-Region advice measured against a misspelt workload Region is not repeated."""
-    from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+    from deployment.load import load_config
+    from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
     raw = sections_from_pulumi_config(read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml"))
     raw["organization"]["workload_regions"] = ["us-east-1", "eu-west-1", "us-west2"]

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from deployment.layout import build_layout
+from deployment.load import load_config
 from policies.backup_rules.findings import Finding, errors
 from stackconfig import regions as region_rules
 from stackconfig.inventory import OrgTree, load_inventory, member_accounts
-from stackconfig.layout import build_layout
-from stackconfig.load import ConfigError, load_config
+from stackconfig.load import ConfigError
 from stackconfig.references import check_references
 
 from .test_load import DAILY, Mutation, _set

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from stackconfig.load import ConfigError, load_config
+from deployment.load import load_config
+from stackconfig.load import ConfigError
 from tests.components.documents.config_factory import base_config, merge
 
 TAGS = {"tags": {"b": {"key": "backup", "values": ["daily"]}}}

@@ -16,12 +16,12 @@ from functools import partial
 from typing import Any
 
 from components.documents.iam import BACKUP_POLICY_TYPE
+from deployment.layout import Layout
 from org_backup.ops.aws import paginate
 from org_backup.ops.checks.base import REDEPLOY
 from org_backup.ops.common import OpsFinding, Stack, attempt
 from org_backup.ops.organization import Org
 from policies.backup_rules.guardrail import policy_mapping
-from stackconfig.layout import Layout
 
 CHECK = "backup-policy-content"
 CHANGED = (

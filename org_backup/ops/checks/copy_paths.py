@@ -24,14 +24,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.documents.iam import role_arn
+from deployment.layout import Layout
 from org_backup.ops.aws import AccountAccess, error_code
 from org_backup.ops.common import OpsFinding, Stack
 from policies.backup_rules import copy_paths as rules
+from policies.backup_rules.arns import role_arn
 from policies.backup_rules.findings import Finding
 from stackconfig.copy_paths import copy_paths, organization_paths
 from stackconfig.inventory import OrgTree
-from stackconfig.layout import Layout
 
 CHECK = "copy-path"
 KEY_POLICY_NAME = "default"

@@ -14,13 +14,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.documents.scanning import backup_role_scan_policy_arns, scanner_role_managed_policy_arns, scanning_used
+from components.documents.scanning import backup_role_scan_policy_arns, scanner_role_managed_policy_arns
 from org_backup.ops.aws import AccountAccess, error_code, paginate
 from org_backup.ops.checks.base import REDEPLOY
 from org_backup.ops.common import OpsFinding, attempt, iso
 from policies.backup_rules.iam import trusts_service
 from policies.backup_rules.scanning import MALWARE_PROTECTION_SERVICE, SCAN_JOB_FAILURE_STATES, THREATS_FOUND
 from stackconfig.model import StackConfig
+from stackconfig.scanning import scanning_used
 
 MALWARE_ACTION = (
     "do not restore these recovery points: read the GuardDuty scan result (console: GuardDuty, Malware scans, "

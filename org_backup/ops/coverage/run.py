@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deployment.layout import Layout, MemberAccount
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
 from org_backup.ops.checks.managed_keys import KeyResolver, cross_account_copies
 from org_backup.ops.checks.policies import effective_policy, expected_plans
@@ -45,7 +46,6 @@ from org_backup.ops.organization import Org, connect, layout_for, org_tree
 from policies.backup_rules.arns import parse_vault_arn
 from policies.backup_rules.backup_policy.parse import ParsedPlan
 from stackconfig.inventory import OrgTree
-from stackconfig.layout import Layout, MemberAccount
 
 __all__ = ["Aggregator", "CoverageResult", "Sink", "run"]
 

@@ -22,12 +22,12 @@ from components.documents.guardrail_scp import (
     guardrail_policies,
     guardrail_scp_documents,
 )
+from deployment.layout import build_layout
+from deployment.load import config_from_stack_file
 from policies.access.evaluator import Principal, Request, decide
 from policies.backup_rules.guardrail import MAX_SCP_BYTES, check_scp_document, minified, scp_size
 from policies.backup_rules.names import BACKUP_KEY_TAG
 from stackconfig.inventory import OrgTree, load_inventory
-from stackconfig.layout import build_layout
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 from tests.components.documents.config_factory import make_config
 

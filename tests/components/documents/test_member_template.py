@@ -11,8 +11,8 @@ import pytest
 from components.documents import member_template as mt
 from components.documents.kms import member_backup_key_policy
 from components.documents.member_vault import member_key_policy
+from deployment.load import config_from_stack_file
 from org_backup.preview.offline import PROJECT_DIR
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 from tests.cfn import lint_errors, lint_informational, rendered
 from tests.components.documents.config_factory import ADMIN_ACCOUNT, CENTRAL_ACCOUNT, make_config

@@ -21,12 +21,12 @@ import boto3
 from components.documents.iam import BACKUP_POLICY_TYPE, backup_role_managed_policy_arns, backup_role_trust_policy
 from components.documents.kms import central_backup_key_policy
 from components.documents.vault_policy import central_vault_policy, member_vault_policy
+from deployment.layout import Layout, build_layout
+from deployment.load import config_from_stack_file
 from org_backup.demo.server import fill_moto_gaps
 from org_backup.demo.standin import StandIn, error_response, now
 from org_backup.ops.inventory import yaml_text
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
-from stackconfig.layout import Layout, build_layout
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig, VaultLock
 from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
 from tests.org_backup.ops.guardrail_fakes import deploy_stack_guardrail, ready_guardrail

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components.documents.guardrail_scp import guardrail_attachment_targets, guardrail_policies
+from deployment.load import config_from_stack_file
 from policies.backup_rules.guardrail import SERVICE_CONTROL_POLICY
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from deployment.load import config_from_stack_file
 from org_backup.ops.checks.air_gapped import air_gapped_findings
 from org_backup.ops.checks.base import Target
-from stackconfig.load import config_from_stack_file
 from stackconfig.model import StackConfig
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]

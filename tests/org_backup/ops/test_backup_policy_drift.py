@@ -13,9 +13,9 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
+from deployment.layout import build_layout
 from org_backup.ops.checks.backup_policies import CHECK, organization_findings
 from stackconfig.inventory import OrgTree, load_inventory
-from stackconfig.layout import build_layout
 from stackconfig.model import StackConfig
 from tests.components.documents.test_guardrail_scp import PROJECT_DIR, prod
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deployment.layout import build_layout
+from deployment.load import config_from_stack_file
 from org_backup import main as cli
 from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK
 from stackconfig.inventory import OrgTree, load_inventory
-from stackconfig.layout import build_layout
-from stackconfig.load import config_from_stack_file
 from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
 from tests.org_backup.ops.fakes import FakeOrg
 

@@ -11,10 +11,11 @@ import pytest
 
 from components.documents.guardrail_scp import guardrail_scp_documents
 from components.program import offline_tree
+from deployment.load import load_config
 from org_backup.preview.access_report import access_matrix
 from org_backup.preview.offline import load_stack_config, run_program
 from policies.access import AccessMatrix
-from stackconfig.load import load_config, sections_from_pulumi_config
+from stackconfig.load import sections_from_pulumi_config
 
 RECOVERY_POINT_ACTIONS = {"backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"}
 

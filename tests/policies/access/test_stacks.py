@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from components.program import offline_tree
+from deployment.load import load_config
 from org_backup.preview.access_report import access_matrix
 from org_backup.preview.offline import load_stack_config, run_program
 from policies.access import ACTION_CLASSES, AccessMatrix
 from policies.access.principals import CASE_NOTE, TRUST_NOTE
-from stackconfig.load import load_config, sections_from_pulumi_config
+from stackconfig.load import sections_from_pulumi_config
 
 CASES = [("prod", "direct"), ("prod", "stackset"), ("staging", "direct"), ("staging", "stackset")]
 

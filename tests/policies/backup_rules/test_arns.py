@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from policies.backup_rules import arns
 from policies.backup_rules.arns import VaultArn, parse_vault_arn, role_arn_account, role_name
 
 
@@ -92,3 +93,36 @@ def test_role_arns(arn: str, account: str, name: str) -> None:
 def test_non_role_arns(arn: object) -> None:
     assert role_arn_account(arn) is None
     assert role_name(arn) is None
+
+
+def test_validators():
+    assert arns.require_region("us-gov-west-1") == "us-gov-west-1"
+    assert arns.require_region("ap-southeast-7") == "ap-southeast-7"
+    for bad in ("eu-west", "EU-WEST-1", "euwest1", "eu-west-1 ", "*"):
+        with pytest.raises(ValueError, match="region"):
+            arns.require_region(bad)
+    with pytest.raises(ValueError, match="account_id"):
+        arns.require_account_id("1234567890123")
+    assert arns.role_arn("111122223333", "team/OrgBackupRole") == "arn:aws:iam::111122223333:role/team/OrgBackupRole"
+
+
+def test_role_arn_lists_are_sorted_deduplicated_and_checked():
+    listed = [
+        "arn:aws:iam::111122223333:role/B",
+        "arn:aws:iam::111122223333:role/A",
+        "arn:aws:iam::111122223333:role/B",
+    ]
+    assert arns.require_role_arns(listed, partition="aws", what="x") == sorted(set(listed))
+    for bad in (
+        ["arn:aws:iam::111122223333:user/Bob"],
+        ["arn:aws:iam::*:role/A"],
+        ["arn:aws-us-gov:iam::111122223333:role/A"],
+        ["arn:aws:iam::111122223333:role/A*"],
+    ):
+        with pytest.raises(ValueError, match="x"):
+            arns.require_role_arns(bad, partition="aws", what="x")
+    assert arns.require_role_arns(
+        ["arn:aws:iam::111122223333:role/A*"], partition="aws", what="x", allow_wildcards=True
+    )
+    with pytest.raises(ValueError, match="list"):
+        arns.require_role_arns("arn:aws:iam::111122223333:role/A", partition="aws", what="x")

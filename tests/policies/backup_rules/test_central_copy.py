@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from components.documents.vault_policy import central_vault_policy
+from deployment.load import load_config
 from policies.backup_rules.central_copy import CENTRAL_COPY_RULE, copy_beyond_backup_role
 from policies.backup_rules.levels import SHARED_RULES
-from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
 ROLE = "OrgBackupServiceRole"
 ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}

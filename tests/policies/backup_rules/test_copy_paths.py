@@ -11,10 +11,10 @@ import pytest
 from components.documents.kms import central_backup_key_policy
 from components.documents.member_vault import member_key_policy
 from components.documents.vault_policy import central_vault_policy, with_extra_statements
+from deployment.load import config_from_stack_file
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.access import decide, denials, principal_request
 from policies.backup_rules.backup_policy import validate_backup_policy
-from stackconfig.load import config_from_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 

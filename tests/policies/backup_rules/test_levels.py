@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from deployment.load import load_config
 from org_backup.preview.policy_eval import load_pack
 from policies.backup_rules.findings import LEVELS
 from policies.backup_rules.levels import KMS_MIN_DELETION_WINDOW_DAYS, SHARED_RULES
-from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 DAILY = ("plans", "daily", "rules", "daily")

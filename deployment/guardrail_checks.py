@@ -6,6 +6,7 @@ Hooked into ``checks.check_config``; the AWS limits live in ``policies.backup_ru
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from components.documents.guardrail_scp import GuardrailError, exempt_role_names, guardrail_scp_documents
@@ -16,14 +17,13 @@ from policies.backup_rules.guardrail import (
     SCP_EFFECTS_URL,
     attachment_count_findings,
 )
-
-from .model import Guardrail, StackConfig
+from stackconfig.model import Guardrail, StackConfig
 
 _TARGET_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[0-9]{12})\Z")
 _NEEDED = ("organization", "targets", "vaults", "plans")
 
 
-def check_guardrail(parsed: dict[str, Any]) -> list[Finding]:
+def check_guardrail(parsed: Mapping[str, Any]) -> list[Finding]:
     """Every guardrail mistake at its path; runs only when the sections the SCP is built from parsed."""
     guardrail: Guardrail | None = parsed.get("guardrail", Guardrail())
     if guardrail is None or any(parsed.get(name) is None for name in _NEEDED):

@@ -10,8 +10,9 @@ import pytest
 
 from components.documents.member_template import MAX_TEMPLATE_BODY_BYTES, member_template_body
 from components.program import offline_tree
-from stackconfig.layout import build_layout
-from stackconfig.load import ConfigError, load_config
+from deployment.layout import build_layout
+from deployment.load import load_config
+from stackconfig.load import ConfigError
 from tests.hardening.fuzzing import BASE_SECTIONS
 
 

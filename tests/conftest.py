@@ -1,3 +1,5 @@
+"""Fixtures of the loader's tests (tests/stackconfig, tests/deployment): the prod stack as raw sections."""
+
 from __future__ import annotations
 
 import copy
@@ -7,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from stackconfig.load import ConfigError, load_config, read_stack_file, sections_from_pulumi_config
+from deployment.load import load_config
+from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

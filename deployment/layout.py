@@ -14,11 +14,11 @@ from components.documents.backup_policy import (
     BackupPolicyError,
     render_backup_policies,
 )
+from deployment.copy_admission import check_in_organization
+from deployment.stackset_checks import check_stackset
 from policies.backup_rules.findings import Finding, errors
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET
-
-from .copy_paths import check_in_organization
-from .inventory import (
+from stackconfig.inventory import (
     MemberAccount,
     OrgTree,
     attachment_targets,
@@ -26,10 +26,9 @@ from .inventory import (
     plan_target_ids,
     resolve_target,
 )
-from .load import ConfigError
-from .model import StackConfig
-from .references import check_references
-from .stackset_checks import check_stackset
+from stackconfig.load import ConfigError
+from stackconfig.model import StackConfig
+from stackconfig.references import check_references
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from components.documents.guardrail_scp import guardrail_scp_documents
-from stackconfig.load import ConfigError, load_config
+from deployment.load import load_config
+from stackconfig.load import ConfigError
 
 
 def _findings(raw: dict[str, Any]) -> list[Any]:

@@ -22,8 +22,7 @@ from components.documents.member_template import (
     member_template_body,
 )
 from policies.backup_rules.findings import Finding, join
-
-from .model import StackConfig
+from stackconfig.model import StackConfig
 
 
 def _strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
