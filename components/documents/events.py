@@ -17,12 +17,11 @@ from components.documents.iam import (
     merge_conditions,
     organization_conditions,
     policy_document,
-    service_endpoint,
     service_principal,
     statement,
 )
 from components.documents.kms import key_administration_statement
-from policies.backup_rules.arns import account_root_arn, require_account_id, require_partition
+from policies.backup_rules.arns import account_root_arn, require_account_id, require_partition, service_endpoint
 from policies.backup_rules.events import (
     BACKUP_JOB_FAILURE_STATES,
     COPY_JOB_FAILURE_STATES,

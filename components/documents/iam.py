@@ -23,7 +23,6 @@ from policies.backup_rules.arns import (
     require_organization_id,
     require_organization_paths,
     require_partition,
-    require_region,
     require_root_id,
 )
 from policies.backup_rules.iam import check_policy_document
@@ -36,15 +35,6 @@ Document = dict[str, Any]
 Statement = dict[str, Any]
 Principal = str | dict[str, str | list[str]]
 Conditions = dict[str, dict[str, str | list[str]]]
-
-# Partitions whose service endpoints are not under amazonaws.com (kms:ViaService uses the endpoint name).
-_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
-
-
-def service_endpoint(service: str, region: str, partition: str = "aws") -> str:
-    """The regional endpoint name ``kms:ViaService`` compares with (``backup.eu-west-1.amazonaws.com``)."""
-    suffix = _DNS_SUFFIX.get(require_partition(partition), "amazonaws.com")
-    return f"{service}.{require_region(region)}.{suffix}"
 
 
 def one_or_many(values: Sequence[str]) -> str | list[str]:

@@ -39,7 +39,6 @@ from components.documents.iam import (
     merge_conditions,
     organization_conditions,
     policy_document,
-    service_endpoint,
     statement,
 )
 from policies.backup_rules.arns import (
@@ -50,6 +49,7 @@ from policies.backup_rules.arns import (
     require_partition,
     require_role_arns,
     role_arn,
+    service_endpoint,
 )
 
 # Denied on every vault key to all but the break-glass (and deploying) roles; the pack requires that Deny of every

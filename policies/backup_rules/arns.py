@@ -74,6 +74,14 @@ def role_arn_account(arn: object) -> str | None:
     return match.group("account") if match else None
 
 
+def arn_partition(arn: object) -> str | None:
+    """The partition of any ARN (``arn:<partition>:...``); None for other strings."""
+    if not isinstance(arn, str):
+        return None
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "arn" and _PARTITION_CODE.fullmatch(parts[1]) else None
+
+
 def role_name(arn: object) -> str | None:
     """The role name (last path segment) of an IAM role ARN; None for other strings."""
     match = _ROLE_ARN_RE.match(arn) if isinstance(arn, str) else None
@@ -174,3 +182,14 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
 def backup_service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
     """``AWSServiceRoleForBackup``, the role AWS Backup itself uses in every account."""
     return role_arn(account_id, BACKUP_SERVICE_LINKED_ROLE, partition)
+
+
+# Partitions whose service endpoints are not under amazonaws.com (kms:ViaService uses the endpoint name): the
+# China Regions' endpoint domain is amazonaws.com.cn (https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Beijing.html).
+_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
+
+
+def service_endpoint(service: str, region: str, partition: str = "aws") -> str:
+    """The regional endpoint name ``kms:ViaService`` compares with (``backup.eu-west-1.amazonaws.com``)."""
+    suffix = _DNS_SUFFIX.get(require_partition(partition), "amazonaws.com")
+    return f"{service}.{require_region(region)}.{suffix}"

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .access import Decision, decide, principal_request
+from .arns import arn_partition, service_endpoint
 from .findings import Finding
 from .iam import COPY_INTO_VAULT
 from .lifecycle import check_retention_within_lock
-from .names import BACKUP_SERVICE_LINKED_ROLE
 
 RdsScope = Literal["selected", "maybe", "no"]
 
@@ -87,10 +87,6 @@ class CopyPath:
     @property
     def source(self) -> str:
         return f"{self.source_account or '*'}/{self.source_region}"
-
-
-def service_linked_role_arn(account_id: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:iam::{account_id}:role/{BACKUP_SERVICE_LINKED_ROLE}"
 
 
 def organization_path(organization_id: str, ancestors_from_root: Sequence[str]) -> str:
@@ -233,7 +229,8 @@ def _key_problem(
 ) -> str | None:
     if key_policy is None:
         return "the key policy is not known"
-    via = f"backup.{region}.amazonaws.com"
+    # The endpoint name of the principal's partition: a China key policy names backup.cn-north-1.amazonaws.com.cn.
+    via = service_endpoint("backup", region, arn_partition(principal_arn) or "aws")
     for action in KEY_ACTIONS:
         extra = {
             "kms:viaservice": via,

@@ -26,7 +26,13 @@ from typing import Any
 from pulumi_policy import Policy, Severity
 
 from backup_rules import copy_paths as shared
-from backup_rules.arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER, parse_vault_arn
+from backup_rules.arns import (
+    ACCOUNT_PLACEHOLDER,
+    REGION_PLACEHOLDER,
+    arn_partition,
+    backup_service_linked_role_arn,
+    parse_vault_arn,
+)
 from backup_rules.findings import Finding
 
 from .adapter import is_unknown
@@ -266,7 +272,7 @@ class _Keys:
             if isinstance(key_id, str) and key_id in self.by_reference:
                 self.overrides[self.by_reference[key_id].urn] = key_policy
 
-    def policy_of(self, vault: Resource | None) -> tuple[bool, Any]:
+    def policy_of(self, vault: Resource | None, partition: str = "aws") -> tuple[bool, Any]:
         """(found, document): not found when the vault or its key is not a resource of this stack."""
         if vault is None:
             return False, None
@@ -276,7 +282,7 @@ class _Keys:
         key = keys[0]
         document = _document(self.overrides.get(key.urn) or key)
         if document is None and key.account is not None:
-            return True, default_key_policy(key.account)
+            return True, default_key_policy(key.account, partition)
         return True, document
 
 
@@ -288,12 +294,15 @@ def check_keys_admit(index: StackIndex, config: Mapping[str, Any]) -> Iterator[t
         path = item.path
         if not path.cross_account or path.destination_account is None:
             continue
+        # The stack's partition, as its backup roles name it: the service-linked role, the key's default
+        # policy and the kms:ViaService endpoint all depend on it.
+        partition = next((p for role in item.roles if (p := arn_partition(role))), "aws")
         destination_vault = index.vaults.get(
             (path.destination_account, path.destination_region, path.destination_vault)
         )
         if destination_vault is None:
             continue  # a copy out of the stack: backup-copy-destination-locked names it (one mistake, one rule)
-        found, document = keys.policy_of(destination_vault)
+        found, document = keys.policy_of(destination_vault, partition)
         if found and (is_unknown(document) or item.roles_unknown):
             yield item.urn, f"{path.where}: the destination vault's key policy {unverified('policy')}"
         elif found:
@@ -311,14 +320,19 @@ def check_keys_admit(index: StackIndex, config: Mapping[str, Any]) -> Iterator[t
             if item.source_vault is not None
             else None
         )
-        found, document = keys.policy_of(source_vault)
+        found, document = keys.policy_of(source_vault, partition)
         if found and is_unknown(document):
             yield item.urn, f"{path.where}: the source vault's key policy {unverified('policy')}"
         elif found:
+            try:
+                destination_principal = backup_service_linked_role_arn(path.destination_account, partition)
+            except ValueError:
+                # Not one account (a ``$account`` destination): the copy stays in the source account.
+                continue
             for finding in shared.check_source_key(
                 path,
                 document,
-                destination_principal_arn=shared.service_linked_role_arn(path.destination_account),
+                destination_principal_arn=destination_principal,
                 organization_id=organization.id,
                 destination_organization_path=organization.path_of(path.destination_account),
             ):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from policies.backup_rules import copy_paths as rules
 from tests.deployment.loading import at, findings
@@ -45,3 +48,25 @@ def test_an_extra_statement_refusing_copies_is_named(prod_raw):
     ]
     (refused,) = at(findings(prod_raw), DAILY_COPY, rules.SOURCE_NOT_ADMITTED)
     assert f"denies it ({CENTRAL_EXTRA}[0])" in refused.message
+
+
+# The prod stack moved to each partition's Regions: workload, DR and central copies in that partition.
+PARTITION_REGIONS = {
+    "aws-cn": {"us-east-1": "cn-north-1", "eu-west-1": "cn-north-1", "us-west-2": "cn-northwest-1"},
+    "aws-us-gov": {"us-east-1": "us-gov-west-1", "eu-west-1": "us-gov-west-1", "us-west-2": "us-gov-east-1"},
+}
+
+
+@pytest.mark.parametrize("partition", sorted(PARTITION_REGIONS))
+def test_copies_are_admitted_in_every_partition(prod_raw, partition):
+    """The key check asks with the partition's kms:ViaService endpoint (backup.cn-north-1.amazonaws.com.cn in
+    China), as the generated key policies write it: before, every China copy was refused by both keys."""
+    text = json.dumps(prod_raw)
+    for old, new in PARTITION_REGIONS[partition].items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    raw = json.loads(text)
+    raw["organization"]["partition"] = partition
+    raw["organization"]["workload_regions"] = sorted(set(raw["organization"]["workload_regions"]))
+    found = findings(raw)
+    assert [f for f in found if f.rule in (rules.DESTINATION_KEY, rules.SOURCE_KEY)] == []
+    assert [f for f in found if f.severity == "error"] == []

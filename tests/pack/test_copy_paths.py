@@ -19,8 +19,6 @@ from components.program import offline_tree
 from deployment.load import load_config
 from org_backup.preview.access_report import pack_config
 from org_backup.preview.offline import load_stack_config, run_program
-from policies.backup_rules.arns import backup_service_linked_role_arn
-from policies.backup_rules.copy_paths import service_linked_role_arn
 from rules import copy_paths as pack_paths
 from stackconfig.copy_paths import organization_paths
 from stackconfig.load import sections_from_pulumi_config
@@ -365,7 +363,3 @@ def test_the_preview_passes_every_accounts_ou_path_unless_the_policy_config_give
     paths = config[ACCEPTS]["organizationPaths"]
     assert paths["444444444405"] == "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-55555555/", "nested OU, root first"
     assert set(paths) == set(tree.accounts)
-
-
-def test_the_service_linked_role_is_the_one_the_program_names() -> None:
-    assert service_linked_role_arn(CENTRAL, "aws-us-gov") == backup_service_linked_role_arn(CENTRAL, "aws-us-gov")

@@ -146,11 +146,6 @@ def test_delegation_policy_rejects_bad_identifiers(overrides, message):
         _delegation(**overrides)
 
 
-def test_service_endpoints_follow_the_partition():
-    assert iam.service_endpoint("backup", "cn-north-1", "aws-cn") == "backup.cn-north-1.amazonaws.com.cn"
-    assert iam.service_endpoint("backup", "us-gov-west-1", "aws-us-gov") == "backup.us-gov-west-1.amazonaws.com"
-
-
 def test_organization_paths_must_stay_inside_the_organization():
     conditions = iam.organization_conditions(ORG, [f"{ORG}/r-ab12/ou-ab12-11111111/*", f"{ORG}/*"])
     assert conditions == {

@@ -126,3 +126,15 @@ def test_role_arn_lists_are_sorted_deduplicated_and_checked():
     )
     with pytest.raises(ValueError, match="list"):
         arns.require_role_arns("arn:aws:iam::111122223333:role/A", partition="aws", what="x")
+
+
+def test_service_endpoints_follow_the_partition():
+    assert arns.service_endpoint("backup", "cn-north-1", "aws-cn") == "backup.cn-north-1.amazonaws.com.cn"
+    assert arns.service_endpoint("backup", "us-gov-west-1", "aws-us-gov") == "backup.us-gov-west-1.amazonaws.com"
+
+
+def test_arn_partition():
+    assert arns.arn_partition("arn:aws-cn:iam::111122223333:role/R") == "aws-cn"
+    assert arns.arn_partition("arn:aws-us-gov:backup:us-gov-west-1:111122223333:backup-vault:v") == "aws-us-gov"
+    for other in ("arn:", "arn:AWS:iam::1:role/R", "role/R", None, 7):
+        assert arns.arn_partition(other) is None
