@@ -101,17 +101,57 @@ def _iamspy() -> tuple[ModuleType, ModuleType]:
 _IAM, _PARSE = _iamspy()
 
 
-@dataclass(frozen=True)
+def _free(formula: z3.ExprRef) -> tuple[tuple[str, z3.ExprRef], ...]:
+    """The free variables of a formula, with their names. Regular expressions are not entered: IAMSpy builds each
+    from a policy's literal text (``zeuscloud_iamspy.datatypes._regex_parse_string``), so they hold none, and
+    walking their terms from Python was most of the cost of compiling a document."""
+    found: dict[int, z3.ExprRef] = {}
+    seen: set[int] = set()
+    todo = [formula]
+    while todo:
+        node = todo.pop()
+        if node.get_id() in seen or node.sort_kind() == z3.Z3_RE_SORT:
+            continue
+        seen.add(node.get_id())
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            found[node.get_id()] = node
+        else:
+            todo.extend(node.children())
+    return tuple((c.decl().name(), c) for c in found.values())
+
+
+@dataclass(frozen=True, eq=False)
+class Formula:
+    """A Z3 formula with its free variables, and its verdicts so far per assignment of the variables it reads
+    (kept on the formula, so a verdict cannot outlive it or be read for another one)."""
+
+    formula: z3.BoolRef
+    constants: tuple[tuple[str, z3.ExprRef], ...]
+    verdicts: dict[tuple[Any, ...], bool | None] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, formula: z3.BoolRef) -> Formula:
+        return cls(formula, _free(formula))
+
+    def key(self, context: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(context.get(name) for name, _ in self.constants)
+
+
+@dataclass(frozen=True, eq=False)
 class Statement:
     """One statement as IAMSpy encodes it, with what a report shows about it."""
 
     label: str
     effect: str
-    formula: z3.BoolRef
+    formula: Formula
     actions: tuple[str, ...] | None
     exact: bool
     case_checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """For a Deny: (context variable, patterns) that AWS matches case-sensitively (``Resource``, ``ArnLike``...)."""
+    conjuncts: tuple[Formula, ...] = ()
+    """The formula's top-level conjuncts (action, resource, principal, each condition), each reading fewer
+    variables than the whole: one that is false decides the statement for every request that agrees on its
+    variables."""
 
 
 def _normalised_condition(condition: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -184,7 +224,9 @@ def _compile(raw: Mapping[str, Any], label: str) -> Statement:
             statement.pop("Condition")
     parsed = _IAM.Statements(**statement)
     effect = "Deny" if parsed.Effect == _IAM.Effects.DENY else "Allow"
-    return Statement(label, effect, _PARSE._parse_statement(parsed), _statement_actions(raw), exact, _case_checks(raw))
+    formula = _PARSE._parse_statement(parsed)
+    conjuncts = tuple(Formula.of(c) for c in formula.children()) if z3.is_and(formula) else ()
+    return Statement(label, effect, Formula.of(formula), _statement_actions(raw), exact, _case_checks(raw), conjuncts)
 
 
 @lru_cache(maxsize=512)
@@ -266,20 +308,6 @@ def _context(request: Request) -> dict[str, Any]:
     return values
 
 
-@lru_cache(maxsize=4096)
-def _constants(formula: z3.BoolRef) -> tuple[tuple[str, z3.ExprRef], ...]:
-    """The free variables of a formula, with their names."""
-    found: dict[int, z3.ExprRef] = {}
-    todo = [formula]
-    while todo:
-        node = todo.pop()
-        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            found[node.get_id()] = node
-        else:
-            todo.extend(node.children())
-    return tuple((c.decl().name(), c) for c in found.values())
-
-
 def _value(const: z3.ExprRef, value: Any) -> z3.ExprRef | None:
     if z3.is_bool(const):
         return z3.BoolVal(value is True or str(value).lower() == "true")
@@ -293,30 +321,36 @@ def _value(const: z3.ExprRef, value: Any) -> z3.ExprRef | None:
     return None
 
 
-_VERDICTS: dict[tuple[int, tuple[tuple[str, Any], ...]], bool | None] = {}
-
-
 def matches(statement: Statement, context: Mapping[str, Any]) -> bool | None:
     """Whether the statement applies to the request; None when IAMSpy leaves it open ("maybe").
 
-    Cached per statement and the values of the variables it reads (statements live as long as the
-    ``compile_document`` cache, so their formulas' ids stay theirs)."""
+    A conjunct that Z3 simplifies to false under the request's values makes the statement false, and when every
+    conjunct simplifies to true so does the statement; otherwise the whole formula is judged as before. Each
+    verdict is cached on its formula per the values of the variables it reads."""
     if statement.actions is not None and not any(fnmatch.fnmatchcase(context["a"], p) for p in statement.actions):
         return False
-    constants = _constants(statement.formula)
-    key = (id(statement.formula), tuple((name, context.get(name)) for name, _ in constants))
-    if key not in _VERDICTS:
-        if len(_VERDICTS) > 200_000:
-            _VERDICTS.clear()
-        _VERDICTS[key] = _matches(statement, constants, context)
-    return _VERDICTS[key]
+    decided = bool(statement.conjuncts)
+    for conjunct in statement.conjuncts:
+        key = conjunct.key(context)
+        if key not in conjunct.verdicts:
+            conjunct.verdicts[key] = _ground(conjunct, context)
+        verdict = conjunct.verdicts[key]
+        if verdict is False:
+            return False
+        decided = decided and verdict is True
+    if decided:
+        return statement.exact or None
+    whole = statement.formula
+    key = whole.key(context)
+    if key not in whole.verdicts:
+        whole.verdicts[key] = _matches(whole, context, statement.exact)
+    return whole.verdicts[key]
 
 
-def _matches(
-    statement: Statement, constants: tuple[tuple[str, z3.ExprRef], ...], context: Mapping[str, Any]
-) -> bool | None:
+def _substituted(formula: Formula, context: Mapping[str, Any]) -> z3.BoolRef:
+    """The formula simplified with the request's values (an absent key's ``_exists`` is false)."""
     pairs = []
-    for name, const in constants:
+    for name, const in formula.constants:
         if name in context:
             value = _value(const, context[name])
         elif name.startswith("condition_") and name.endswith("_exists"):
@@ -325,9 +359,19 @@ def _matches(
             value = None
         if value is not None:
             pairs.append((const, value))
-    result = z3.simplify(z3.substitute(statement.formula, *pairs)) if pairs else z3.simplify(statement.formula)
+    return z3.simplify(z3.substitute(formula.formula, *pairs)) if pairs else z3.simplify(formula.formula)
+
+
+def _ground(conjunct: Formula, context: Mapping[str, Any]) -> bool | None:
+    """True or False where Z3 simplifies the conjunct to a constant; None (not decided here) otherwise."""
+    result = _substituted(conjunct, context)
+    return True if z3.is_true(result) else False if z3.is_false(result) else None
+
+
+def _matches(formula: Formula, context: Mapping[str, Any], exact: bool) -> bool | None:
+    result = _substituted(formula, context)
     if z3.is_true(result):
-        return statement.exact or None
+        return exact or None
     if z3.is_false(result):
         return False
     # A free variable is left for a key the request lacks under ...IfExists (IAMSpy encodes the operator without
@@ -338,9 +382,9 @@ def _matches(
     solver.add(result)
     if solver.check() != z3.sat:
         return False
-    left = {name for name, _ in _constants(result)}
+    left = {name for name, _ in _free(result)}
     absent = all(name.startswith("condition_") and name not in context for name in left)
-    return (statement.exact or None) if absent else None
+    return (exact or None) if absent else None
 
 
 @dataclass

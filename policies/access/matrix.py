@@ -10,8 +10,9 @@ copying into a central vault, through the vault policy, the central key with ``k
 Only SCPs the stack registers are known: an SCP counts for an account when one of its attachments targets the
 account, the root, or an OU that ``ou_accounts`` places the account in; anything else is treated as not attached
 (the safe side). Principals of accounts the stack does not know are bounded by no SCP. Results are cached per
-distinct request after the analysed account and Region are replaced by placeholders, so the member vaults of
-1,000 accounts cost what one costs.
+distinct request after the analysed account and Region and the principal's account are renamed to tokens where
+that is sound (``canonical``), so the member vaults of 1,000 accounts, and the copies of 1,000 source accounts into
+a central vault, cost what one costs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from .actions import (
@@ -31,7 +31,8 @@ from .actions import (
     actions_for,
     kinds_of,
 )
-from .evaluator import Decision, Principal, Request, decide
+from .canonical import decide_canonically
+from .evaluator import Decision, Principal, Request
 from .principals import (
     ADMIN_ROLE,
     ADMINISTRATOR_ACCESS,
@@ -47,8 +48,6 @@ from .principals import (
 )
 from .stack import SAMPLE_ACCOUNT, ResourceLike, StackFacts, Target, read_stack
 
-_ACCOUNT_TOKEN = "900000000009"
-_REGION_TOKEN = "zz-analysed-9"
 UNKNOWN_PATH = (
     "the account's aws:PrincipalOrgPaths is not known (no OrganizationView output names it, no organizationPaths "
     "in the policy config), so a policy conditioned on OU paths cannot admit it: the cell fails closed"
@@ -193,37 +192,10 @@ def scps_for(facts: StackFacts, target: Target, ou_accounts: Mapping[str, Iterab
     return scps_for_account(facts, target.account, ou_accounts, target.stack_set)
 
 
-def _normalise(value: str, account: str, region: str) -> str:
-    return value.replace(account, _ACCOUNT_TOKEN).replace(region, _REGION_TOKEN)
-
-
-@lru_cache(maxsize=65536)
-def _decide_normalised(request: Request) -> Decision:
-    return decide(request)
-
-
-def _decide(request: Request, account: str, region: str) -> Decision:
-    """``decide`` with the analysed account and Region replaced by placeholders, cached per distinct request."""
-    p = request.principal
-
-    def n(text: str) -> str:
-        return _normalise(text, account, region)
-
-    normalised = Request(
-        Principal(
-            n(p.arn),
-            p.org_id,
-            p.org_path and n(p.org_path),
-            tuple(n(t) for t in p.identity),
-            None if p.scps is None else tuple(n(t) for t in p.scps),
-        ),
-        request.action,
-        n(request.resource),
-        tuple((source, n(text)) for source, text in request.resource_policies),
-        request.kms_key,
-        tuple((k, n(v)) for k, v in request.extra_context),
-    )
-    return _decide_normalised(normalised)
+def _decide(request: Request, target: Target) -> Decision:
+    """``decide``, cached per distinct request once the target's account and Region and the principal's account
+    are renamed to tokens where no document can tell them apart (``canonical``)."""
+    return decide_canonically(request, target.account, target.region)
 
 
 @dataclass(frozen=True)
@@ -406,8 +378,7 @@ def _cell(target: Target, action_class: str, principal: PrincipalClass) -> Cell:
             Request(
                 who, action, _resource_arn(target, action), ((source, target.policy),), target.kind == "key", context
             ),
-            target.account,
-            target.region,
+            target,
         )
         for action in actions
     ]
@@ -427,7 +398,7 @@ def _cell(target: Target, action_class: str, principal: PrincipalClass) -> Cell:
     decided_by: tuple[str, ...] = tuple(dict.fromkeys(x for d in (allowed or decisions) for x in d.decided_by))
     reason = decision.reason
     if allowed and principal.obtain is not None:
-        status, how_by, how_reason, how_exact = obtain(principal, lambda r: _decide(r, target.account, target.region))
+        status, how_by, how_reason, how_exact = obtain(principal, lambda r: _decide(r, target))
         if status == CLOSED:
             return cell(False, how_by, how_reason, exact and how_exact)
         if status == DEPENDS:

@@ -1,0 +1,266 @@
+"""Requests in canonical form, so the analysis scales with the number of distinct documents, not of accounts.
+
+The vaults of 1,000 member accounts, and the backup roles of 1,000 source accounts copying into a central vault,
+ask the same questions with a different account id and Region in every string. ``decide_canonically`` renames the
+analysed account, the asking principal's account and the analysed Region to fixed tokens in every string of the
+request and of its documents (SCPs, identity and resource policies), answers the renamed request once (cached),
+and maps the tokens in the answer's statement labels back.
+
+Renaming is sound only where no policy can tell the name from its token; each rename is applied only where that
+is shown for this request, otherwise the request is answered as it is (exact, only cached per identical request):
+
+- the policies compare strings only (``String*``, ``Arn*``, ``Bool``, ``Null``, and ``Action``, ``Resource`` and
+  ``Principal`` patterns): IAMSpy encodes these as equality and membership in a regular expression made of literal
+  characters, ``?`` and ``*`` (any printable character, ``zeuscloud_iamspy.datatypes.ANY``). A numeric, date,
+  IP-address or binary operator, or a JSON number, could order or parse the name: no rename;
+- the token occurs in no string of the request (so no string is renamed into another one), and every occurrence
+  of the name (also after lower-casing: IAMSpy compares lower-cased) is a whole "word": an account id a whole run
+  of digits, a Region a whole run of ``[A-Za-z0-9-]`` not next to a wildcard. A literal word of a pattern then
+  matches a whole word of a value (both renamed alike) or, next to a ``*``, a prefix, suffix or substring of one;
+- for an account id (a token of the same length, all digits): no run of digits in a pattern touches a wildcard,
+  so the wildcards consume the name's digits whatever they are;
+- for a Region (a token of another length): no pattern has a ``?`` (it counts characters), and every literal word
+  next to a ``*`` is a prefix (suffix, substring) of the Region exactly when it is one of the token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .evaluator import Decision, Principal, Request, decide
+
+ACCOUNT_TOKEN = "900000000009"
+"""The analysed resource's account."""
+PRINCIPAL_ACCOUNT_TOKEN = "900000000019"
+"""The asking principal's account, where it is another one (a source account copying into a central vault)."""
+REGION_TOKEN = "zz-analysed-9"
+STRING_OPERATORS = frozenset(
+    {
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "ArnEquals",
+        "ArnNotEquals",
+        "ArnLike",
+        "ArnNotLike",
+        "Bool",
+        "Null",
+    }
+)
+"""Condition operators that compare strings only (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html)."""
+_ACCOUNT = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+_WILDCARDS = frozenset("*?")
+
+
+@dataclass(frozen=True)
+class Rename:
+    old: str
+    new: str
+    region: bool = False
+    """A Region (a word of letters, digits and hyphens); otherwise an account id (a run of digits)."""
+
+
+def _operator(name: str) -> str:
+    base = name.split(":", 1)[1] if name.startswith(("ForAnyValue:", "ForAllValues:")) else name
+    return base.removesuffix("IfExists")
+
+
+def _walk(value: Any) -> Iterator[str | None]:
+    """Every string of a JSON value (keys included); None for anything else than a string, bool or null."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+    elif not (value is None or isinstance(value, bool)):
+        yield None
+
+
+@lru_cache(maxsize=4096)
+def _document_strings(text: str) -> tuple[str, ...] | None:
+    """The strings of a policy document, or None when it compares anything but strings."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    statements = document.get("Statement", []) if isinstance(document, Mapping) else None
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition") if isinstance(statement, Mapping) else None
+        if condition is None:
+            continue
+        if not isinstance(condition, Mapping) or any(_operator(str(op)) not in STRING_OPERATORS for op in condition):
+            return None
+    strings = list(_walk(document))
+    return None if any(s is None for s in strings) else tuple(s for s in strings if s is not None)
+
+
+def _occurrences(text: str, old: str) -> Iterator[int]:
+    start = text.find(old)
+    while start >= 0:
+        yield start
+        start = text.find(old, start + 1)
+
+
+def _whole(text: str, rename: Rename) -> bool:
+    """Whether every occurrence of the name in ``text`` is a whole word and the token occurs nowhere."""
+    lower = text.lower()
+    if rename.new in lower or lower.count(rename.old) != text.count(rename.old):
+        return False
+    apart = (lambda c: not c.isdigit()) if not rename.region else (lambda c: c not in _WORD and c not in _WILDCARDS)
+    for start in _occurrences(text, rename.old):
+        end = start + len(rename.old)
+        if (start > 0 and not apart(text[start - 1])) or (end < len(text) and not apart(text[end])):
+            return False
+    return True
+
+
+def _pattern_safe(pattern: str, rename: Rename) -> bool:
+    """Whether the wildcards of a pattern treat the name and its token alike."""
+    if not _WILDCARDS & set(pattern):
+        return True
+    if not rename.region:
+        return not re.search(r"\d[*?]|[*?]\d", pattern)
+    if "?" in pattern:
+        return False
+    segments = pattern.lower().split("*")
+    old, new = rename.old, rename.new
+    for index, segment in enumerate(segments):
+        after_star, before_star = index > 0, index < len(segments) - 1
+        lead = re.match(r"[a-z0-9-]*", segment)
+        first = lead.group(0) if lead else ""
+        trail = re.search(r"[a-z0-9-]*\Z", segment)
+        last = trail.group(0) if trail else ""
+        if after_star and before_star and first == segment and segment:
+            if (segment in old) != (segment in new):
+                return False
+            continue
+        if after_star and first and old.endswith(first) != new.endswith(first):
+            return False
+        if before_star and last and old.startswith(last) != new.startswith(last):
+            return False
+    return True
+
+
+@lru_cache(maxsize=16384)
+def _document_allows(text: str, rename: Rename) -> bool:
+    strings = _document_strings(text)
+    return strings is not None and all(_whole(s, rename) and _pattern_safe(s, rename) for s in strings)
+
+
+def _rename_string(value: str, renames: tuple[Rename, ...]) -> str:
+    for rename in renames:
+        value = value.replace(rename.old, rename.new)
+    return value
+
+
+def _rename_json(value: Any, renames: tuple[Rename, ...]) -> Any:
+    if isinstance(value, str):
+        return _rename_string(value, renames)
+    if isinstance(value, Mapping):
+        return {_rename_string(str(k), renames): _rename_json(v, renames) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_json(v, renames) for v in value]
+    return value
+
+
+@lru_cache(maxsize=16384)
+def _renamed_document(text: str, renames: tuple[Rename, ...]) -> str:
+    return json.dumps(_rename_json(json.loads(text), renames), sort_keys=True) if renames else text
+
+
+def _documents(request: Request) -> tuple[str, ...]:
+    principal = request.principal
+    return (*principal.identity, *(principal.scps or ()), *(text for _, text in request.resource_policies))
+
+
+def _values(request: Request) -> tuple[str, ...]:
+    principal = request.principal
+    context = [s for pair in request.extra_context for s in pair]
+    return (principal.arn, principal.org_id or "", principal.org_path or "", request.action, request.resource, *context)
+
+
+@lru_cache(maxsize=16384)
+def _documents_allow(documents: tuple[str, ...], candidates: tuple[Rename, ...]) -> tuple[Rename, ...]:
+    """The candidates that have the shape of their kind and that no string of the documents can tell apart."""
+    return tuple(
+        rename
+        for rename in candidates
+        if (_REGION if rename.region else _ACCOUNT).fullmatch(rename.old)
+        and all(_document_allows(text, rename) for text in documents)
+    )
+
+
+def applicable(request: Request, candidates: tuple[Rename, ...]) -> tuple[Rename, ...]:
+    """The renames that no string of the request or its documents can tell apart (module docstring)."""
+    values = _values(request)
+    out: list[Rename] = []
+    for rename in _documents_allow(_documents(request), candidates):
+        if any(rename.old == r.old or rename.new == r.new for r in out):
+            continue
+        if all(_whole(v, rename) for v in values):
+            out.append(rename)
+    return tuple(out)
+
+
+def renamed(request: Request, renames: tuple[Rename, ...]) -> Request:
+    """The request with every name renamed in every string, its documents included."""
+
+    def n(text: str) -> str:
+        return _rename_string(text, renames)
+
+    p = request.principal
+    return Request(
+        Principal(
+            n(p.arn),
+            p.org_id and n(p.org_id),
+            p.org_path and n(p.org_path),
+            tuple(_renamed_document(t, renames) for t in p.identity),
+            None if p.scps is None else tuple(_renamed_document(t, renames) for t in p.scps),
+        ),
+        n(request.action),
+        n(request.resource),
+        tuple((source, _renamed_document(text, renames)) for source, text in request.resource_policies),
+        request.kms_key,
+        tuple((n(k), n(v)) for k, v in request.extra_context),
+    )
+
+
+@lru_cache(maxsize=65536)
+def _decide_cached(request: Request) -> Decision:
+    return decide(request)
+
+
+def decide_canonically(request: Request, account: str, region: str) -> Decision:
+    """``decide`` on the request with ``account``, the principal's account and ``region`` renamed where sound,
+    cached per distinct renamed request; the answer names the statements as the documents spell them."""
+    candidates = (
+        Rename(account, ACCOUNT_TOKEN),
+        Rename(request.principal.account, PRINCIPAL_ACCOUNT_TOKEN),
+        Rename(region, REGION_TOKEN, region=True),
+    )
+    renames = applicable(request, candidates)
+    if not renames:
+        return _decide_cached(request)
+    decision = _decide_cached(renamed(request, renames))
+
+    def back(label: str) -> str:
+        for rename in renames:
+            label = label.replace(rename.new, rename.old)
+        return label
+
+    by = tuple(back(label) for label in decision.decided_by)
+    return decision if by == decision.decided_by else Decision(decision.allowed, by, decision.reason, decision.exact)
