@@ -6,13 +6,15 @@ whole of it, grouped so a reviewer reads one line per vault or key and principal
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from org_backup.preview.offline import ProgramRun
 from policies.access import ACTION_CLASSES, AccessMatrix, Cell, analyse
+from policies.access.stack import Target
 from stackconfig.copy_paths import organization_paths
 from stackconfig.inventory import OrgTree
 
@@ -51,6 +53,34 @@ def access_matrix(run: ProgramRun, tree: OrgTree | None = None) -> AccessMatrix:
         for r in run.resources
     ]
     return analyse(resources, ou_accounts=ou_accounts(tree) if tree is not None else None)
+
+
+PACK_ACCESS_RULES = "rules.access"
+"""The pack's module of the access rules, as ``policy_eval.load_pack`` imports it."""
+
+
+def forget_pack_matrix() -> None:
+    """Before the pack runs: forget the matrix of an earlier evaluation in this process."""
+    module = sys.modules.get(PACK_ACCESS_RULES)
+    if module is not None:
+        module.forget_analysed()
+
+
+def pack_matrix() -> AccessMatrix | None:
+    """After the pack ran: the matrix its access rules judged (with the policy config they were given), as this
+    module's classes; None when they did not run (disabled, or another pack). The section then shows what the rule
+    judged, and the stack is analysed once."""
+    module = sys.modules.get(PACK_ACCESS_RULES)
+    judged = module.last_analysed() if module is not None else None
+    if judged is None:
+        return None
+
+    def copy(cls: type, value: Any) -> Any:
+        return cls(**{f.name: getattr(value, f.name) for f in fields(cls)})
+
+    return AccessMatrix(
+        tuple(copy(Cell, c) for c in judged.cells), tuple(copy(Target, t) for t in judged.targets), tuple(judged.scps)
+    )
 
 
 def _rows(matrix: AccessMatrix) -> list[tuple[str, str, list[str], list[str]]]:

@@ -22,7 +22,7 @@ from components.program import offline_tree
 from deployment.layout import build_layout
 from deployment.load import load_config
 from org_backup.preview import reports, sarif
-from org_backup.preview.access_report import access_matrix, pack_config
+from org_backup.preview.access_report import access_matrix, forget_pack_matrix, pack_config, pack_matrix
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
 from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
 from org_backup.preview.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
@@ -72,7 +72,9 @@ def build_preview(
             run = run_program(raw, stack=stack)
     except pulumi.RunError as exc:
         return ConfigProblem(stack, path, [Finding("config", None, "program", str(exc))])
+    forget_pack_matrix()
     evaluation = evaluate(run, pack, pack_config(policy_config, tree))
+    access = pack_matrix() or access_matrix(run, tree)
     places = ConfigPlaces.of(loaded.config, layout)
     return Preview(
         stack=stack,
@@ -84,7 +86,7 @@ def build_preview(
         warnings=[*loaded.warnings, *layout.warnings],
         names=names_of(tree),
         wall_s=time.perf_counter() - started,
-        access=access_matrix(run, tree),
+        access=access,
     )
 
 

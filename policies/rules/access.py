@@ -135,6 +135,20 @@ def _matrix(index: StackIndex, config: Mapping[str, Any]) -> tuple[AccessMatrix,
     return _last_matrix[2]
 
 
+def forget_analysed() -> None:
+    """Drop the cached analysis, so that ``last_analysed`` speaks only of what runs next."""
+    global _last_matrix  # noqa: PLW0603
+    _last_matrix = None
+
+
+def last_analysed() -> AccessMatrix | None:
+    """The matrix the rules of this module judged last (both judge the same one unless their configs differ; then
+    the one that ran last). The offline preview shows it as "Who can destroy backups" instead of analysing the
+    stack again: the pack imports the analysis as ``access`` and the program as ``policies.access``, two modules
+    whose caches nothing else shares."""
+    return _last_matrix[2][0] if _last_matrix is not None else None
+
+
 def _analysed(index: StackIndex, config: Mapping[str, Any]) -> tuple[AccessMatrix, dict[str, str | None], str]:
     ou_accounts = index.ou_accounts(config.get("ouAccounts"))
     paths = index.organization_paths(config.get(ORGANIZATION_PATHS))
