@@ -26,12 +26,13 @@ from org_backup.ops.audit_coverage import (
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import FAILURE_STATES
 from org_backup.ops.checks.restore_tests import RestoreTest
-from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.common import iso
 from org_backup.ops.coverage.status import rate
 from org_backup.ops.scan_report import TITLE as SCAN_TITLE
 from org_backup.ops.scan_report import scan_rows
 from org_backup.ops.verify import Verification
 from org_backup.tables import markdown_table
+from policies.backup_rules.findings import Finding
 
 __all__ = [
     "FAILED",
@@ -107,7 +108,7 @@ class AuditData:
     central_copies: dict[str, dict[int, JobStats]] = field(default_factory=dict)
     frameworks: list[Framework] = field(default_factory=list)
     compliance_reports: list[ComplianceReport] = field(default_factory=list)
-    findings: list[OpsFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     restore_tests: list[RestoreTest] = field(default_factory=list)
     restore_tests_checked: bool = False
 
@@ -258,7 +259,7 @@ def _compliance(data: AuditData) -> tuple[tuple[str, ...], Rows]:
 def _findings(data: AuditData) -> tuple[tuple[str, ...], Rows]:
     headers: tuple[str, ...] = ("Severity", "Check", "Account", "Region", "Resource", "Finding", "What to do")
     rows: Rows = [
-        (f.severity, f.check, f.account or "-", f.region or "-", f.resource or "-", f.message, f.action)
+        (f.severity, f.rule, f.account or "-", f.region or "-", f.resource or "-", f.message, f.remediation)
         for f in sorted(data.findings, key=lambda f: f.sort_key())
     ]
     return headers, rows

@@ -32,11 +32,12 @@ from org_backup.ops.aws import AccountAccess, Aws, fan_out, paginate
 from org_backup.ops.checks.base import Coverage
 from org_backup.ops.checks.jobs import list_jobs
 from org_backup.ops.checks.restore_tests import RestoreTest, restore_test_findings, restore_tests
-from org_backup.ops.common import OpsFinding, Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
+from org_backup.ops.common import Report, Stack, attempt, command_parser, run_command, unreachable, utc_now
 from org_backup.ops.coverage.run import Aggregator
 from org_backup.ops.coverage.section import add_coverage_arguments, aggregator
 from org_backup.ops.verify import DEFAULT_HOURS, coverage_table, verify
 from policies.backup_rules.arns import parse_vault_arn
+from policies.backup_rules.findings import Finding
 
 __all__ = ["collect", "config_revision", "main", "write_reports"]
 
@@ -79,7 +80,7 @@ class _UnitJobs:
     daily_copies: dict[date, JobStats]
     central: dict[str, dict[int, JobStats]]
     frameworks: list[Framework]
-    findings: list[OpsFinding]
+    findings: list[Finding]
 
 
 def _unit(stack: Stack, aws: Aws, admin: AccountAccess | None, now: datetime, row: Coverage) -> _UnitJobs:
@@ -88,7 +89,7 @@ def _unit(stack: Stack, aws: Aws, admin: AccountAccess | None, now: datetime, ro
     since = now - timedelta(days=WINDOWS[-1])
     central = stack.config.organization.central_vault_account_id
 
-    def jobs() -> list[OpsFinding]:
+    def jobs() -> list[Finding]:
         if admin is None:
             return []
         client = admin.client("backup", row.region)
@@ -116,7 +117,7 @@ def _unit(stack: Stack, aws: Aws, admin: AccountAccess | None, now: datetime, ro
     return result
 
 
-def _frameworks(access: AccountAccess, region: str, out: list[Framework]) -> list[OpsFinding]:
+def _frameworks(access: AccountAccess, region: str, out: list[Framework]) -> list[Finding]:
     backup = access.client("backup", region)
     for summary in paginate(backup, "list_frameworks", "Frameworks"):
         framework = backup.describe_framework(FrameworkName=summary["FrameworkName"])
@@ -133,7 +134,7 @@ def _frameworks(access: AccountAccess, region: str, out: list[Framework]) -> lis
     return []
 
 
-def _compliance_reports(admin: AccountAccess, region: str, out: list[ComplianceReport]) -> list[OpsFinding]:
+def _compliance_reports(admin: AccountAccess, region: str, out: list[ComplianceReport]) -> list[Finding]:
     """The latest completed compliance report per report plan: AWS Backup publishes control compliance
     only through these reports (CSV in S3), not through an API that returns per-control results."""
     backup = admin.client("backup", region)
@@ -160,7 +161,7 @@ def _compliance_reports(admin: AccountAccess, region: str, out: list[ComplianceR
     return []
 
 
-def _restore_tests(admin: AccountAccess, region: str, since: datetime, out: list[RestoreTest]) -> list[OpsFinding]:
+def _restore_tests(admin: AccountAccess, region: str, since: datetime, out: list[RestoreTest]) -> list[Finding]:
     out += restore_tests(admin, region, since)
     return []
 

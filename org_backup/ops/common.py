@@ -1,6 +1,6 @@
 """The frame every operations command shares: arguments, the stack config, findings, output, exit codes.
 
-Exit status: 0 all good; 1 findings (errors or warnings; informational findings do not count); 2 the
+Exit status: 0 all good; 1 findings that count (errors and warnings; ``info`` never counts: ``findings.LEVELS``); 2 the
 command could not run (bad config, no credentials, not the configured organization). People get tables on
 stdout; machines get ``--json FILE``.
 """
@@ -11,17 +11,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.load import config_from_stack_file
 from org_backup.ops.aws import Aws, CannotRunError, error_code
 from org_backup.tables import text_table
-from policies.backup_rules.findings import Finding
+from policies.backup_rules.findings import SEVERITIES, Finding
 from stackconfig.inventory import inventory_path
 from stackconfig.load import ConfigError
 from stackconfig.model import StackConfig
@@ -30,7 +30,6 @@ __all__ = [
     "EXIT_CANNOT_RUN",
     "EXIT_FINDINGS",
     "EXIT_OK",
-    "OpsFinding",
     "Report",
     "Stack",
     "Table",
@@ -47,9 +46,6 @@ EXIT_CANNOT_RUN = 2
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_WORKERS = 16
 
-Severity = Literal["error", "warning", "info"]
-SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -59,30 +55,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True)
-class OpsFinding:
-    """Something an operator must know: where (account, Region, resource), what is wrong, what to do."""
-
-    check: str
-    message: str
-    action: str
-    account: str | None = None
-    region: str | None = None
-    resource: str | None = None
-    severity: Severity = "error"
-
-    @property
-    def counts(self) -> bool:
-        """Informational findings (things ``pulumi up`` will do anyway) never fail a run."""
-        return self.severity != "info"
-
-    def sort_key(self) -> tuple[int, str, str, str, str]:
-        return (SEVERITY_ORDER[self.severity], self.account or "", self.region or "", self.check, self.resource or "")
-
-
-def attempt(
-    check: str, account: str | None, region: str | None, work: Callable[[], list[OpsFinding]]
-) -> list[OpsFinding]:
+def attempt(check: str, account: str | None, region: str | None, work: Callable[[], list[Finding]]) -> list[Finding]:
     """Run one check; an AWS error (typically AccessDenied) becomes a finding and the other checks go on.
 
     So does an answer without a field the check reads (``KeyError``/``TypeError`` on the parsed response):
@@ -93,35 +66,49 @@ def attempt(
         return work()
     except (ClientError, BotoCoreError) as exc:
         return [
-            OpsFinding(
-                check=check,
+            Finding.observed(
+                rule=check,
                 message=f"could not check: {error_code(exc)}: {exc}",
-                action="give the role read access (see README, Operations) and run again",
+                remediation="give the role read access (see README, Operations) and run again",
                 account=account,
                 region=region,
             )
         ]
     except (KeyError, TypeError) as exc:
         return [
-            OpsFinding(
-                check=check,
+            Finding.observed(
+                rule=check,
                 message=f"could not check: AWS answered without the expected field ({type(exc).__name__}: {exc})",
-                action="run again; if it persists, report the answer (this command may need updating)",
+                remediation="run again; if it persists, report the answer (this command may need updating)",
                 account=account,
                 region=region,
             )
         ]
 
 
-def unreachable(account_id: str, role_arn: str | None, exc: Exception) -> OpsFinding:
+def unreachable(account_id: str, role_arn: str | None, exc: Exception) -> Finding:
     """The finding for an account a command could not get into at all; the others are still checked."""
-    return OpsFinding(
-        check="assume-role",
+    return Finding.observed(
+        rule="assume-role",
         message=f"cannot reach the account: {exc}",
-        action=f"make sure {role_arn or 'the caller'} exists in the account and trusts the caller "
+        remediation=f"make sure {role_arn or 'the caller'} exists in the account and trusts the caller "
         "(organization.member_role_name / management_role_name)",
         account=account_id,
     )
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """A finding in the commands' JSON, under the keys it has always had (``check`` is the rule, ``action`` the
+    remediation)."""
+    return {
+        "check": f.rule,
+        "message": f.message,
+        "action": f.remediation,
+        "account": f.account,
+        "region": f.region,
+        "resource": f.resource,
+        "severity": f.severity,
+    }
 
 
 @dataclass(frozen=True)
@@ -138,7 +125,7 @@ class Report:
     command: str
     stack: str
     organization_id: str
-    findings: list[OpsFinding]
+    findings: list[Finding]
     tables: list[Table] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=utc_now)
@@ -147,10 +134,10 @@ class Report:
         return EXIT_FINDINGS if any(f.counts for f in self.findings) else EXIT_OK
 
     def summary(self) -> dict[str, int]:
-        return {level: sum(f.severity == level for f in self.findings) for level in SEVERITY_ORDER}
+        return {level: sum(f.severity == level for f in self.findings) for level in SEVERITIES}
 
-    def sorted_findings(self) -> list[OpsFinding]:
-        return sorted(self.findings, key=OpsFinding.sort_key)
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=Finding.sort_key)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,7 +147,7 @@ class Report:
             "generated_at": iso(self.generated_at),
             "exit_code": self.exit_code(),
             "summary": self.summary(),
-            "findings": [asdict(f) for f in self.sorted_findings()],
+            "findings": [finding_json(f) for f in self.sorted_findings()],
             **self.data,
         }
 
@@ -170,11 +157,11 @@ class Report:
             rows = [
                 (
                     f.severity.upper(),
-                    f.check,
+                    f.rule,
                     f.account or "-",
                     f.region or "-",
                     f.resource or "-",
-                    f"{f.message} -> {f.action}",
+                    f"{f.message} -> {f.remediation}",
                 )
                 for f in self.sorted_findings()
             ]

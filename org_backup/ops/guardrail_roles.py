@@ -28,7 +28,7 @@ from typing import Any
 from components.documents.guardrail_scp import exempt_role_names
 from components.documents.member_template import STACKSETS_EXECUTION_ROLE
 from org_backup.ops.aws import AccountAccess, paginate
-from org_backup.ops.common import OpsFinding, Severity
+from policies.backup_rules.findings import Finding, Severity
 from policies.backup_rules.guardrail import trust_outsiders
 from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.model import StackConfig
@@ -81,14 +81,14 @@ def _expected(config: StackConfig, name: str) -> tuple[str, Expectation] | None:
 
 def role_findings(
     config: StackConfig, access: AccountAccess, region: str, *, check: str, missing_break_glass: Severity
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Every reserved-name role of the account judged by its trust policy (see the module docstring)."""
     account_id = access.account_id
     if account_id == config.organization.management_account_id:
         return []
     iam = access.client("iam", region)
     roles: list[Mapping[str, Any]] = list(paginate(iam, "list_roles", "Roles"))
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     present: set[str] = set()
     for role in roles:
         name = str(role.get("RoleName", ""))
@@ -102,12 +102,12 @@ def role_findings(
             present.add(name)
         else:
             out.append(
-                OpsFinding(
-                    check=check,
+                Finding.observed(
+                    rule=check,
                     message=f"{arn} holds the reserved name of the {expectation.kind} "
                     f"{spelled or STACKSETS_EXECUTION_ROLE} with another case or path: it is not exempt, and it "
                     "stops the real role from being created",
-                    action=FIX_TRUST,
+                    remediation=FIX_TRUST,
                     account=account_id,
                     resource=arn,
                 )
@@ -120,11 +120,11 @@ def role_findings(
         if outsiders:
             allowed = sorted(expectation.accounts | expectation.services)
             out.append(
-                OpsFinding(
-                    check=check,
+                Finding.observed(
+                    rule=check,
                     message=f"the {expectation.kind} {arn} can be assumed by {', '.join(outsiders)}; only "
                     f"{', '.join(allowed) or 'nobody'} may assume it: whoever does escapes the guardrail",
-                    action=FIX_TRUST,
+                    remediation=FIX_TRUST,
                     account=account_id,
                     resource=arn,
                 )
@@ -134,11 +134,11 @@ def role_findings(
             continue
         present.add(name)
         out.append(
-            OpsFinding(
-                check=check,
+            Finding.observed(
+                rule=check,
                 message=f"the break-glass role {name} does not exist: recovery needs it, and until the guardrail "
                 "is attached any administrator of the account can create a role of that name",
-                action="create it with the deploy role, trusting only the management account (or "
+                remediation="create it with the deploy role, trusting only the management account (or "
                 "guardrail.trusted_account_ids)",
                 account=account_id,
                 resource=name,

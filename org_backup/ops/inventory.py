@@ -19,8 +19,9 @@ from typing import Any
 import yaml
 
 from org_backup.ops.aws import Aws
-from org_backup.ops.common import OpsFinding, Report, Severity, Stack, Table, command_parser, run_command
+from org_backup.ops.common import Report, Stack, Table, command_parser, run_command
 from org_backup.ops.organization import connect, read_organization
+from policies.backup_rules.findings import Finding, Severity
 from stackconfig.inventory import (
     Inventory,
     InventoryError,
@@ -56,13 +57,13 @@ def _targets_over(config: StackConfig, tree: OrgTree, node_id: str) -> list[str]
 
 def diff_inventories(
     config: StackConfig, old: Inventory | None, new: Inventory, *, severity: Severity, action: str
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """One finding per changed account or OU, naming the targeted OUs and the plans it gains or loses."""
     old_tree = OrgTree.from_inventory(old) if old else OrgTree(root_id=new.root_id)
     new_tree = OrgTree.from_inventory(new)
     old_plans = {m.id: m.plans for m in member_accounts(config, old_tree)}
     new_plans = {m.id: m.plans for m in member_accounts(config, new_tree)}
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for account_id in sorted(set(old_tree.accounts) | set(new_tree.accounts)):
         change = _account_change(old_tree, new_tree, account_id)
         if change is None:
@@ -73,10 +74,10 @@ def diff_inventories(
         )
         effect = _effect(targets, old_plans.get(account_id, ()), new_plans.get(account_id, ()))
         out.append(
-            OpsFinding(
-                check=check,
+            Finding.observed(
+                rule=check,
                 message=what + effect,
-                action=action,
+                remediation=action,
                 account=account_id,
                 resource=name,
                 severity=severity,
@@ -118,10 +119,8 @@ def _effect(targets: list[str], before: Sequence[str], after: Sequence[str]) -> 
     return text
 
 
-def _ou_changes(
-    config: StackConfig, old: OrgTree, new: OrgTree, *, severity: Severity, action: str
-) -> list[OpsFinding]:
-    out: list[OpsFinding] = []
+def _ou_changes(config: StackConfig, old: OrgTree, new: OrgTree, *, severity: Severity, action: str) -> list[Finding]:
+    out: list[Finding] = []
     for ou_id in sorted(set(old.ou_parent) | set(new.ou_parent)):
         if ou_id not in old.ou_parent:
             check, what = "ou-new", f"new OU {ou_path(new, ou_id)}"
@@ -133,7 +132,9 @@ def _ou_changes(
             continue
         targets = sorted(set(_targets_over(config, old, ou_id)) | set(_targets_over(config, new, ou_id)))
         where = f"; targeted OUs: {', '.join(targets)}" if targets else "; not under a targeted OU"
-        out.append(OpsFinding(check=check, message=what + where, action=action, resource=ou_id, severity=severity))
+        out.append(
+            Finding.observed(rule=check, message=what + where, remediation=action, resource=ou_id, severity=severity)
+        )
     return out
 
 
@@ -183,17 +184,17 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     live = read_organization(org.organizations())
     path = stack.inventory_file()
     shown = os.path.relpath(path)
-    findings: list[OpsFinding] = []
+    findings: list[Finding] = []
     old: Inventory | None = None
     if path.exists():
         try:
             old = load_inventory(path)
         except InventoryError as exc:
             findings.append(
-                OpsFinding(
-                    check="inventory-invalid",
+                Finding.observed(
+                    rule="inventory-invalid",
                     message=f"{shown} is not a valid inventory ({exc.findings[0]})",
-                    action="it is replaced from Organizations" if not args.dry_run else "run without --dry-run",
+                    remediation="it is replaced from Organizations" if not args.dry_run else "run without --dry-run",
                     resource=shown,
                     severity="info" if not args.dry_run else "warning",
                 )
@@ -201,10 +202,10 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
     rerun = f"org-backup inventory {'--config ' + args.config if args.config else '--stack ' + stack.name}"
     if old is None:
         changes = [
-            OpsFinding(
-                check="inventory-new",
+            Finding.observed(
+                rule="inventory-new",
                 message=f"no inventory yet: {len(live.accounts)} accounts and {len(live.organizational_units)} OUs",
-                action=f"run `{rerun}` and commit {shown}" if args.dry_run else f"commit {shown}",
+                remediation=f"run `{rerun}` and commit {shown}" if args.dry_run else f"commit {shown}",
                 resource=shown,
                 severity="warning" if args.dry_run else "info",
             )
@@ -220,10 +221,10 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
         write_inventory(path, render_inventory(live, stack.name))
     if stack.config.accounts.source != "inventory":
         findings.append(
-            OpsFinding(
-                check="inventory-unused",
+            Finding.observed(
+                rule="inventory-unused",
                 message=f"accounts.source is {stack.config.accounts.source}: the program does not read {shown}",
-                action="set accounts.source: inventory to deploy from this file",
+                remediation="set accounts.source: inventory to deploy from this file",
                 resource=shown,
                 severity="info",
             )

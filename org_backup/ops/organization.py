@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from deployment.layout import Layout, build_layout
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, CannotRunError, error_code, paginate
-from org_backup.ops.common import OpsFinding, Stack, iso, utc_now
+from org_backup.ops.common import Stack, iso, utc_now
+from policies.backup_rules.findings import Finding
 from stackconfig.inventory import Inventory, InventoryError, OrgTree, load_inventory
 from stackconfig.load import ConfigError
 
@@ -140,9 +141,7 @@ def layout_for(stack: Stack, tree: OrgTree) -> Layout:
         raise CannotRunError(str(exc)) from None
 
 
-def usable_regions(
-    access: AccountAccess, home_region: str, wanted: Sequence[str]
-) -> tuple[list[str], list[OpsFinding]]:
+def usable_regions(access: AccountAccess, home_region: str, wanted: Sequence[str]) -> tuple[list[str], list[Finding]]:
     """The ``wanted`` Regions the account has enabled (EC2's opt-in status), and a finding for each other one.
 
     If the Regions cannot be read, every wanted Region is tried (a warning says so): a disabled one then
@@ -159,10 +158,10 @@ def usable_regions(
         # The output member is optional in EC2's model; an empty or missing list says nothing about opt-in.
         problem = "the answer listed no Regions"
     if problem is not None:
-        warning = OpsFinding(
-            check="region-enabled",
+        warning = Finding.observed(
+            rule="region-enabled",
             message=f"could not read the account's Regions ({problem}); checking all configured Regions",
-            action="allow ec2:DescribeRegions to the role",
+            remediation="allow ec2:DescribeRegions to the role",
             account=account_id,
             severity="warning",
         )
@@ -173,10 +172,10 @@ def usable_regions(
         if isinstance(r, dict) and r.get("RegionName") and r.get("OptInStatus", "opt-in-not-required") in ENABLED_OPT_IN
     }
     disabled = [
-        OpsFinding(
-            check="region-enabled",
+        Finding.observed(
+            rule="region-enabled",
             message=f"Region {region} is not enabled in this account",
-            action="enable the Region (Account settings, or account:EnableRegion from the management account), "
+            remediation="enable the Region (Account settings, or account:EnableRegion from the management account), "
             "or remove it from the stack's Regions",
             account=account_id,
             region=region,

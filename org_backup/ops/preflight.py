@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from components.documents.iam import BACKUP_POLICY_TYPE
 from deployment.layout import Layout
 from org_backup.ops.aws import AccountAccess, Aws, error_code, fan_out, paginate
-from org_backup.ops.common import OpsFinding, Report, Stack, Table, attempt, command_parser, run_command, unreachable
+from org_backup.ops.common import Report, Stack, Table, attempt, command_parser, run_command, unreachable
 from org_backup.ops.inventory import diff_inventories
 from org_backup.ops.organization import Org, connect, layout_for, org_tree, read_organization, usable_regions
 from org_backup.ops.preflight_delegation import delegation_policy_findings
@@ -29,6 +29,7 @@ from org_backup.ops.preflight_roles import account_findings as guardrail_account
 from org_backup.ops.preflight_roles import organization_findings as guardrail_organization_findings
 from org_backup.ops.preflight_stacksets import CHECK as STACKSETS_CHECK
 from org_backup.ops.preflight_stacksets import stacksets_admin_findings
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.inventory import InventoryError, OrgTree, load_inventory
 
@@ -85,34 +86,34 @@ def plan_accounts(stack: Stack, layout: Layout, tree: OrgTree) -> list[AccountPl
     return sorted(plans.values(), key=lambda p: p.account_id)
 
 
-def organization_findings(stack: Stack, org: Org) -> list[OpsFinding]:
+def organization_findings(stack: Stack, org: Org) -> list[Finding]:
     config = stack.config.organization
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     description = org.description
     if description.get("FeatureSet") != "ALL":
         out.append(
-            OpsFinding(
-                check="all-features",
+            Finding.observed(
+                rule="all-features",
                 message=f"the organization has feature set {description.get('FeatureSet')}: backup policies need ALL",
-                action="enable all features in the Organizations console (Settings), then approve in every account",
+                remediation="enable all features in the Organizations console (Settings), then approve in every account",
             )
         )
     if description["MasterAccountId"] != config.management_account_id:
         out.append(
-            OpsFinding(
-                check="management-account",
+            Finding.observed(
+                rule="management-account",
                 message=f"the management account is {description['MasterAccountId']}, the config says "
                 f"{config.management_account_id}",
-                action="fix organization.management_account_id",
+                remediation="fix organization.management_account_id",
             )
         )
     if config.management_role_name is None and org.caller_account != config.management_account_id:
         out.append(
-            OpsFinding(
-                check="caller",
+            Finding.observed(
+                rule="caller",
                 message=f"the caller {org.caller_arn} is in account {org.caller_account}; the program uses the "
                 f"caller's own credentials in the management account {config.management_account_id}",
-                action="run pulumi up with management-account credentials, or set organization.management_role_name",
+                remediation="run pulumi up with management-account credentials, or set organization.management_role_name",
                 account=org.caller_account,
             )
         )
@@ -124,7 +125,7 @@ def organization_findings(stack: Stack, org: Org) -> list[OpsFinding]:
     return out
 
 
-def _trusted_access(org: Org) -> list[OpsFinding]:
+def _trusted_access(org: Org) -> list[Finding]:
     organizations = org.organizations()
     enabled = {
         entry["ServicePrincipal"]
@@ -132,24 +133,24 @@ def _trusted_access(org: Org) -> list[OpsFinding]:
     }
     state = "enabled" if BACKUP_SERVICE_PRINCIPAL in enabled else "not enabled yet"
     return [
-        OpsFinding(
-            check="trusted-access",
+        Finding.observed(
+            rule="trusted-access",
             message=f"trusted access for {BACKUP_SERVICE_PRINCIPAL} is {state}",
-            action="nothing: pulumi up enables it",
+            remediation="nothing: pulumi up enables it",
             account=org.management.account_id,
             severity="info",
         )
     ]
 
 
-def _policy_type(org: Org, root_id: str) -> list[OpsFinding]:
+def _policy_type(org: Org, root_id: str) -> list[Finding]:
     roots = list(paginate(org.organizations(), "list_roots", "Roots"))
     types = {t["Type"]: t["Status"] for root in roots for t in root.get("PolicyTypes", [])}
     return [
-        OpsFinding(
-            check="backup-policy-type",
+        Finding.observed(
+            rule="backup-policy-type",
             message=f"the {BACKUP_POLICY_TYPE} policy type is {types.get(BACKUP_POLICY_TYPE, 'not enabled')} on the root",
-            action="nothing: pulumi up enables it",
+            remediation="nothing: pulumi up enables it",
             account=org.management.account_id,
             resource=root_id,
             severity="info",
@@ -157,7 +158,7 @@ def _policy_type(org: Org, root_id: str) -> list[OpsFinding]:
     ]
 
 
-def inventory_findings(stack: Stack, org: Org) -> list[OpsFinding]:
+def inventory_findings(stack: Stack, org: Org) -> list[Finding]:
     """The program deploys from the inventory file: a stale one misses new accounts."""
     if stack.config.accounts.source != "inventory":
         return []
@@ -173,10 +174,10 @@ def inventory_findings(stack: Stack, org: Org) -> list[OpsFinding]:
         return []
     examples = "; ".join(f"{c.account or c.resource}: {c.message}" for c in changes[:3])
     return [
-        OpsFinding(
-            check="inventory-stale",
+        Finding.observed(
+            rule="inventory-stale",
             message=f"{path.name} differs from Organizations in {len(changes)} place(s), e.g. {examples}",
-            action=f"run `org-backup inventory --stack {stack.name}` and commit the file",
+            remediation=f"run `org-backup inventory --stack {stack.name}` and commit the file",
             resource=str(path),
             severity="warning",
         )
@@ -193,17 +194,17 @@ def _exists(call: Any, missing: str, **params: Any) -> bool:
     return True
 
 
-def _collisions(access: AccountAccess, plan: AccountPlan, region: str) -> list[OpsFinding]:
+def _collisions(access: AccountAccess, plan: AccountPlan, region: str) -> list[Finding]:
     backup = access.client("backup", region)
     kms = access.client("kms", region)
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for name in plan.vaults.get(region, []):
         if _exists(backup.describe_backup_vault, "ResourceNotFoundException", BackupVaultName=name):
             out.append(
-                OpsFinding(
-                    check="vault-exists",
+                Finding.observed(
+                    rule="vault-exists",
                     message=f"a backup vault named {name} already exists: creating ours would fail",
-                    action="import it into the stack (pulumi import), or choose another vaults.*.name",
+                    remediation="import it into the stack (pulumi import), or choose another vaults.*.name",
                     account=plan.account_id,
                     region=region,
                     resource=name,
@@ -211,10 +212,10 @@ def _collisions(access: AccountAccess, plan: AccountPlan, region: str) -> list[O
             )
         if _exists(kms.describe_key, "NotFoundException", KeyId=f"alias/{name}"):
             out.append(
-                OpsFinding(
-                    check="key-alias-exists",
+                Finding.observed(
+                    rule="key-alias-exists",
                     message=f"the KMS alias alias/{name} already exists: creating our vault key's alias would fail",
-                    action="import it into the stack, or delete the unused alias",
+                    remediation="import it into the stack, or delete the unused alias",
                     account=plan.account_id,
                     region=region,
                     resource=f"alias/{name}",
@@ -223,7 +224,7 @@ def _collisions(access: AccountAccess, plan: AccountPlan, region: str) -> list[O
     return out
 
 
-def _control_tower(access: AccountAccess, plan: AccountPlan, region: str) -> list[OpsFinding]:
+def _control_tower(access: AccountAccess, plan: AccountPlan, region: str) -> list[Finding]:
     """Control Tower's own backup plans and vaults: they overlap with ours and count toward AWS's limits."""
     backup = access.client("backup", region)
     resources = [
@@ -233,19 +234,19 @@ def _control_tower(access: AccountAccess, plan: AccountPlan, region: str) -> lis
         (plan["BackupPlanName"], plan["BackupPlanArn"], "plan")
         for plan in paginate(backup, "list_backup_plans", "BackupPlansList")
     ]
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for name, arn, kind in resources:
         managed = name.lower().startswith(CONTROL_TOWER_PREFIX) or any(
             key.lower() == CONTROL_TOWER_TAG for key in backup.list_tags(ResourceArn=arn).get("Tags", {})
         )
         if managed:
             out.append(
-                OpsFinding(
-                    check="control-tower",
+                Finding.observed(
+                    rule="control-tower",
                     message=f"backup {kind} {name} is managed by AWS Control Tower: its backup policy also reaches "
                     "this account, so resources may be backed up twice and its policy counts toward the "
                     "10 backup policies per target",
-                    action="turn off AWS Backup in Control Tower for this OU, or make sure its plans select other "
+                    remediation="turn off AWS Backup in Control Tower for this OU, or make sure its plans select other "
                     "resources",
                     account=plan.account_id,
                     region=region,
@@ -256,7 +257,7 @@ def _control_tower(access: AccountAccess, plan: AccountPlan, region: str) -> lis
     return out
 
 
-def _config_recorder(access: AccountAccess, plan: AccountPlan, region: str) -> list[OpsFinding]:
+def _config_recorder(access: AccountAccess, plan: AccountPlan, region: str) -> list[Finding]:
     """Audit Manager frameworks evaluate nothing without an AWS Config recorder that records Backup types."""
     config = access.client("config", region)
     recorders = config.describe_configuration_recorders().get("ConfigurationRecorders", [])
@@ -266,10 +267,10 @@ def _config_recorder(access: AccountAccess, plan: AccountPlan, region: str) -> l
     if not recorders or not recording:
         what = "no AWS Config recorder" if not recorders else "the AWS Config recorder is stopped"
         return [
-            OpsFinding(
-                check="config-recorder",
+            Finding.observed(
+                rule="config-recorder",
                 message=f"{what}: the Audit Manager framework deployed here would evaluate nothing",
-                action=action,
+                remediation=action,
                 account=plan.account_id,
                 region=region,
             )
@@ -282,10 +283,10 @@ def _config_recorder(access: AccountAccess, plan: AccountPlan, region: str) -> l
     if records_backup:
         return []
     return [
-        OpsFinding(
-            check="config-recorder",
+        Finding.observed(
+            rule="config-recorder",
             message="AWS Config does not record AWS::Backup::* resource types: backup controls evaluate nothing",
-            action=action,
+            remediation=action,
             account=plan.account_id,
             region=region,
             severity="warning",
@@ -293,23 +294,23 @@ def _config_recorder(access: AccountAccess, plan: AccountPlan, region: str) -> l
     ]
 
 
-def _backup_role(access: AccountAccess, stack: Stack, plan: AccountPlan) -> list[OpsFinding]:
+def _backup_role(access: AccountAccess, stack: Stack, plan: AccountPlan) -> list[Finding]:
     name = stack.config.vaults.backup_role_name
     iam = access.client("iam", stack.home_region)
     if not _exists(iam.get_role, "NoSuchEntity", RoleName=name):
         return []
     return [
-        OpsFinding(
-            check="backup-role-exists",
+        Finding.observed(
+            rule="backup-role-exists",
             message=f"an IAM role named {name} already exists: creating the backup role would fail",
-            action="import it into the stack (pulumi import), or choose another vaults.backup_role_name",
+            remediation="import it into the stack (pulumi import), or choose another vaults.backup_role_name",
             account=plan.account_id,
             resource=name,
         )
     ]
 
 
-def check_account(stack: Stack, aws: Aws, plan: AccountPlan) -> list[OpsFinding]:
+def check_account(stack: Stack, aws: Aws, plan: AccountPlan) -> list[Finding]:
     """Reach the account, then check each Region it gets resources in; one failing check never hides another."""
     home = stack.home_region
     access = aws.account(plan.account_id, stack.role_arn(plan.account_id), home)
@@ -342,7 +343,7 @@ def run(args: argparse.Namespace, stack: Stack, aws: Aws) -> Report:
             findings.append(unreachable(plan.account_id, stack.role_arn(plan.account_id), outcome.error))
         own = outcome.value or []
         findings += own
-        disabled = sum(f.check == "region-enabled" and f.region is not None for f in own)
+        disabled = sum(f.rule == "region-enabled" and f.region is not None for f in own)
         rows.append(
             (
                 plan.account_id,

@@ -21,15 +21,16 @@ from components.documents.delegation_policy import (
     merge,
 )
 from org_backup.ops.aws import error_code
-from org_backup.ops.common import OpsFinding, Stack
+from org_backup.ops.common import Stack
 from org_backup.ops.organization import Org
+from policies.backup_rules.findings import Finding
 
 __all__ = ["CHECK", "delegation_policy_findings"]
 
 CHECK = "delegation-policy"
 
 
-def delegation_policy_findings(stack: Stack, org: Org) -> list[OpsFinding]:
+def delegation_policy_findings(stack: Stack, org: Org) -> list[Finding]:
     config = stack.config.organization
     account = config.management_account_id
     try:
@@ -48,21 +49,21 @@ def delegation_policy_findings(stack: Stack, org: Org) -> list[OpsFinding]:
     try:
         result = merge(content, ours)
     except DelegationPolicyError as exc:
-        return [OpsFinding(CHECK, str(exc), "fix the delegation policy as the message says", account=account)]
+        return [Finding.observed(CHECK, str(exc), "fix the delegation policy as the message says", account=account)]
     legacy = legacy_statements(ours)
     old = [s.get("Sid") for s in result.kept if isinstance(s, dict) and legacy.get(str(s.get("Sid"))) == s]
     others = [s for s in result.kept if not (isinstance(s, dict) and s.get("Sid") in old)]
-    findings: list[OpsFinding] = []
+    findings: list[Finding] = []
     if old:
         findings.append(
-            OpsFinding(
+            Finding.observed(
                 CHECK, f"the delegation policy holds statements {old} of an earlier version", LEGACY_URN_HINT, account
             )
         )
     if others:
         sids = ", ".join(str(s.get("Sid", "(no Sid)")) if isinstance(s, dict) else "(not an object)" for s in others)
         findings.append(
-            OpsFinding(
+            Finding.observed(
                 CHECK,
                 f"the delegation policy has {len(others)} statement(s) of others, which pulumi up keeps as they are: "
                 f"{sids}",

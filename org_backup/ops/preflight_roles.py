@@ -19,9 +19,10 @@ from functools import partial
 
 from components.documents.guardrail_scp import guardrail_attachment_targets, guardrail_policies
 from org_backup.ops.aws import AccountAccess, paginate
-from org_backup.ops.common import OpsFinding, Stack, attempt
+from org_backup.ops.common import Stack, attempt
 from org_backup.ops.guardrail_roles import role_findings
 from org_backup.ops.organization import Org
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.guardrail import (
     DEFAULT_SCPS_ATTACHED_ELSEWHERE,
     MAX_SCPS_PER_TARGET,
@@ -44,15 +45,15 @@ def policy_type_enabled(org: Org) -> bool:
     )
 
 
-def _policy_type(stack: Stack, org: Org) -> list[OpsFinding]:
+def _policy_type(stack: Stack, org: Org) -> list[Finding]:
     if policy_type_enabled(org):
         return []
     return [
-        OpsFinding(
-            check=POLICY_TYPE_CHECK,
+        Finding.observed(
+            rule=POLICY_TYPE_CHECK,
             message=f"the {SERVICE_CONTROL_POLICY} policy type is not enabled on the root: the guardrail cannot "
             "be attached",
-            action="enable service control policies (Organizations console, Policies), knowing that AWS then "
+            remediation="enable service control policies (Organizations console, Policies), knowing that AWS then "
             "attaches FullAWSAccess everywhere; or set guardrail.enabled: false",
             account=stack.config.organization.management_account_id,
             resource=stack.config.organization.root_id,
@@ -60,13 +61,13 @@ def _policy_type(stack: Stack, org: Org) -> list[OpsFinding]:
     ]
 
 
-def _per_target(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
+def _per_target(stack: Stack, org: Org, tree: OrgTree) -> list[Finding]:
     config = stack.config
     ours = guardrail_policies(config)
     names = {policy.name for policy in ours}
     declared = config.guardrail.policies_attached_elsewhere
     organizations = org.organizations()
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for target in guardrail_attachment_targets(config, tree):
         attached = [
             p
@@ -78,21 +79,21 @@ def _per_target(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
         count = len(attached) + len(ours)
         if count > MAX_SCPS_PER_TARGET:
             out.append(
-                OpsFinding(
-                    check=PER_TARGET_CHECK,
+                Finding.observed(
+                    rule=PER_TARGET_CHECK,
                     message=f"{target} has {len(attached)} SCPs attached ({', '.join(p.get('Name', '?') for p in attached)}); "
                     f"with the guardrail's {len(ours)} it would exceed AWS's {MAX_SCPS_PER_TARGET} ({SCP_LIMITS_URL})",
-                    action="detach an SCP there, or exclude the target, or set guardrail.enabled: false",
+                    remediation="detach an SCP there, or exclude the target, or set guardrail.enabled: false",
                     resource=target,
                 )
             )
         elif len(attached) > declared.get(target, DEFAULT_SCPS_ATTACHED_ELSEWHERE):
             out.append(
-                OpsFinding(
-                    check=PER_TARGET_CHECK,
+                Finding.observed(
+                    rule=PER_TARGET_CHECK,
                     message=f"{target} has {len(attached)} SCPs attached besides the guardrail; the config assumes "
                     f"{declared.get(target, DEFAULT_SCPS_ATTACHED_ELSEWHERE)}",
-                    action=f"set guardrail.policies_attached_elsewhere.{target}: {len(attached)} so the "
+                    remediation=f"set guardrail.policies_attached_elsewhere.{target}: {len(attached)} so the "
                     "configuration check counts them",
                     resource=target,
                     severity="warning",
@@ -101,18 +102,18 @@ def _per_target(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
     return out
 
 
-def organization_findings(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
+def organization_findings(stack: Stack, org: Org, tree: OrgTree) -> list[Finding]:
     """The policy type and the per-target count, each in its own attempt (an AWS error is a finding)."""
     if not stack.config.guardrail.enabled or org.description.get("FeatureSet") != "ALL":
         return []  # without all features there are no SCPs: the all-features finding says it once
     management = stack.config.organization.management_account_id
     out = attempt(POLICY_TYPE_CHECK, management, None, partial(_policy_type, stack, org))
-    if not any(f.check == POLICY_TYPE_CHECK for f in out):
+    if not any(f.rule == POLICY_TYPE_CHECK for f in out):
         out += attempt(PER_TARGET_CHECK, management, None, partial(_per_target, stack, org, tree))
     return out
 
 
-def account_findings(stack: Stack, access: AccountAccess, account_roles: list[str]) -> list[OpsFinding]:
+def account_findings(stack: Stack, access: AccountAccess, account_roles: list[str]) -> list[Finding]:
     """Reserved-name roles in a member or central vault account; before deploy a missing break-glass role is
     a warning (the SCP is not there yet to stop a squatter)."""
     if not ({"member", "central"} & set(account_roles)):

@@ -15,8 +15,9 @@ management account.
 from __future__ import annotations
 
 from org_backup.ops.aws import paginate
-from org_backup.ops.common import OpsFinding, Stack
+from org_backup.ops.common import Stack
 from org_backup.ops.organization import Org
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.names import STACKSETS_MEMBER_SERVICE_PRINCIPAL
 
 __all__ = ["CHECK", "stacksets_admin_findings"]
@@ -24,7 +25,7 @@ __all__ = ["CHECK", "stacksets_admin_findings"]
 CHECK = "stacksets-delegated-admins"
 
 
-def stacksets_admin_findings(stack: Stack, org: Org) -> list[OpsFinding]:
+def stacksets_admin_findings(stack: Stack, org: Org) -> list[Finding]:
     """One warning per StackSets delegated administrator (StackSet mode only): a trust root the guardrail cannot bind."""
     config = stack.config
     if config.member_deployment.mode != "stackset":
@@ -41,12 +42,12 @@ def stacksets_admin_findings(stack: Stack, org: Org) -> list[OpsFinding]:
         account = str(admin.get("Id"))
         role = "the backup-admin account, which deploys the member stack set" if account == ours else "not ours"
         out.append(
-            OpsFinding(
-                check=CHECK,
+            Finding.observed(
+                rule=CHECK,
                 message=f"account {account} ({admin.get('Name', '?')}, {role}) is a CloudFormation StackSets delegated "
                 "administrator: its administrators can update any service-managed stack set, including the member "
                 "template, in every member account, and act there as the StackSets execution role",
-                action="keep the StackSets delegated administrators to accounts you trust like the management account "
+                remediation="keep the StackSets delegated administrators to accounts you trust like the management account "
                 "(deregister the others: organizations deregister-delegated-administrator), and guard who may "
                 "administer them (docs/security.md, StackSet mode)",
                 account=account,

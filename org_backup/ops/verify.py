@@ -36,7 +36,6 @@ from org_backup.ops.checks.roles import check_backup_role
 from org_backup.ops.checks.scans import scan_job_findings, scanner_role_findings
 from org_backup.ops.checks.vaults import check_vault
 from org_backup.ops.common import (
-    OpsFinding,
     Report,
     Stack,
     Table,
@@ -51,6 +50,7 @@ from org_backup.ops.coverage.run import run as run_coverage
 from org_backup.ops.coverage.section import add_coverage_arguments, aggregator, section
 from org_backup.ops.organization import Org, connect, layout_for, org_tree, usable_regions
 from policies.backup_rules.backup_policy.parse import ParsedPlan
+from policies.backup_rules.findings import Finding
 from stackconfig.inventory import OrgTree
 
 __all__ = ["Verification", "coverage_table", "main", "targets", "verify"]
@@ -64,7 +64,7 @@ class Verification:
     """Everything verify found, for its own output and for the audit report."""
 
     org: Org
-    findings: list[OpsFinding]
+    findings: list[Finding]
     coverage: list[Coverage]
     hours: int
     admin: AccountAccess | None
@@ -108,7 +108,7 @@ class _AccountState:
     regions: list[str]
     expected: dict[str, ParsedPlan]
     effective_plans: dict[str, tuple[str, ...]]
-    findings: list[OpsFinding]
+    findings: list[Finding]
 
 
 def _check_account(
@@ -126,7 +126,7 @@ def _check_account(
         )
         findings += scanner_role_findings(access, stack.config, home)
 
-        def policy() -> list[OpsFinding]:
+        def policy() -> list[Finding]:
             found, in_effect = compare_effective_policy(
                 target.account_id, plans, effective_policy(org, target.account_id)
             )
@@ -145,7 +145,7 @@ def _check_region(
     unit: tuple[Target, _AccountState, str],
     org_jobs: OrgJobs | None = None,
     resource_level: bool = False,
-) -> tuple[Coverage, list[OpsFinding]]:
+) -> tuple[Coverage, list[Finding]]:
     target, state, region = unit
     row, findings = check_vault(state.access, target, region, utc_now())
     lag = partial(air_gapped_findings, state.access, stack.config, target, region)
@@ -176,21 +176,21 @@ def _check_region(
                 region,
                 partial(job_findings, admin, target.account_id, region, since, hours, org_jobs),
             )
-            row.failed_jobs = sum(f.check.endswith("-jobs") for f in jobs)
+            row.failed_jobs = sum(f.rule.endswith("-jobs") for f in jobs)
             findings += jobs
         findings += scan_job_findings(state.access, stack.config, region, since, hours)
     return row, findings
 
 
-RegionCheck = Callable[[tuple[Target, _AccountState, str]], tuple[Coverage, list[OpsFinding]]]
+RegionCheck = Callable[[tuple[Target, _AccountState, str]], tuple[Coverage, list[Finding]]]
 
 
 def _account_then_regions(
     check_account: Callable[[Target], _AccountState], check_region: RegionCheck, target: Target
-) -> tuple[_AccountState, list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]]]:
+) -> tuple[_AccountState, list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[Finding]]]]]:
     """An account's own checks, then each of its Regions; a Region that fails does not stop the others."""
     state = check_account(target)
-    out: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]] = []
+    out: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[Finding]]]] = []
     for region in state.regions:
         unit = (target, state, region)
         try:
@@ -227,7 +227,7 @@ def verify(
         if background is not None
         else None
     )
-    findings: list[OpsFinding] = guardrail_organization_findings(stack, org, tree)
+    findings: list[Finding] = guardrail_organization_findings(stack, org, tree)
     findings += backup_policy_organization_findings(stack, org, layout)
     coverage: list[Coverage] = []
     admin_id = stack.config.organization.backup_admin_account_id
@@ -248,7 +248,7 @@ def verify(
         workers=workers,
         label=f"{COMMAND}: accounts",
     )
-    regions: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[OpsFinding]]]] = []
+    regions: list[Outcome[tuple[Target, _AccountState, str], tuple[Coverage, list[Finding]]]] = []
     for outcome in accounts:
         target, value = outcome.item, outcome.value
         if value is None:
@@ -271,7 +271,7 @@ def verify(
         target, _, region = done.item
         if done.error is not None:
             findings.append(
-                OpsFinding(
+                Finding.observed(
                     "region",
                     f"could not check the Region: {error_code(done.error)}: {done.error}",
                     "check that the Region is enabled and the role may read AWS Backup",

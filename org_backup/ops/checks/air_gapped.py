@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from components.documents.air_gapped import central_air_gapped_regions, member_air_gapped_regions, organization_arn
 from org_backup.ops.aws import AccountAccess, error_code
 from org_backup.ops.checks.base import REDEPLOY, Target
-from org_backup.ops.common import OpsFinding
+from policies.backup_rules.findings import Finding, Severity
 from stackconfig.model import AirGappedVault, MemberAirGappedVault, StackConfig
 
 CHECK = "air-gapped"
@@ -38,14 +38,14 @@ def wanted_vault(config: StackConfig, target: Target, region: str) -> AirGappedV
     return central if central is not None and region in central_air_gapped_regions(config) else None
 
 
-def air_gapped_findings(access: AccountAccess, config: StackConfig, target: Target, region: str) -> list[OpsFinding]:
+def air_gapped_findings(access: AccountAccess, config: StackConfig, target: Target, region: str) -> list[Finding]:
     lag = wanted_vault(config, target, region)
     if lag is None:
         return []
     account = target.account_id
 
-    def finding(message: str, action: str = REDEPLOY, severity: Any = "error") -> OpsFinding:
-        return OpsFinding(CHECK, message, action, account, region, lag.name, severity)
+    def finding(message: str, action: str = REDEPLOY, severity: Severity = "error") -> Finding:
+        return Finding.observed(CHECK, message, action, account, region, lag.name, severity=severity)
 
     backup = access.client("backup", region)
     try:
@@ -61,7 +61,7 @@ def air_gapped_findings(access: AccountAccess, config: StackConfig, target: Targ
                 "under its name first; delete or rename it, then redeploy"
             )
         ]
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     if vault.get("VaultState") != "AVAILABLE":
         out.append(finding(f"the vault is {vault.get('VaultState')}, not AVAILABLE", severity="warning"))
     bounds = (vault.get("MinRetentionDays"), vault.get("MaxRetentionDays"))
@@ -87,7 +87,7 @@ def air_gapped_findings(access: AccountAccess, config: StackConfig, target: Targ
     return out
 
 
-def _approval_team(lag: AirGappedVault | MemberAirGappedVault, vault: dict[str, Any], finding: Any) -> list[OpsFinding]:
+def _approval_team(lag: AirGappedVault | MemberAirGappedVault, vault: dict[str, Any], finding: Any) -> list[Finding]:
     wanted, current = lag.mpa_approval_team_arn, vault.get("MpaApprovalTeamArn")
     if not wanted or wanted == current:
         return []
@@ -102,7 +102,7 @@ def _approval_team(lag: AirGappedVault | MemberAirGappedVault, vault: dict[str, 
     ]
 
 
-def _share(access: AccountAccess, config: StackConfig, region: str, vault_arn: str, finding: Any) -> list[OpsFinding]:
+def _share(access: AccountAccess, config: StackConfig, region: str, vault_arn: str, finding: Any) -> list[Finding]:
     ram = access.client("ram", region)
     principals: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"resourceOwner": "SELF", "resourceArn": vault_arn}
@@ -122,7 +122,7 @@ def _share(access: AccountAccess, config: StackConfig, region: str, vault_arn: s
     return out
 
 
-def _restore_access(backup: Any, name: str, finding: Any) -> list[OpsFinding]:
+def _restore_access(backup: Any, name: str, finding: Any) -> list[Finding]:
     vaults = backup.list_restore_access_backup_vaults(BackupVaultName=name).get("RestoreAccessBackupVaults", [])
     return [
         finding(

@@ -19,8 +19,9 @@ from components.documents.iam import BACKUP_POLICY_TYPE
 from deployment.layout import Layout
 from org_backup.ops.aws import paginate
 from org_backup.ops.checks.base import REDEPLOY
-from org_backup.ops.common import OpsFinding, Stack, attempt
+from org_backup.ops.common import Stack, attempt
 from org_backup.ops.organization import Org
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.guardrail import policy_mapping
 
 CHECK = "backup-policy-content"
@@ -35,20 +36,20 @@ def _canonical(content: Any) -> str | None:
     return None if document is None else json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
-def _policies(stack: Stack, org: Org, layout: Layout) -> list[OpsFinding]:
+def _policies(stack: Stack, org: Org, layout: Layout) -> list[Finding]:
     management = stack.config.organization.management_account_id
     organizations = org.organizations()
     existing = {p["Name"]: p for p in paginate(organizations, "list_policies", "Policies", Filter=BACKUP_POLICY_TYPE)}
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for attached in layout.policies:
         expected = attached.document
         summary = existing.get(expected.name)
         if summary is None:
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"the backup policy {expected.name} does not exist: its plans run nowhere",
-                    action=REDEPLOY,
+                    remediation=REDEPLOY,
                     account=management,
                     resource=expected.name,
                 )
@@ -57,11 +58,11 @@ def _policies(stack: Stack, org: Org, layout: Layout) -> list[OpsFinding]:
         content = organizations.describe_policy(PolicyId=summary["Id"])["Policy"].get("Content")
         if _canonical(content) != _canonical(expected.content):
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"the content of backup policy {expected.name} ({summary['Id']}) differs from what the "
                     "program renders",
-                    action=CHANGED,
+                    remediation=CHANGED,
                     account=management,
                     resource=summary["Id"],
                 )
@@ -69,7 +70,7 @@ def _policies(stack: Stack, org: Org, layout: Layout) -> list[OpsFinding]:
     return out
 
 
-def organization_findings(stack: Stack, org: Org, layout: Layout) -> list[OpsFinding]:
+def organization_findings(stack: Stack, org: Org, layout: Layout) -> list[Finding]:
     """Once per verify run; an AWS error becomes a finding (``attempt``)."""
     management = stack.config.organization.management_account_id
     return attempt(CHECK, management, None, partial(_policies, stack, org, layout))

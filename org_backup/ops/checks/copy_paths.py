@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.layout import Layout
 from org_backup.ops.aws import AccountAccess, error_code
-from org_backup.ops.common import OpsFinding, Stack
+from org_backup.ops.common import Stack
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.arns import role_arn
 from policies.backup_rules.findings import Finding
@@ -82,30 +82,32 @@ def copy_sources(stack: Stack, layout: Layout, tree: OrgTree) -> CopySources:
     )
 
 
-def _key_policy(access: AccountAccess, region: str, vault: Mapping[str, Any]) -> tuple[str | None, OpsFinding | None]:
+def _key_policy(access: AccountAccess, region: str, vault: Mapping[str, Any]) -> tuple[str | None, Finding | None]:
     """The vault key's policy, or the finding that says why it could not be read (never a traceback)."""
     account, arn = access.account_id, vault.get("BackupVaultArn")
     key = vault.get("EncryptionKeyArn")
     if not isinstance(key, str):
         message = "DescribeBackupVault gave no EncryptionKeyArn, so the key of the central vault could not be checked"
-        return None, OpsFinding(CHECK, message, READ_ACTION, account, region, arn)
+        return None, Finding.observed(CHECK, message, READ_ACTION, account, region, arn)
     try:
         answer = access.client("kms", region).get_key_policy(KeyId=key, PolicyName=KEY_POLICY_NAME)
     except (ClientError, BotoCoreError) as exc:
         message = f"could not read the policy of the central vault key {key}: {error_code(exc)}: {exc}"
-        return None, OpsFinding(CHECK, message, READ_ACTION, account, region, key)
+        return None, Finding.observed(CHECK, message, READ_ACTION, account, region, key)
     policy = answer.get("Policy")
     if not isinstance(policy, str):
-        return None, OpsFinding(CHECK, f"GetKeyPolicy gave no Policy for {key}", READ_ACTION, account, region, key)
+        return None, Finding.observed(
+            CHECK, f"GetKeyPolicy gave no Policy for {key}", READ_ACTION, account, region, key
+        )
     return policy, None
 
 
-def _finding(path: rules.CopyPath, found: Finding, destination: str) -> OpsFinding:
+def _finding(path: rules.CopyPath, found: Finding, destination: str) -> Finding:
     message = (
         f"plan {path.plan!r} rule {path.rule!r} ({path.where}) copies from {path.source_account}/"
         f"{path.source_region} to {destination}, and the deployed vault refuses it: {found.message}"
     )
-    return OpsFinding(
+    return Finding.observed(
         CHECK,
         message,
         ACTIONS.get(found.rule, "run `pulumi up`"),
@@ -121,7 +123,7 @@ def copy_path_findings(
     region: str,
     vault_policy: str | None,
     vault: Mapping[str, Any],
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Every copy path into the central vault of ``region`` that its real policies or lock refuse."""
     if sources is None:
         return []

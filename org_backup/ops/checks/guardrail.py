@@ -14,10 +14,11 @@ from typing import Any
 
 from components.documents.guardrail_scp import guardrail_attachment_targets, guardrail_policies
 from org_backup.ops.aws import AccountAccess, paginate
-from org_backup.ops.common import OpsFinding, Stack, attempt
+from org_backup.ops.common import Stack, attempt
 from org_backup.ops.guardrail_roles import role_findings
 from org_backup.ops.organization import Org
 from org_backup.ops.preflight_roles import POLICY_TYPE_CHECK, policy_type_enabled
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.guardrail import SERVICE_CONTROL_POLICY, policy_mapping
 from stackconfig.inventory import OrgTree
 
@@ -31,17 +32,17 @@ def _canonical(content: Any) -> str | None:
     return None if document is None else json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
-def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
+def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[Finding]:
     config = stack.config
     management = config.organization.management_account_id
     organizations = org.organizations()
     if not policy_type_enabled(org):
         return [
-            OpsFinding(
-                check=POLICY_TYPE_CHECK,
+            Finding.observed(
+                rule=POLICY_TYPE_CHECK,
                 message=f"the {SERVICE_CONTROL_POLICY} policy type is not enabled on the root: no SCP applies, "
                 "the guardrail included",
-                action="enable service control policies in Organizations, then run `pulumi up`",
+                remediation="enable service control policies in Organizations, then run `pulumi up`",
                 account=management,
                 resource=config.organization.root_id,
             )
@@ -50,16 +51,16 @@ def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
         p["Name"]: p for p in paginate(organizations, "list_policies", "Policies", Filter=SERVICE_CONTROL_POLICY)
     }
     targets = set(guardrail_attachment_targets(config, tree))
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for expected in guardrail_policies(config):
         summary = existing.get(expected.name)
         if summary is None:
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"the guardrail SCP {expected.name} does not exist: member-account administrators are "
                     "not kept away from vaults, keys and reserved roles",
-                    action=REDEPLOY,
+                    remediation=REDEPLOY,
                     account=management,
                     resource=expected.name,
                 )
@@ -69,11 +70,11 @@ def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
         content = organizations.describe_policy(PolicyId=policy_id)["Policy"].get("Content")
         if _canonical(content) != _canonical(expected.content):
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"the content of SCP {expected.name} ({policy_id}) differs from what the program "
                     "renders: someone changed it outside the stack",
-                    action=REDEPLOY,
+                    remediation=REDEPLOY,
                     account=management,
                     resource=policy_id,
                 )
@@ -83,20 +84,20 @@ def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
         }
         for target in sorted(targets - attached):
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"SCP {expected.name} is not attached to {target}: the accounts there are not guarded",
-                    action=REDEPLOY,
+                    remediation=REDEPLOY,
                     account=management,
                     resource=target,
                 )
             )
         for target in sorted(attached - targets):
             out.append(
-                OpsFinding(
-                    check=CHECK,
+                Finding.observed(
+                    rule=CHECK,
                     message=f"SCP {expected.name} is also attached to {target}, which the config does not target",
-                    action="detach it there if nobody meant to, or add the target to the config",
+                    remediation="detach it there if nobody meant to, or add the target to the config",
                     account=management,
                     resource=target,
                     severity="warning",
@@ -105,14 +106,14 @@ def _policies(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
     return out
 
 
-def organization_findings(stack: Stack, org: Org, tree: OrgTree) -> list[OpsFinding]:
+def organization_findings(stack: Stack, org: Org, tree: OrgTree) -> list[Finding]:
     if not stack.config.guardrail.enabled:
         return []
     management = stack.config.organization.management_account_id
     return attempt(CHECK, management, None, partial(_policies, stack, org, tree))
 
 
-def account_findings(stack: Stack, access: AccountAccess) -> list[OpsFinding]:
+def account_findings(stack: Stack, access: AccountAccess) -> list[Finding]:
     """Reserved-name roles; after deploy a missing break-glass role is still a warning (recovery needs it)."""
     return attempt(
         ROLE_CHECK,

@@ -21,8 +21,9 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from org_backup.ops.aws import AccountAccess, error_code, paginate
-from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.common import iso
 from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
+from policies.backup_rules.findings import Finding
 
 ORGANIZATION_WIDE = "*"
 REFUSED_PREFIXES = ("AccessDenied", "InvalidParameterValue", "InvalidRequest")
@@ -100,7 +101,7 @@ def _own_failures(
 
 def job_findings(
     admin: AccountAccess, account_id: str, region: str, since: datetime, hours: int, org_jobs: OrgJobs | None = None
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Failed, aborted, expired or partial jobs of one account, seen from the backup admin account."""
     listed = org_jobs.failed(account_id, region) if org_jobs is not None else None
     failures: dict[tuple[JobKind, str], list[dict[str, Any]]] = {}
@@ -118,11 +119,11 @@ def job_findings(
             "resource's key is a customer managed key shared with the destination account"
         )
         out.append(
-            OpsFinding(
-                check=f"{kind}-jobs",
+            Finding.observed(
+                rule=f"{kind}-jobs",
                 message=f"{len(jobs)} {kind} job(s) {'/'.join(states)} in the last {hours} h; latest "
                 f"{iso(latest.get('CreationDate', since))}: {latest.get('StatusMessage', 'no status message')}",
-                action=action,
+                remediation=action,
                 account=account_id,
                 region=region,
                 resource=resource,

@@ -9,12 +9,12 @@ from botocore.exceptions import ClientError
 
 from org_backup.ops.aws import AccountAccess, error_code
 from org_backup.ops.checks.base import REDEPLOY, Coverage, Target
-from org_backup.ops.common import OpsFinding
+from policies.backup_rules.findings import Finding
 
 
 def key_findings(
     access: AccountAccess, target: Target, region: str, vault: Mapping[str, Any], row: Coverage
-) -> list[OpsFinding]:
+) -> list[Finding]:
     alias = f"alias/{target.vault_name}"
     try:
         key = access.client("kms", region).describe_key(KeyId=alias)["KeyMetadata"]
@@ -22,14 +22,14 @@ def key_findings(
         if error_code(exc) != "NotFoundException":
             raise
         return [
-            OpsFinding(
+            Finding.observed(
                 "vault-key", f"{alias} does not exist", REDEPLOY, target.account_id, region, vault["BackupVaultArn"]
             )
         ]
     out = []
     if key["Arn"] != vault.get("EncryptionKeyArn"):
         out.append(
-            OpsFinding(
+            Finding.observed(
                 "vault-key",
                 f"the vault is encrypted with {vault.get('EncryptionKeyArn')}, not with our key {alias} ({key['Arn']})",
                 "a vault's key cannot change: recreate the vault (it must be empty), or point the alias at its key",
@@ -40,7 +40,7 @@ def key_findings(
         )
     if key.get("KeyState") != "Enabled":
         out.append(
-            OpsFinding(
+            Finding.observed(
                 "vault-key",
                 f"the vault key is {key.get('KeyState')}: backups into the vault fail",
                 "enable the key (or cancel its deletion)",

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from org_backup.ops.checks.base import REDEPLOY, Target
-from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.common import iso
+from policies.backup_rules.findings import Finding, Severity
 
 
-def lock_findings(target: Target, region: str, vault: Mapping[str, Any], now: datetime) -> list[OpsFinding]:
-    def finding(message: str, action: str, severity: Literal["error", "warning", "info"] = "error") -> OpsFinding:
-        return OpsFinding(
+def lock_findings(target: Target, region: str, vault: Mapping[str, Any], now: datetime) -> list[Finding]:
+    def finding(message: str, action: str, severity: Severity = "error") -> Finding:
+        return Finding.observed(
             "vault-lock", message, action, target.account_id, region, target.vault_name, severity=severity
         )
 

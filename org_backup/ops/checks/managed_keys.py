@@ -21,9 +21,9 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from org_backup.ops.aws import AccountAccess, error_code, paginate
-from org_backup.ops.common import OpsFinding
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, parse_vault_arn
 from policies.backup_rules.backup_policy.parse import ParsedPlan
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.selections import policy_selection_selects
 
 AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
@@ -156,7 +156,7 @@ class KeyResolver:
 
 def managed_key_findings(
     access: AccountAccess, partition: str, plans: Iterable[ParsedPlan], region: str
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Resources a plan copies to another account but that use an AWS managed key: AWS refuses the copy."""
     account_id = access.account_id
     copies = cross_account_copies(plans, account_id, region)
@@ -188,10 +188,10 @@ def managed_key_findings(
                 f"({verdict.why}); plan(s) {names} copy it to {targets}: if it is an AWS managed key the copy fails"
             )
         out.append(
-            OpsFinding(
-                check="aws-managed-key",
+            Finding.observed(
+                rule="aws-managed-key",
                 message=message,
-                action="re-encrypt it with a customer managed key whose policy admits the destination account "
+                remediation="re-encrypt it with a customer managed key whose policy admits the destination account "
                 "(copy a snapshot with that key and restore it), or keep it out of the plan's selection"
                 if verdict.manager == "AWS"
                 else "give the role kms:DescribeKey on the key and run again",

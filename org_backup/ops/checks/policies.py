@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 from components.documents.iam import BACKUP_POLICY_TYPE
 from org_backup.ops.aws import error_code
 from org_backup.ops.checks.base import REDEPLOY
-from org_backup.ops.common import OpsFinding
 from org_backup.ops.organization import Org
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER
 from policies.backup_rules.backup_policy.operators import ASSIGN, VALUE_OPERATORS
 from policies.backup_rules.backup_policy.parse import ParsedPlan, ParsedRule, parse_backup_policy
+from policies.backup_rules.findings import Finding
 
 
 def as_assigned(node: Any) -> Any:
@@ -68,33 +68,33 @@ def expected_plans(documents: Sequence[str]) -> dict[str, ParsedPlan]:
 
 def compare_effective_policy(
     account_id: str, expected: Mapping[str, ParsedPlan], effective: str | None
-) -> tuple[list[OpsFinding], dict[str, tuple[str, ...]]]:
+) -> tuple[list[Finding], dict[str, tuple[str, ...]]]:
     """Our plans as rendered versus the account's effective policy; also the effective plans' Regions."""
     actual = _plans(as_assigned(json.loads(effective))) if effective else {}
     action = (
         f"{REDEPLOY}; if it is already up to date, look for a policy attached elsewhere that overrides ours "
         "(inherited operators) or a detached policy"
     )
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     for name, plan in sorted(expected.items()):
         got = actual.get(name)
         if got is None:
             out.append(
-                OpsFinding(
-                    check="effective-policy",
+                Finding.observed(
+                    rule="effective-policy",
                     message=f"plan {plan.name} is not in the account's effective backup policy: nothing it selects is "
                     "backed up here",
-                    action=action,
+                    remediation=action,
                     account=account_id,
                     resource=plan.name,
                 )
             )
             continue
         out.extend(
-            OpsFinding(
-                check="effective-policy",
+            Finding.observed(
+                rule="effective-policy",
                 message=f"plan {plan.name} does not run in {region}",
-                action=action,
+                remediation=action,
                 account=account_id,
                 region=region,
                 resource=plan.name,
@@ -114,10 +114,10 @@ def compare_effective_policy(
             )
         if differences:
             out.append(
-                OpsFinding(
-                    check="effective-policy",
+                Finding.observed(
+                    rule="effective-policy",
                     message=f"plan {plan.name} differs from the configuration: " + "; ".join(differences),
-                    action=action,
+                    remediation=action,
                     account=account_id,
                     resource=plan.name,
                 )

@@ -22,7 +22,8 @@ from typing import Any
 
 from org_backup.ops.aws import AccountAccess, paginate
 from org_backup.ops.checks.jobs import ORGANIZATION_WIDE
-from org_backup.ops.common import OpsFinding, iso
+from org_backup.ops.common import iso
+from policies.backup_rules.findings import Finding
 
 __all__ = ["VERIFY_DAYS", "RestoreTest", "region_restore_findings", "restore_test_findings", "restore_tests"]
 
@@ -83,14 +84,14 @@ def restore_tests(admin: AccountAccess, region: str, since: datetime) -> list[Re
     return sorted(tests, key=lambda t: t.started or since, reverse=True)
 
 
-def restore_test_findings(tests: list[RestoreTest]) -> list[OpsFinding]:
+def restore_test_findings(tests: list[RestoreTest]) -> list[Finding]:
     """A restore test whose restore failed or whose validation failed: a backup that may not restore."""
     return [
-        OpsFinding(
-            check="restore-test",
+        Finding.observed(
+            rule="restore-test",
             message=f"restore test of {t.resource_type} ({t.plan}) {t.status}, validation {t.validation}"
             f"{' at ' + iso(t.started) if t.started else ''}: {t.message or 'no message'}",
-            action="read the restore job's message; restore the recovery point by hand to confirm it is usable",
+            remediation="read the restore job's message; restore the recovery point by hand to confirm it is usable",
             account=t.account,
             region=t.region,
             resource=t.recovery_point,
@@ -101,6 +102,6 @@ def restore_test_findings(tests: list[RestoreTest]) -> list[OpsFinding]:
     ]
 
 
-def region_restore_findings(admin: AccountAccess, region: str, since: datetime) -> list[OpsFinding]:
+def region_restore_findings(admin: AccountAccess, region: str, since: datetime) -> list[Finding]:
     """verify's check: the failed restore tests of one Region, organization-wide."""
     return restore_test_findings(restore_tests(admin, region, since))

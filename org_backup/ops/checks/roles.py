@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from components.documents.iam import backup_role_managed_policy_arns
 from org_backup.ops.aws import AccountAccess, error_code, paginate
 from org_backup.ops.checks.base import REDEPLOY
-from org_backup.ops.common import OpsFinding
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.names import BACKUP_SERVICE_PRINCIPAL
 from stackconfig.model import StackConfig
 
@@ -31,7 +31,7 @@ def _trusts_backup(document: Any) -> bool:
     return False
 
 
-def check_backup_role(access: AccountAccess, config: StackConfig, region: str) -> list[OpsFinding]:
+def check_backup_role(access: AccountAccess, config: StackConfig, region: str) -> list[Finding]:
     """The role every backup policy names (``$account``): without it, every job in the account fails."""
     name = config.vaults.backup_role_name
     iam = access.client("iam", region)
@@ -42,10 +42,10 @@ def check_backup_role(access: AccountAccess, config: StackConfig, region: str) -
         if error_code(exc) != "NoSuchEntity":
             raise
         return [
-            OpsFinding(
-                check="backup-role",
+            Finding.observed(
+                rule="backup-role",
                 message=f"the backup role {name} does not exist: every backup job in this account fails",
-                action=REDEPLOY,
+                remediation=REDEPLOY,
                 account=account_id,
                 resource=name,
             )
@@ -53,10 +53,10 @@ def check_backup_role(access: AccountAccess, config: StackConfig, region: str) -
     out = []
     if not _trusts_backup(role.get("AssumeRolePolicyDocument", {})):
         out.append(
-            OpsFinding(
-                check="backup-role",
+            Finding.observed(
+                rule="backup-role",
                 message=f"{name} does not let {BACKUP_SERVICE_PRINCIPAL} assume it",
-                action=REDEPLOY,
+                remediation=REDEPLOY,
                 account=account_id,
                 resource=role["Arn"],
             )
@@ -65,10 +65,10 @@ def check_backup_role(access: AccountAccess, config: StackConfig, region: str) -
     missing = [arn for arn in backup_role_managed_policy_arns(config.organization.partition) if arn not in attached]
     if missing:
         out.append(
-            OpsFinding(
-                check="backup-role",
+            Finding.observed(
+                rule="backup-role",
                 message=f"{name} lacks the managed policies {', '.join(missing)}: some backups or restores fail",
-                action=REDEPLOY,
+                remediation=REDEPLOY,
                 account=account_id,
                 resource=role["Arn"],
             )

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from components.documents.scanning import backup_role_scan_policy_arns, scanner_role_managed_policy_arns
 from org_backup.ops.aws import AccountAccess, error_code, paginate
 from org_backup.ops.checks.base import REDEPLOY
-from org_backup.ops.common import OpsFinding, attempt, iso
+from org_backup.ops.common import attempt, iso
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.iam import trusts_service
 from policies.backup_rules.scanning import MALWARE_PROTECTION_SERVICE, SCAN_JOB_FAILURE_STATES, THREATS_FOUND
 from stackconfig.model import StackConfig
@@ -34,7 +35,7 @@ FAILED_SCAN_ACTION = (
 )
 
 
-def scanner_role_findings(access: AccountAccess, config: StackConfig, region: str) -> list[OpsFinding]:
+def scanner_role_findings(access: AccountAccess, config: StackConfig, region: str) -> list[Finding]:
     """The scanner role the policies name exists, trusts GuardDuty Malware Protection and holds its managed
     policy; the backup role holds the scan policy. Nothing to check when no plan scans."""
     if not scanning_used(config):
@@ -42,10 +43,10 @@ def scanner_role_findings(access: AccountAccess, config: StackConfig, region: st
     return attempt("scanner-role", access.account_id, None, lambda: _roles(access, config, region))
 
 
-def _roles(access: AccountAccess, config: StackConfig, region: str) -> list[OpsFinding]:
+def _roles(access: AccountAccess, config: StackConfig, region: str) -> list[Finding]:
     iam = access.client("iam", region)
     name = config.vaults.scanner_role_name
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as exc:
@@ -69,7 +70,7 @@ def _roles(access: AccountAccess, config: StackConfig, region: str) -> list[OpsF
 
 def _missing(
     access: AccountAccess, iam: Any, name: str, arn: str, required: Iterable[str], consequence: str
-) -> list[OpsFinding]:
+) -> list[Finding]:
     attached = {p["PolicyArn"] for p in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)}
     missing = [policy for policy in required if policy not in attached]
     if not missing:
@@ -77,15 +78,15 @@ def _missing(
     return [_role_finding(access, arn, f"{name} lacks the managed policies {', '.join(missing)}: {consequence}")]
 
 
-def _role_finding(access: AccountAccess, resource: str, message: str) -> OpsFinding:
-    return OpsFinding(
-        check="scanner-role", message=message, action=REDEPLOY, account=access.account_id, resource=resource
+def _role_finding(access: AccountAccess, resource: str, message: str) -> Finding:
+    return Finding.observed(
+        rule="scanner-role", message=message, remediation=REDEPLOY, account=access.account_id, resource=resource
     )
 
 
 def scan_job_findings(
     access: AccountAccess, config: StackConfig, region: str, since: datetime, hours: int
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Scans of this account and Region completed since ``since`` that found malware, failed, were canceled or
     scanned only part of a recovery point; one finding per recovery point and kind."""
     if not scanning_used(config):
@@ -93,21 +94,21 @@ def scan_job_findings(
     return attempt("scan-jobs", access.account_id, region, lambda: _jobs(access, region, since, hours))
 
 
-def _jobs(access: AccountAccess, region: str, since: datetime, hours: int) -> list[OpsFinding]:
+def _jobs(access: AccountAccess, region: str, since: datetime, hours: int) -> list[Finding]:
     client = access.client("backup", region)
-    out: list[OpsFinding] = []
+    out: list[Finding] = []
     infected = list(
         paginate(client, "list_scan_jobs", "ScanJobs", ByScanResultStatus=THREATS_FOUND, ByCompleteAfter=since)
     )
     for point, jobs in _by_recovery_point(infected).items():
         latest = _latest(jobs, since)
         out.append(
-            OpsFinding(
-                check="malware-found",
+            Finding.observed(
+                rule="malware-found",
                 message=f"GuardDuty found malware in recovery point {point} of {latest.get('ResourceArn', '?')} "
                 f"({latest.get('ScanMode', '?')}, scan {latest.get('ScanId', '?')}, completed "
                 f"{iso(latest.get('CompletionDate', since))})",
-                action=MALWARE_ACTION,
+                remediation=MALWARE_ACTION,
                 account=access.account_id,
                 region=region,
                 resource=point,
@@ -122,11 +123,11 @@ def _jobs(access: AccountAccess, region: str, since: datetime, hours: int) -> li
         latest = _latest(jobs, since)
         states = "/".join(sorted({str(j.get("State")) for j in jobs}))
         out.append(
-            OpsFinding(
-                check="scan-jobs",
+            Finding.observed(
+                rule="scan-jobs",
                 message=f"{len(jobs)} scan job(s) {states} in the last {hours} h for recovery point {point}: "
                 f"{latest.get('StatusMessage', 'no status message')}",
-                action=FAILED_SCAN_ACTION,
+                remediation=FAILED_SCAN_ACTION,
                 account=access.account_id,
                 region=region,
                 resource=point,

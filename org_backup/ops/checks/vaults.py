@@ -15,11 +15,12 @@ from org_backup.ops.checks.base import REDEPLOY, Coverage, Target
 from org_backup.ops.checks.copy_paths import copy_path_findings
 from org_backup.ops.checks.keys import key_findings
 from org_backup.ops.checks.locks import lock_findings
-from org_backup.ops.common import OpsFinding, attempt, iso
+from org_backup.ops.common import attempt, iso
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.iam import vault_policy_denies_deletion
 
 
-def check_vault(access: AccountAccess, target: Target, region: str, now: datetime) -> tuple[Coverage, list[OpsFinding]]:
+def check_vault(access: AccountAccess, target: Target, region: str, now: datetime) -> tuple[Coverage, list[Finding]]:
     """Vault, key (``alias/<vault name>``), Vault Lock and access policy in one account and Region."""
     row = Coverage(target.account_id, target.name, region, target.kind)
     backup = access.client("backup", region)
@@ -31,7 +32,7 @@ def check_vault(access: AccountAccess, target: Target, region: str, now: datetim
         if error_code(exc) != "ResourceNotFoundException":
             raise
         return row, [
-            OpsFinding(
+            Finding.observed(
                 "vault",
                 f"vault {name} does not exist: every backup job here fails",
                 REDEPLOY,
@@ -56,9 +57,9 @@ def check_vault(access: AccountAccess, target: Target, region: str, now: datetim
 
 def access_policy_findings(
     backup: Any, target: Target, region: str, row: Coverage, access: AccountAccess, vault: Mapping[str, Any]
-) -> list[OpsFinding]:
-    def finding(message: str) -> OpsFinding:
-        return OpsFinding("vault-policy", message, REDEPLOY, target.account_id, region, target.vault_name)
+) -> list[Finding]:
+    def finding(message: str) -> Finding:
+        return Finding.observed("vault-policy", message, REDEPLOY, target.account_id, region, target.vault_name)
 
     try:
         policy = backup.get_backup_vault_access_policy(BackupVaultName=target.vault_name)["Policy"]

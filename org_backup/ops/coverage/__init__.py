@@ -17,7 +17,7 @@ API for other commands (``org-backup demo``, verify, the audit report)::
 - ``sink``: called with each ``coverage.ResourceCoverage`` as it is judged (stream them to a file); the result
   keeps only the summaries (``result.summary.by_ou/by_account/by_type``: status -> count) and the unprotected
   resources (``result.summary.unprotected``), so memory does not grow with the protected ones.
-- ``result.findings``: accounts, Regions and sources that could not be read (``OpsFinding``).
+- ``result.findings``: accounts, Regions and sources that could not be read (``policies.backup_rules.findings.Finding``).
 - ``coverage.render.tables(result)`` gives the text tables; ``ResourceCoverage.to_json(now)`` one JSON entry.
 """
 

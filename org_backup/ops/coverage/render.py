@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from org_backup.ops.common import OpsFinding, Table, iso
+from org_backup.ops.common import Table, iso
 from org_backup.ops.coverage.run import CoverageResult
 from org_backup.ops.coverage.status import STATUSES, ResourceCoverage, rate
+from policies.backup_rules.findings import Finding
 
 __all__ = ["ACTIONS", "findings", "summary_rows", "tables", "unprotected_rows"]
 
@@ -65,15 +66,15 @@ def tables(result: CoverageResult) -> list[Table]:
     ]
 
 
-def findings(result: CoverageResult) -> list[OpsFinding]:
+def findings(result: CoverageResult) -> list[Finding]:
     """Each unprotected resource once (warning), each unchecked one once, and what could not be read."""
     out = list(result.findings)
     for row in [*result.summary.unprotected, *result.summary.unchecked]:
         out.append(
-            OpsFinding(
-                check=f"coverage-{row.status}",
+            Finding.observed(
+                rule=f"coverage-{row.status}",
                 message=f"{row.type} {row.status}: {row.reason}",
-                action=ACTIONS[row.status],
+                remediation=ACTIONS[row.status],
                 account=row.account,
                 region=row.region,
                 resource=row.arn,

@@ -20,7 +20,7 @@ from deployment.layout import Layout, MemberAccount
 from org_backup.ops.aws import AccessError, AccountAccess, Aws, error_code, fan_out
 from org_backup.ops.checks.managed_keys import KeyResolver, cross_account_copies
 from org_backup.ops.checks.policies import effective_policy, expected_plans
-from org_backup.ops.common import OpsFinding, Stack, unreachable, utc_now
+from org_backup.ops.common import Stack, unreachable, utc_now
 from org_backup.ops.coverage.selection import (
     central_copy_regions,
     effective_plans,
@@ -45,6 +45,7 @@ from org_backup.ops.coverage.status import CoverageSummary, ResourceCoverage
 from org_backup.ops.organization import Org, connect, layout_for, org_tree
 from policies.backup_rules.arns import parse_vault_arn
 from policies.backup_rules.backup_policy.parse import ParsedPlan
+from policies.backup_rules.findings import Finding
 from stackconfig.inventory import OrgTree
 
 __all__ = ["Aggregator", "CoverageResult", "Sink", "run"]
@@ -67,7 +68,7 @@ class CoverageResult:
     """What ``run`` found: summaries, the unprotected resources, and what it could not read."""
 
     summary: CoverageSummary
-    findings: list[OpsFinding]
+    findings: list[Finding]
     accounts: int
     regions: tuple[str, ...]
     source: str
@@ -213,14 +214,14 @@ def _copy_state(ctx: _Context, arn: str, regions: Iterable[str], allowed: timede
 
 def _account(
     ctx: _Context, sink: Sink, batch: Mapping[tuple[str, str], list[Resource]] | None, member: MemberAccount
-) -> list[OpsFinding]:
+) -> list[Finding]:
     """Every Region of one account: each judged resource goes to ``sink``; returns what could not be read."""
     stack = ctx.stack
     home = stack.home_region
     access = ctx.aws.account(member.id, stack.role_arn(member.id), home)
     partition = stack.config.organization.partition
     rows: list[ResourceCoverage] = []
-    findings: list[OpsFinding] = []
+    findings: list[Finding] = []
     unchecked: str | None = None
     try:
         plans = effective_plans(ctx.effective(member.id))
@@ -289,11 +290,11 @@ def _key_resolver(access: AccountAccess, region: str) -> Callable[[], KeyResolve
     return get
 
 
-def _could_not_read(account: str, region: str | None, what: str, exc: Exception) -> OpsFinding:
-    return OpsFinding(
-        check="coverage",
+def _could_not_read(account: str, region: str | None, what: str, exc: Exception) -> Finding:
+    return Finding.observed(
+        rule="coverage",
         message=f"could not check: cannot read {what}: {error_code(exc)}",
-        action="give the role read access (see README, Operations, coverage permissions) and run again",
+        remediation="give the role read access (see README, Operations, coverage permissions) and run again",
         account=account,
         region=region,
     )
@@ -324,7 +325,7 @@ def run(
     moment = now or utc_now()
     config = stack.config
     summary = CoverageSummary()
-    findings: list[OpsFinding] = []
+    findings: list[Finding] = []
     central_id = config.organization.central_vault_account_id
     copies: dict[str, Mapping[str, datetime] | None] = {}
     try:
@@ -389,7 +390,7 @@ def run(
             grouped: Any = grouped,
             collected: list[ResourceCoverage] = collected,
             lock: threading.Lock = lock,
-        ) -> list[OpsFinding]:
+        ) -> list[Finding]:
             rows: list[ResourceCoverage] = []
             found = _account(ctx, rows.append, grouped, member)
             with lock:

@@ -6,16 +6,17 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any
 
-from org_backup.ops.common import OpsFinding, Stack, Table
+from org_backup.ops.common import Stack, Table
 from org_backup.ops.coverage.render import findings, tables
 from org_backup.ops.coverage.run import Aggregator, CoverageResult
+from policies.backup_rules.findings import Finding
 
 __all__ = ["Section", "add_coverage_arguments", "aggregator", "section"]
 
 
 @dataclass
 class Section:
-    findings: list[OpsFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
 

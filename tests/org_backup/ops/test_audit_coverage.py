@@ -11,9 +11,9 @@ from pathlib import Path
 
 from org_backup.ops.audit_render import AuditData, bar_chart, render_html, render_markdown
 from org_backup.ops.checks.restore_tests import RestoreTest, restore_test_findings
-from org_backup.ops.common import OpsFinding
 from org_backup.ops.coverage.run import CoverageResult
 from org_backup.ops.coverage.status import CoverageSummary, ResourceCoverage
+from policies.backup_rules.findings import Finding
 from tests.moto_server import MotoServer
 from tests.org_backup.ops.fakes import FakeOrg
 from tests.org_backup.ops.test_audit_report import assert_self_contained, chromium, sample_report
@@ -132,8 +132,8 @@ def test_job_charts_label_every_third_day() -> None:
 def test_a_failed_restore_test_is_a_finding_and_findings_appear_once() -> None:
     data = report_with_resources()
     found = restore_test_findings(data.restore_tests)
-    assert [(f.check, f.resource) for f in found] == [("restore-test", "arn:rp-2")]
-    finding = OpsFinding("jobs", "could not check: denied", "fix", account="1")
+    assert [(f.rule, f.resource) for f in found] == [("restore-test", "arn:rp-2")]
+    finding = Finding.observed("jobs", "could not check: denied", "fix", account="1")
     assert list(dict.fromkeys([finding, replace(finding), finding])) == [finding]
 
 

@@ -19,9 +19,10 @@ from org_backup.ops import audit_report
 from org_backup.ops.audit_render import CSV_HEADERS, AuditData, Framework, JobStats, bar_chart, render_html
 from org_backup.ops.aws import AccountAccess, Aws
 from org_backup.ops.checks.base import Coverage
-from org_backup.ops.common import EXIT_FINDINGS, OpsFinding
+from org_backup.ops.common import EXIT_FINDINGS
 from org_backup.ops.organization import Org
 from org_backup.ops.verify import Verification
+from policies.backup_rules.findings import Finding
 from tests.org_backup.ops.fakes import DR_REGIONS, FakeOrg, StubbedApis, deploy, job, now
 
 SECTIONS = ("summary", "coverage", "locks", "jobs", "copies", "audit-manager", "findings")
@@ -162,7 +163,7 @@ def sample_report() -> AuditData:
         ),
         Coverage("333333333333", "prod-02", "us-east-1", "member", reachable=False),
     ]
-    findings = [OpsFinding("assume-role", "cannot reach <the account>", "fix & retry", account="333333333333")]
+    findings = [Finding.observed("assume-role", "cannot reach <the account>", "fix & retry", account="333333333333")]
     verification = Verification(org, findings, coverage, 24, None)
     generated = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     data = AuditData("prod", "o-a1b2c3d4e5", generated, "0123abcd", verification, findings=findings)

@@ -16,8 +16,9 @@ from botocore.stub import Stubber
 
 from org_backup.ops import verify
 from org_backup.ops.aws import AccessError, Aws, Progress, ReadOnlyError, fan_out, paginate
-from org_backup.ops.common import EXIT_CANNOT_RUN, OpsFinding, Report, Table
+from org_backup.ops.common import EXIT_CANNOT_RUN, Report, Table
 from org_backup.tables import text_table
+from policies.backup_rules.findings import Finding
 from tests.components.documents.config_factory import base_config
 
 
@@ -126,12 +127,12 @@ def test_unknown_profile_cannot_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_report_counts_info_as_good_and_sorts_errors_first() -> None:
     findings = [
-        OpsFinding("b", "note", "nothing", account="2", severity="info"),
-        OpsFinding("a", "broken", "fix it", account="1", region="us-east-1"),
+        Finding.observed("b", "note", "nothing", account="2", severity="info"),
+        Finding.observed("a", "broken", "fix it", account="1", region="us-east-1"),
     ]
     report = Report("verify", "prod", "o-1", findings, [Table("t", ("A", "B"), [("1", "x")])])
     assert report.exit_code() == 1
-    assert [f.check for f in report.sorted_findings()] == ["a", "b"]
+    assert [f.rule for f in report.sorted_findings()] == ["a", "b"]
     assert report.to_json()["summary"] == {"error": 1, "warning": 0, "info": 1}
     assert Report("verify", "prod", "o-1", findings[:1]).exit_code() == 0
     text = report.to_text()

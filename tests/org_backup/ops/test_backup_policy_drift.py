@@ -82,7 +82,7 @@ def test_a_policy_repointed_at_the_default_vault_or_missing_is_reported() -> Non
     repointed = contents[first].replace('"org-backup"', '"Default"')
     assert repointed != contents[first]
     findings = _run(config, {first: repointed, **{n: contents[n] for n in rest[1:]}})
-    assert [(f.check, f.severity) for f in findings] == [(CHECK, "error")] * 2
+    assert [(f.rule, f.severity) for f in findings] == [(CHECK, "error")] * 2
     messages = " ".join(f.message for f in findings)
     assert f"backup policy {first}" in messages and "differs" in messages
     assert f"backup policy {rest[0]} does not exist" in messages

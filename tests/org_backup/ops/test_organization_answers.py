@@ -54,7 +54,7 @@ def test_opted_out_region_is_reported_and_skipped(access: StubAccess) -> None:
     )
     regions, findings = usable_regions(access, "us-east-1", WANTED)  # type: ignore[arg-type]
     assert regions == ["us-east-1"]
-    assert [(f.check, f.region, f.severity) for f in findings] == [("region-enabled", "eu-west-1", "error")]
+    assert [(f.rule, f.region, f.severity) for f in findings] == [("region-enabled", "eu-west-1", "error")]
 
 
 @pytest.mark.parametrize("answer", [{}, {"Regions": []}], ids=["no-member", "empty-list"])

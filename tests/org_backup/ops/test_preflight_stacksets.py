@@ -61,7 +61,7 @@ def test_every_stacksets_delegated_administrator_is_a_warning_in_stackset_mode()
     ours = config.organization.backup_admin_account_id
     findings, stubber = _findings(config, [_admin(OTHER_ADMIN, "ci"), _admin(ours, "backup-admin")])
     stubber.assert_no_pending_responses()
-    assert [(f.check, f.account, f.severity) for f in findings] == [
+    assert [(f.rule, f.account, f.severity) for f in findings] == [
         (CHECK, ours, "warning"),
         (CHECK, OTHER_ADMIN, "warning"),
     ]

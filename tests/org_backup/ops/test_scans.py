@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from org_backup.ops.checks import scans
-from org_backup.ops.common import OpsFinding
 from org_backup.ops.scan_report import scan_rows
+from policies.backup_rules.findings import Finding
 from stackconfig.model import StackConfig
 from tests.components.documents.config_factory import make_config
 from tests.org_backup.ops.test_verify_answers import ACCOUNT, REGION, StubAccess
@@ -101,19 +101,19 @@ def answer_jobs(access: StubAccess, infected: list[dict[str, Any]], by_state: di
         )
 
 
-def findings(access: StubAccess, config: StackConfig | None = None) -> list[OpsFinding]:
+def findings(access: StubAccess, config: StackConfig | None = None) -> list[Finding]:
     return scans.scan_job_findings(access, config or scanning(), REGION, SINCE, 24)  # type: ignore[arg-type]
 
 
 def test_malware_found_is_an_error_naming_the_recovery_point(access: StubAccess) -> None:
     answer_jobs(access, [scan_job("COMPLETED", "THREATS_FOUND")], {})
     [found] = findings(access)
-    assert (found.check, found.severity, found.resource, found.region) == ("malware-found", "error", POINT, REGION)
+    assert (found.rule, found.severity, found.resource, found.region) == ("malware-found", "error", POINT, REGION)
     assert found.message == (
         f"GuardDuty found malware in recovery point {POINT} of arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
         "i-0515aee7de03f58e1 (FULL_SCAN, scan 43bc14a6, completed 2026-01-02T06:00:00Z)"
     )
-    assert "do not restore" in found.action
+    assert "do not restore" in found.remediation
 
 
 def test_failed_and_canceled_scans_of_one_point_are_one_finding_partial_ones_a_warning(access: StubAccess) -> None:
@@ -127,7 +127,7 @@ def test_failed_and_canceled_scans_of_one_point_are_one_finding_partial_ones_a_w
         },
     )
     found = findings(access)
-    assert [(f.check, f.severity, f.resource) for f in found] == [
+    assert [(f.rule, f.severity, f.resource) for f in found] == [
         ("scan-jobs", "error", POINT),
         ("scan-jobs", "warning", OTHER_POINT),
     ]
@@ -142,7 +142,7 @@ def test_clean_scans_give_no_finding(access: StubAccess) -> None:
 def test_denied_listing_is_a_finding_not_a_traceback(access: StubAccess) -> None:
     access.stubs["backup"].add_client_error("list_scan_jobs", "AccessDeniedException", "not authorized", 400)
     [found] = findings(access)
-    assert (found.check, found.region) == ("scan-jobs", REGION)
+    assert (found.rule, found.region) == ("scan-jobs", REGION)
     assert found.message.startswith("could not check: AccessDeniedException")
 
 
@@ -216,9 +216,9 @@ def test_deleted_scanner_role(access: StubAccess) -> None:
 
 
 def test_report_section_puts_malware_first() -> None:
-    failed = OpsFinding("scan-jobs", "failed", "x", ACCOUNT, REGION, POINT)
-    malware = OpsFinding("malware-found", "malware", "y", ACCOUNT, REGION, OTHER_POINT)
-    other = OpsFinding("backup-jobs", "job failed", "z", ACCOUNT, REGION)
+    failed = Finding.observed("scan-jobs", "failed", "x", ACCOUNT, REGION, POINT)
+    malware = Finding.observed("malware-found", "malware", "y", ACCOUNT, REGION, OTHER_POINT)
+    other = Finding.observed("backup-jobs", "job failed", "z", ACCOUNT, REGION)
     headers, rows = scan_rows([failed, other, malware])
     assert headers[1] == "Check"
     assert [row[1] for row in rows] == ["malware-found", "scan-jobs"]

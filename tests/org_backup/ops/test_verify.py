@@ -246,7 +246,7 @@ def test_an_effective_policy_matches_whatever_its_form_and_case() -> None:
 
 def test_an_account_without_any_backup_policy_misses_every_plan() -> None:
     findings, in_effect = compare_effective_policy("444455556666", expected_plans([rendered_daily()]), None)
-    assert [(f.check, f.resource) for f in findings] == [("effective-policy", "daily")]
+    assert [(f.rule, f.resource) for f in findings] == [("effective-policy", "daily")]
     assert in_effect == {}
 
 
@@ -268,7 +268,7 @@ def test_lock_mode_and_range_are_compared_with_the_config() -> None:
     wrong_mode = lock_findings(lock_target("governance"), "us-east-1", compliance, now)
     assert ["compliance mode" in f.message for f in wrong_mode] == [True]
     immutable = lock_findings(lock_target("compliance"), "us-east-1", compliance | {"MaxRetentionDays": 500}, now)
-    assert [f.action for f in immutable] == ["the compliance lock is immutable: change the config to match it"]
+    assert [f.remediation for f in immutable] == ["the compliance lock is immutable: change the config to match it"]
     grace = lock_findings(lock_target("compliance"), "us-east-1", compliance | {"LockDate": future}, now)
     assert [f.severity for f in grace] == ["info"]
     assert [f.severity for f in lock_findings(lock_target("governance"), "us-east-1", {"Locked": False}, now)] == [

@@ -23,8 +23,9 @@ from botocore.stub import Stubber
 from org_backup.ops.checks import jobs, policies, roles, vaults
 from org_backup.ops.checks.base import Target
 from org_backup.ops.checks.managed_keys import alias_name, key_id, managed_key_findings
-from org_backup.ops.common import OpsFinding, attempt
+from org_backup.ops.common import attempt
 from policies.backup_rules.backup_policy.parse import ParsedPlan, parse_backup_policy
+from policies.backup_rules.findings import Finding
 
 ACCOUNT = "444455556666"
 CENTRAL = "111122223333"
@@ -150,7 +151,7 @@ def rds_alias(target: str | None = KEY_ID) -> dict[str, Any]:
     return alias
 
 
-def findings(access: StubAccess) -> list[OpsFinding]:
+def findings(access: StubAccess) -> list[Finding]:
     """As verify runs the check: inside ``attempt``, so only a traceback could escape."""
     return attempt(
         "aws-managed-key",
@@ -160,7 +161,7 @@ def findings(access: StubAccess) -> list[OpsFinding]:
     )
 
 
-def only(found: list[OpsFinding]) -> OpsFinding:
+def only(found: list[Finding]) -> Finding:
     assert len(found) == 1, [f.message for f in found]
     return found[0]
 
@@ -174,7 +175,7 @@ def test_key_arn_that_describe_key_calls_aws_managed_is_an_error_not_a_key_error
     aliases(access, [rds_alias(target=None)])
     access.stubs["kms"].add_response("describe_key", {"KeyMetadata": key_metadata("AWS")}, {"KeyId": KEY_ARN})
     found = findings(access)
-    assert [(f.check, f.severity, f.resource) for f in found] == [
+    assert [(f.rule, f.severity, f.resource) for f in found] == [
         ("aws-managed-key", "error", DB_ARN),
         ("aws-managed-key", "error", f"arn:aws:rds:{REGION}:{ACCOUNT}:db:billing"),
     ]
@@ -223,7 +224,7 @@ def test_describe_key_errors_are_warnings_that_name_the_key(
     code, message, status = error
     access.stubs["kms"].add_client_error("describe_key", code, message, status, expected_params={"KeyId": KEY_ARN})
     finding = only(findings(access))
-    assert (finding.check, finding.severity, finding.resource) == ("aws-managed-key", "warning", DB_ARN)
+    assert (finding.rule, finding.severity, finding.resource) == ("aws-managed-key", "warning", DB_ARN)
     assert f"key {KEY_ARN}, which verify could not classify (DescribeKey answered {shown})" in finding.message
 
 
@@ -255,7 +256,7 @@ def test_list_aliases_denied_falls_back_to_describe_key(access: StubAccess) -> N
 def test_rds_throttled_after_retries_is_a_finding(access: StubAccess) -> None:
     access.stubs["rds"].add_client_error("describe_db_instances", *THROTTLED)
     finding = only(findings(access))
-    assert (finding.check, finding.severity) == ("aws-managed-key", "error")
+    assert (finding.rule, finding.severity) == ("aws-managed-key", "error")
     assert "could not check: ThrottlingException" in finding.message
 
 
@@ -312,7 +313,7 @@ def test_vault_key_without_arn_is_a_finding_not_a_key_error(access: StubAccess) 
         "get_backup_vault_access_policy", "ResourceNotFoundException", "no policy", 404
     )
     row, found = vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
-    by_check = {f.check: f for f in found}
+    by_check = {f.rule: f for f in found}
     assert "AWS answered without the expected field" in by_check["vault-key"].message
     assert "no access policy" in by_check["vault-policy"].message
     assert row.vault and not row.key
@@ -332,7 +333,7 @@ def test_vault_key_errors(access: StubAccess, error: tuple[str, str, int], expec
     access.stubs["kms"].add_client_error("describe_key", *error)
     access.stubs["backup"].add_client_error("get_backup_vault_access_policy", *DENIED)
     _, found = vaults.check_vault(access, target(), REGION, datetime.now(UTC))  # type: ignore[arg-type]
-    by_check = {f.check: f.message for f in found}
+    by_check = {f.rule: f.message for f in found}
     assert expected in by_check["vault-key"]
     assert "could not check: AccessDeniedException" in by_check["vault-policy"]
 
@@ -400,7 +401,7 @@ def test_jobs_two_pages_are_one_finding(access: StubAccess) -> None:
             else:
                 backup.add_response(operation, {key: []}, params)
     found = jobs.job_findings(access, ACCOUNT, REGION, since, 24)  # type: ignore[arg-type]
-    assert [(f.check, f.resource) for f in found] == [("backup-jobs", DB_ARN)]
+    assert [(f.rule, f.resource) for f in found] == [("backup-jobs", DB_ARN)]
     assert found[0].message.startswith("2 backup job(s) FAILED in the last 24 h")
 
 
@@ -429,7 +430,7 @@ def test_effective_policy_answers(access: StubAccess, answer: Any, expected: str
     else:
         stub.add_client_error("describe_effective_policy", *answer)
 
-    def check() -> list[OpsFinding]:
+    def check() -> list[Finding]:
         found, _ = policies.compare_effective_policy(ACCOUNT, {}, policies.effective_policy(_Org(access), ACCOUNT))  # type: ignore[arg-type]
         return found
 

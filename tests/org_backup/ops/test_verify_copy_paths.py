@@ -216,14 +216,14 @@ def test_key_policy_errors_are_findings(code: str, status: int) -> None:
     with access.stub:
         found = copy_path_findings(SOURCES, access, "us-west-2", ADMITTING, VAULT)  # type: ignore[arg-type]
     [finding] = found
-    assert (finding.check, finding.account, finding.region, finding.resource) == (
+    assert (finding.rule, finding.account, finding.region, finding.resource) == (
         CHECK,
         "333333333333",
         "us-west-2",
         KEY,
     )
     assert finding.message.startswith(f"could not read the policy of the central vault key {KEY}: {code}: ")
-    assert "kms:GetKeyPolicy" in finding.action
+    assert "kms:GetKeyPolicy" in finding.remediation
 
 
 def test_a_vault_answer_without_its_key_is_a_finding_and_the_rest_is_still_checked() -> None:
