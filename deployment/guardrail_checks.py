@@ -15,6 +15,7 @@ from policies.backup_rules.guardrail import (
     DEFAULT_SCPS_ATTACHED_ELSEWHERE,
     MAX_SCPS_PER_TARGET,
     SCP_EFFECTS_URL,
+    SCPS_PER_TARGET,
     attachment_count_findings,
 )
 from stackconfig.model import Guardrail, StackConfig
@@ -102,7 +103,7 @@ def _ids(guardrail: Guardrail) -> list[Finding]:
                 Finding(
                     f"guardrail.policies_attached_elsewhere.{target}",
                     count,
-                    "scps-per-target",
+                    SCPS_PER_TARGET,
                     f"AWS allows at most {MAX_SCPS_PER_TARGET} SCPs attached to one target",
                 )
             )

@@ -20,9 +20,14 @@ from typing import Any
 
 from policies.backup_rules import lifecycle, limits
 from policies.backup_rules.findings import Finding, join
+from policies.backup_rules.limits import VAULT_NAME
+from stackconfig.regions import LAG_REGION
 
 from . import regions as region_rules
 from .model import Accounts, MemberDeployment, Organization, Plan, Vaults
+
+# Rule ids (one home each: the loader, the pack and the tests import them).
+VAULT_NAMES_DIFFER = "vault-names-differ"
 
 MPA_URL = "https://docs.aws.amazon.com/aws-backup/latest/devguide/multipartyapproval.html"
 
@@ -51,7 +56,7 @@ def _member_vault(vaults: Vaults) -> list[Finding]:
     )
     if not limits.VAULT_NAME_RE.fullmatch(lag.name):
         out.append(
-            Finding(join(path, "name"), lag.name, "vault-name", f"vault name must match {limits.VAULT_NAME_RE.pattern}")
+            Finding(join(path, "name"), lag.name, VAULT_NAME, f"vault name must match {limits.VAULT_NAME_RE.pattern}")
         )
     # Vault names are unique per account and Region whatever the vault type, and the central account may be a
     # member: the member LAG vault needs a name no other vault of the stack uses.
@@ -63,7 +68,7 @@ def _member_vault(vaults: Vaults) -> list[Finding]:
             Finding(
                 join(path, "name"),
                 lag.name,
-                "vault-names-differ",
+                VAULT_NAMES_DIFFER,
                 f"{others[lag.name]} already uses this name: vault names are unique in an account and Region",
             )
         )
@@ -139,7 +144,7 @@ def _regions(org: Organization | None, plan: Plan, plan_path: str, partition: st
     out = []
     for path, region in regions:
         for finding in region_rules.check_region(path, region, partition, air_gapped=True):
-            if finding.rule == "lag-region":
+            if finding.rule == LAG_REGION:
                 out.append(replace(finding, message=f"{finding.message}; plan rules there cannot be air-gapped"))
     return out
 

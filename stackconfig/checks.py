@@ -20,8 +20,23 @@ from policies.backup_rules import iam as iam_rules
 from policies.backup_rules import levels, lifecycle, limits
 from policies.backup_rules.arns import require_organization_paths
 from policies.backup_rules.findings import Finding, join
-from stackconfig.air_gapped_checks import check_air_gapped
+from policies.backup_rules.iam import NO_NOT_PRINCIPAL
+from policies.backup_rules.levels import FORCE_DESTROY, KMS_DELETION_WINDOW, VAULT_UNLOCKED
+from policies.backup_rules.lifecycle import RETENTION_WITHIN_LOCK
+from policies.backup_rules.limits import VAULT_NAME
+from stackconfig.air_gapped_checks import VAULT_NAMES_DIFFER, check_air_gapped
+from stackconfig.plan_checks import (
+    COPY_DESTINATION_UNLOCKED,
+    COPY_REGION_DR,
+    COPY_REGION_MEMBER,
+    COPY_TO_ITSELF,
+    PLAN_REGION,
+    PLAN_TARGET,
+    POLICY_TARGET,
+)
+from stackconfig.regions import LAG_REGION, REGION_PARTITION, REGION_SERVICE, REGION_UNKNOWN
 from stackconfig.scanning_checks import check_scanning
+from stackconfig.service_checks import RESTORE_SELECTIONS
 
 from . import copy_paths
 from . import regions as region_rules
@@ -44,11 +59,11 @@ from .service_checks import check_alerting, check_audit, check_restore_testing
 # reported. Each rule here reads values of that section; a rule absent from a section's set does not.
 _COPY_TOPOLOGY = frozenset(
     {
-        "copy-region-dr",
-        "copy-region-member",
-        "plan-region",
+        COPY_REGION_DR,
+        COPY_REGION_MEMBER,
+        PLAN_REGION,
         "lag-region-dr",
-        "copy-to-itself",
+        COPY_TO_ITSELF,
         copy_path_rules.DR_SAME_REGION,
         copy_path_rules.RDS_ONE_STEP,
     }
@@ -59,14 +74,14 @@ CONSEQUENCES: dict[str, frozenset[str]] = {
     "organization": _COPY_TOPOLOGY | {"organization-path", copy_paths.LOCKOUT},
     # An unreal or misspelt Region: every copy or plan Region is then measured against the wrong list.
     "organization.regions": _COPY_TOPOLOGY,
-    "targets": frozenset({"plan-target", "policy-target"}),
+    "targets": frozenset({PLAN_TARGET, POLICY_TARGET}),
     # A salvaged vaults section has lost a lock or a break-glass role name.
-    "vaults": frozenset({"retention-within-lock", "copy-destination-unlocked", copy_paths.LOCKOUT}),
+    "vaults": frozenset({RETENTION_WITHIN_LOCK, COPY_DESTINATION_UNLOCKED, copy_paths.LOCKOUT}),
     # Entries that did not parse were dropped: "needs at least one" and "is ignored" would only repeat it.
     "accounts": frozenset({"listed-ignored", "accounts-listed-empty"}),
-    "restore_testing": frozenset({"restore-selections"}),
+    "restore_testing": frozenset({RESTORE_SELECTIONS}),
 }
-_REGION_RULES = frozenset({"region-unknown", "region-partition", "region-service"})
+_REGION_RULES = frozenset({REGION_UNKNOWN, REGION_PARTITION, REGION_SERVICE})
 
 
 # A check that judges the parsed sections through the documents the program deploys (guardrail SCP sizes, the
@@ -89,7 +104,7 @@ def _one_per_statement(findings: list[Finding]) -> list[Finding]:
     """A Deny with NotPrincipal that locks the deploying role out is one mistake: the lock-out error (which
     says why NotPrincipal does not exempt a role) replaces the general NotPrincipal advice on it."""
     locked_out = {f.path for f in findings if f.rule == copy_paths.LOCKOUT and f.severity == "error"}
-    return [f for f in findings if not (f.rule == "no-not-principal" and f.path in locked_out)]
+    return [f for f in findings if not (f.rule == NO_NOT_PRINCIPAL and f.path in locked_out)]
 
 
 def _check_sections(parsed: dict[str, Any]) -> list[Finding]:
@@ -289,7 +304,7 @@ def check_vaults(vaults: Vaults, org: Organization | None) -> list[Finding]:
             Finding(
                 "vaults.central.name",
                 vaults.central.name,
-                "vault-names-differ",
+                VAULT_NAMES_DIFFER,
                 "the central vault needs a name of its own: the central account may also be a member",
             )
         )
@@ -325,7 +340,7 @@ def _air_gapped_regions(explicit: list[str] | None, org: Organization | None) ->
             for finding in region_rules.check_region(
                 "vaults.central.air_gapped.regions", region, partition, air_gapped=True
             ):
-                if finding.rule == "lag-region":
+                if finding.rule == LAG_REGION:
                     out.append(
                         replace(
                             finding,
@@ -386,7 +401,7 @@ def _vault_name(path: str, name: str) -> list[Finding]:
         Finding(
             path,
             name,
-            "vault-name",
+            VAULT_NAME,
             f"vault name {name!r} must match {limits.VAULT_NAME_RE.pattern}",
         )
     ]
@@ -399,7 +414,7 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
             Finding(
                 join(where, "lock"),
                 None,
-                "vault-unlocked",
+                VAULT_UNLOCKED,
                 "the vault has no Vault Lock: recovery points can be deleted by an account administrator; add "
                 "lock (mode, min_retention_days, max_retention_days)",
             )
@@ -415,7 +430,7 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
             Finding(
                 join(where, "force_destroy"),
                 True,
-                "force-destroy",
+                FORCE_DESTROY,
                 "force_destroy lets `pulumi destroy` delete every recovery point in the vault; remove it",
             )
         )
@@ -424,7 +439,7 @@ def _check_vault(where: str, vault: MemberVault | CentralVault) -> list[Finding]
             Finding(
                 join(where, "key", "deletion_window_days"),
                 vault.key.deletion_window_days,
-                "kms-deletion-window",
+                KMS_DELETION_WINDOW,
                 f"must be {levels.KMS_MIN_DELETION_WINDOW_DAYS}, got {vault.key.deletion_window_days}: AWS allows "
                 "7-30 days, org-backup keeps the longest window to notice and cancel the deletion of the key that "
                 "makes the recovery points readable",

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from policies.backup_rules.backup_policy.document import DUPLICATE_KEY
+from policies.backup_rules.backup_policy.keytree import UNKNOWN_KEY
 from policies.backup_rules.findings import Finding, errors
 
 from .checks import DocumentCheck, check_config
@@ -81,7 +83,7 @@ def _pydantic_findings(section: str, section_type: Any, exc: ValidationError) ->
             known = _field_names(_model_at(section_type, loc))
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(known)})"
-            out.append(Finding(path, key, "unknown-key", f"unknown key '{key}'{hint}"))
+            out.append(Finding(path, key, UNKNOWN_KEY, f"unknown key '{key}'{hint}"))
             if close:
                 suggested.add(f"{path.removesuffix(key)}{close[0]}")
         elif err["type"] == "missing":
@@ -118,14 +120,14 @@ def parse_sections(raw: Mapping[Any, Any]) -> tuple[dict[str, Any], list[Finding
                 Finding(
                     written,
                     written,
-                    "unknown-key",
+                    UNKNOWN_KEY,
                     f"configuration key '{written}' is not read: this program reads keys of the namespace "
                     f"'{PROJECT}' (did you mean '{right}'?)",
                 )
             )
             continue
         hint = f" (did you mean '{close[0]}'?)" if close else f" (known keys: {', '.join(SECTION_TYPES)})"
-        findings.append(Finding(name, name, "unknown-key", f"unknown configuration key '{PROJECT}:{name}'{hint}"))
+        findings.append(Finding(name, name, UNKNOWN_KEY, f"unknown configuration key '{PROJECT}:{name}'{hint}"))
     for name, annotation in SECTION_TYPES.items():
         if name not in raw or raw[name] is None:
             if name in REQUIRED_SECTIONS and name not in meant:
@@ -381,7 +383,7 @@ def duplicate_keys(root: yaml.Node | None) -> list[Finding]:
                     Finding(
                         path,
                         key,
-                        "duplicate-key",
+                        DUPLICATE_KEY,
                         f"{key!r} is defined twice (lines {lines[key]} and {key_node.start_mark.line + 1}): a YAML "
                         "mapping holds each key once, and the second would silently replace the first; merge "
                         "them or rename one",

@@ -9,7 +9,10 @@ from collections.abc import Iterable
 
 from policies.backup_rules import lifecycle, limits, schedule
 from policies.backup_rules import selections as selection_rules
+from policies.backup_rules.backup_policy.selections import RESOURCE_TYPE, SELECTION_KIND
 from policies.backup_rules.findings import Finding, join
+from policies.backup_rules.levels import VAULT_UNLOCKED
+from policies.backup_rules.schedule import SCHEDULE_SYNTAX
 
 from . import regions as region_rules
 from .common_checks import duplicates
@@ -25,6 +28,16 @@ from .model import (
     schedule_expression,
 )
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+COPY_DESTINATION_UNLOCKED = "copy-destination-unlocked"
+COPY_REGION_DR = "copy-region-dr"
+COPY_REGION_MEMBER = "copy-region-member"
+COPY_TO_ITSELF = "copy-to-itself"
+PLAN_REGION = "plan-region"
+PLAN_TARGET = "plan-target"
+POLICY_NAME = "policy-name"
+POLICY_TARGET = "policy-target"
+
 
 def copies_need_central_lock(findings: list[Finding], vaults: Vaults, plans: dict[str, Plan]) -> list[Finding]:
     """Copies exist to survive a compromised member account; into an unlocked central vault they do not. One
@@ -36,13 +49,13 @@ def copies_need_central_lock(findings: list[Finding], vaults: Vaults, plans: dic
     )
     if vaults.central.lock is not None or not copying:
         return findings
-    kept = [f for f in findings if not (f.rule == "vault-unlocked" and f.path == "vaults.central.lock")]
+    kept = [f for f in findings if not (f.rule == VAULT_UNLOCKED and f.path == "vaults.central.lock")]
     return [
         *kept,
         Finding(
             "vaults.central.lock",
             None,
-            "copy-destination-unlocked",
+            COPY_DESTINATION_UNLOCKED,
             f"plans {', '.join(copying)} copy into vaults.central, which has no Vault Lock: an administrator of the "
             "central account could delete every copy. Add a lock (mode: compliance with changeable_for_days, "
             "min_retention_days, max_retention_days)",
@@ -132,7 +145,7 @@ def _check_plan(
                     Finding(
                         join(path, "regions", i),
                         region,
-                        "plan-region",
+                        PLAN_REGION,
                         f"{region} is not one of organization.workload_regions, where member vaults are made",
                     )
                 )
@@ -147,7 +160,7 @@ def _check_plan(
                     Finding(
                         join(path, "targets", i),
                         label,
-                        "plan-target",
+                        PLAN_TARGET,
                         f"{label!r} is not a targeted OU name or id, nor an account in targets.accounts",
                     )
                 )
@@ -301,7 +314,7 @@ def _check_rule(
                 Finding(
                     join(copy_path, "region"),
                     copy.region,
-                    "copy-region-dr",
+                    COPY_REGION_DR,
                     f"central vaults exist only in organization.dr_regions {org.dr_regions}",
                 )
             )
@@ -310,7 +323,7 @@ def _check_rule(
                 Finding(
                     join(copy_path, "region"),
                     copy.region,
-                    "copy-to-itself",
+                    COPY_TO_ITSELF,
                     f"the plan also runs in {copy.region}: a copy to the member vault there would "
                     "copy the vault into itself",
                 )
@@ -320,7 +333,7 @@ def _check_rule(
                 Finding(
                     join(copy_path, "region"),
                     copy.region,
-                    "copy-region-member",
+                    COPY_REGION_MEMBER,
                     "member vaults exist only in organization.workload_regions",
                 )
             )
@@ -337,7 +350,7 @@ def check_schedule(path: str, value: str) -> list[Finding]:
         Finding(
             path,
             value,
-            "schedule-syntax",
+            SCHEDULE_SYNTAX,
             f"{value!r} is neither a preset ({', '.join(SCHEDULE_PRESETS)}) nor a cron(...) expression{hint}",
         )
     ]
@@ -369,7 +382,7 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
             Finding(
                 path,
                 None,
-                "selection-kind",
+                SELECTION_KIND,
                 "give exactly one of selections.tags and selections.resources (an Organizations "
                 "backup policy allows one kind per plan)",
             )
@@ -419,7 +432,7 @@ def _check_selections(path: str, plan: Plan) -> list[Finding]:
                         Finding(
                             join(sel_path, field_name, i),
                             value,
-                            "resource-type",
+                            RESOURCE_TYPE,
                             f"{value!r} is not a resource type backup policies support",
                         )
                     )
@@ -448,7 +461,7 @@ def check_custom_policies(
                 Finding(
                     path,
                     name,
-                    "policy-name",
+                    POLICY_NAME,
                     f"policy name {name!r} must match {limits.PLAN_NAME_RE.pattern}",
                 )
             )
@@ -470,7 +483,7 @@ def check_custom_policies(
                     Finding(
                         join(path, "targets", i),
                         target,
-                        "policy-target",
+                        POLICY_TARGET,
                         "a custom policy target is an OU id, an account id, the root id or a targeted OU name",
                     )
                 )

@@ -25,6 +25,12 @@ import botocore.session
 from policies.backup_rules import limits
 from policies.backup_rules.findings import Finding
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+LAG_REGION = "lag-region"
+REGION_PARTITION = "region-partition"
+REGION_SERVICE = "region-service"
+REGION_UNKNOWN = "region-unknown"
+
 REGIONS_SOURCE = f"botocore {botocore.__version__}'s Region list"
 
 
@@ -61,7 +67,7 @@ def check_region(
                 Finding(
                     path,
                     region,
-                    "region-partition",
+                    REGION_PARTITION,
                     f"{region} is a Region of partition {other}, but organization.partition is {partition}: "
                     "an organization lives in one partition",
                 )
@@ -72,7 +78,7 @@ def check_region(
             Finding(
                 path,
                 region,
-                "region-unknown",
+                REGION_UNKNOWN,
                 f"{region!r} is not an AWS Region of partition {partition} ({REGIONS_SOURCE}){hint}",
             )
         ]
@@ -82,7 +88,7 @@ def check_region(
                 Finding(
                     path,
                     region,
-                    "region-service",
+                    REGION_SERVICE,
                     f"AWS Backup is not available in {region} (no {service} endpoint there in "
                     f"{REGIONS_SOURCE}; https://docs.aws.amazon.com/general/latest/gr/bk.html)",
                 )
@@ -92,7 +98,7 @@ def check_region(
             Finding(
                 path,
                 region,
-                "lag-region",
+                LAG_REGION,
                 f"logically air-gapped vaults are not available in {region} (AWS lists the Regions without them: "
                 "https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html)",
             )

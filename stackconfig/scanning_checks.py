@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.backup_rules.backup_policy.plans import SCAN_SETTINGS_MISSING
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.scanning import FULL_SCAN, INCREMENTAL_SCAN
 from stackconfig.model import Plan, Vaults
@@ -47,7 +48,7 @@ def _check_plan(path: str, plan: Plan) -> list[Finding]:
                 Finding(
                     join(path, "rules", name, "malware_scanning"),
                     own.model_dump(),
-                    "scan-settings-missing",
+                    SCAN_SETTINGS_MISSING,
                     "a rule scans only when its plan has malware_scanning (the plan's scan_settings: scanner role and "
                     f"resource types); AWS starts no scan job for scan_actions alone ({SYNTAX_PAGE})",
                 )

@@ -18,6 +18,9 @@ from .model import (
 from .plan_checks import check_schedule
 from .subscriptions import check_subscriptions
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+RESTORE_SELECTIONS = "restore-selections"
+
 # S3 general purpose bucket naming rules beyond the model's character pattern.
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -126,7 +129,7 @@ def check_restore_testing(rt: RestoreTesting) -> list[Finding]:
             Finding(
                 "restore_testing.selections",
                 {},
-                "restore-selections",
+                RESTORE_SELECTIONS,
                 "restore testing needs at least one selection",
             )
         )

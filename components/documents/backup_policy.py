@@ -29,6 +29,7 @@ from components.documents.indexing import add_search_index
 from components.documents.scanning import add_scanning
 from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
 from policies.backup_rules.backup_policy.operators import ASSIGN, CHILD_OPERATORS, NONE
+from policies.backup_rules.backup_policy.selections import SELECTION_KIND
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET, MAX_BACKUP_POLICY_CHARS
 from stackconfig.model import (
@@ -40,6 +41,7 @@ from stackconfig.model import (
     StackConfig,
     schedule_expression,
 )
+from stackconfig.plan_checks import POLICY_NAME
 
 __all__ = [
     "ASSIGN",
@@ -188,7 +190,7 @@ def render_backup_policies(
                 raise BackupPolicyError(
                     "backup_policies.name_prefix",
                     config.backup_policies.name_prefix,
-                    "policy-name",
+                    POLICY_NAME,
                     f"policy name {name!r} must match {POLICY_NAME_RE.pattern}",
                 )
             documents.append((key, n, BackupPolicyDocument(name, plan_names, targets, content)))
@@ -360,7 +362,7 @@ def _lifecycle(cold_after_days: int | None, delete_after_days: int | None, archi
 def _selections(config: StackConfig, path: str, selections: Selections) -> Node:
     if bool(selections.tags) == bool(selections.resources):
         raise BackupPolicyError(
-            path, None, "selection-kind", "give exactly one of selections.tags and selections.resources"
+            path, None, SELECTION_KIND, "give exactly one of selections.tags and selections.resources"
         )
     role = _assign(backup_role_arn(config))
     if selections.tags:

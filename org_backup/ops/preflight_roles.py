@@ -27,12 +27,14 @@ from policies.backup_rules.guardrail import (
     DEFAULT_SCPS_ATTACHED_ELSEWHERE,
     MAX_SCPS_PER_TARGET,
     SCP_LIMITS_URL,
+    SCPS_PER_TARGET,
     SERVICE_CONTROL_POLICY,
 )
 from stackconfig.inventory import OrgTree
 
 POLICY_TYPE_CHECK = "scp-policy-type"
-PER_TARGET_CHECK = "scps-per-target"
+# The preflight check reports under the guardrail rule's own id.
+PER_TARGET_CHECK = SCPS_PER_TARGET
 ROLE_CHECK = "reserved-role"
 
 

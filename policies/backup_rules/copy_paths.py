@@ -46,7 +46,6 @@ DESTINATION_MISSING = "copy-destination-missing"
 SOURCE_NOT_ADMITTED = "copy-source-not-admitted"
 DESTINATION_KEY = "copy-destination-key"
 SOURCE_KEY = "copy-source-key"
-RETENTION_WITHIN_LOCK = "retention-within-lock"
 
 # The role AWS Backup itself uses in every account
 # (https://docs.aws.amazon.com/aws-backup/latest/devguide/using-service-linked-roles-AWSServiceRoleForBackup.html).

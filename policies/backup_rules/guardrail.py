@@ -27,6 +27,9 @@ from urllib.parse import unquote
 from .findings import Finding, join
 from .names import RESERVED_ROLE_TAG, STACKSETS_EXECUTION_ROLE
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+SCPS_PER_TARGET = "scps-per-target"
+
 SERVICE_CONTROL_POLICY = "SERVICE_CONTROL_POLICY"
 MAX_SCP_BYTES = 5_120
 MAX_SCPS_PER_TARGET = 5
@@ -113,7 +116,7 @@ def attachment_count_findings(
                 Finding(
                     path,
                     target,
-                    "scps-per-target",
+                    SCPS_PER_TARGET,
                     f"{count} SCPs would be attached to {target} ({ours} guardrail, "
                     f"{count - ours} already there, FullAWSAccess counts); AWS allows {MAX_SCPS_PER_TARGET} "
                     f"({SCP_LIMITS_URL}): shorten the exempt and reserved name lists or detach another SCP",

@@ -18,6 +18,10 @@ from typing import Any
 from .findings import Finding, join
 from .limits import MAX_PRINCIPAL_ARN_LIST
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+NO_NOT_PRINCIPAL = "no-not-principal"
+POLICY_JSON = "policy-json"
+
 COPY_INTO_VAULT = "backup:CopyIntoBackupVault"
 DELETION_ACTIONS = (
     "backup:DeleteRecoveryPoint",
@@ -125,18 +129,16 @@ def _read_policy(doc: object, path: str) -> _Policy:
         try:
             document = json.loads(doc)
         except (ValueError, RecursionError) as exc:
-            return _Policy((), (Finding(path, None, "policy-json", f"the policy is not valid JSON: {exc}"),), False)
+            return _Policy((), (Finding(path, None, POLICY_JSON, f"the policy is not valid JSON: {exc}"),), False)
     if not isinstance(document, Mapping):
-        return _Policy((), (Finding(path, None, "policy-json", "a policy document must be a JSON object"),), False)
+        return _Policy((), (Finding(path, None, POLICY_JSON, "a policy document must be a JSON object"),), False)
     raw_statements = document.get("Statement")
     if isinstance(raw_statements, Mapping):
         entries = [(join(path, "Statement"), raw_statements)]
     elif isinstance(raw_statements, list):
         entries = [(join(path, "Statement", index), entry) for index, entry in enumerate(raw_statements)]
     else:
-        finding = Finding(
-            join(path, "Statement"), raw_statements, "policy-json", "Statement must be an object or a list"
-        )
+        finding = Finding(join(path, "Statement"), raw_statements, POLICY_JSON, "Statement must be an object or a list")
         return _Policy((), (finding,), False)
     statements: list[_Statement] = []
     findings: list[Finding] = []
@@ -144,7 +146,7 @@ def _read_policy(doc: object, path: str) -> _Policy:
         if isinstance(entry, Mapping):
             statements.append(_read_statement(entry, statement_path))
         else:
-            findings.append(Finding(statement_path, entry, "policy-json", "each statement must be a JSON object"))
+            findings.append(Finding(statement_path, entry, POLICY_JSON, "each statement must be a JSON object"))
     return _Policy(tuple(statements), tuple(findings), True)
 
 
@@ -246,7 +248,7 @@ def _check_not_principal(statement: _Statement) -> list[Finding]:
         Finding(
             join(statement.path, "NotPrincipal"),
             None,
-            "no-not-principal",
+            NO_NOT_PRINCIPAL,
             "NotPrincipal is hard to reason about; name the principals, or condition on aws:PrincipalArn",
         )
     ]

@@ -20,27 +20,45 @@ from __future__ import annotations
 
 from typing import Final
 
+from .central_copy import CENTRAL_COPY_RULE
+from .copy_paths import DESTINATION_KEY, DR_SAME_REGION, SOURCE_KEY, SOURCE_NOT_ADMITTED
 from .findings import Severity
+from .lifecycle import (
+    COLD_STORAGE_PLUS_90,
+    COMPLETION_AFTER_START,
+    COMPLETION_WINDOW_POSITIVE,
+    CONTINUOUS_RETENTION,
+    LOCK_CHANGEABLE_RANGE,
+    LOCK_MAX_ABOVE_MIN,
+    RETENTION_RANGE,
+    RETENTION_WITHIN_LOCK,
+    START_WINDOW_MIN,
+)
+
+# Rule ids (one home each: the loader, the pack and the tests import them).
+FORCE_DESTROY = "force-destroy"
+KMS_DELETION_WINDOW = "kms-deletion-window"
+VAULT_UNLOCKED = "vault-unlocked"
 
 KMS_MIN_DELETION_WINDOW_DAYS: Final = 30
 
 # loader finding id -> (pack rule name, level in both)
 SHARED_RULES: Final[dict[str, tuple[str, Severity]]] = {
-    "start-window-min": ("backup-plan-windows", "error"),
-    "completion-window-positive": ("backup-plan-windows", "error"),
-    "completion-after-start": ("backup-plan-completion-window", "warning"),
-    "cold-storage-plus-90": ("backup-lifecycle-cold-plus-90", "error"),
-    "retention-range": ("backup-lifecycle-cold-plus-90", "error"),
-    "continuous-retention": ("backup-continuous-retention", "error"),
-    "retention-within-lock": ("backup-plan-retention-within-lock", "error"),
-    "lock-changeable-range": ("backup-vault-lock-bounds", "error"),
-    "lock-max-above-min": ("backup-vault-lock-bounds", "error"),
-    "vault-unlocked": ("backup-every-vault-locked", "error"),
-    "force-destroy": ("backup-vault-no-force-destroy", "error"),
-    "kms-deletion-window": ("kms-key-deletion-safety", "error"),
-    "copy-source-not-admitted": ("backup-copy-destination-accepts-org", "error"),
-    "copy-destination-key": ("backup-copy-keys-admit", "error"),
-    "copy-source-key": ("backup-copy-keys-admit", "error"),
-    "copy-dr-same-region": ("backup-copy-is-cross-boundary", "warning"),
-    "central-copy-backup-role-only": ("backup-central-vault-copy-backup-role-only", "error"),
+    START_WINDOW_MIN: ("backup-plan-windows", "error"),
+    COMPLETION_WINDOW_POSITIVE: ("backup-plan-windows", "error"),
+    COMPLETION_AFTER_START: ("backup-plan-completion-window", "warning"),
+    COLD_STORAGE_PLUS_90: ("backup-lifecycle-cold-plus-90", "error"),
+    RETENTION_RANGE: ("backup-lifecycle-cold-plus-90", "error"),
+    CONTINUOUS_RETENTION: ("backup-continuous-retention", "error"),
+    RETENTION_WITHIN_LOCK: ("backup-plan-retention-within-lock", "error"),
+    LOCK_CHANGEABLE_RANGE: ("backup-vault-lock-bounds", "error"),
+    LOCK_MAX_ABOVE_MIN: ("backup-vault-lock-bounds", "error"),
+    VAULT_UNLOCKED: ("backup-every-vault-locked", "error"),
+    FORCE_DESTROY: ("backup-vault-no-force-destroy", "error"),
+    KMS_DELETION_WINDOW: ("kms-key-deletion-safety", "error"),
+    SOURCE_NOT_ADMITTED: ("backup-copy-destination-accepts-org", "error"),
+    DESTINATION_KEY: ("backup-copy-keys-admit", "error"),
+    SOURCE_KEY: ("backup-copy-keys-admit", "error"),
+    DR_SAME_REGION: ("backup-copy-is-cross-boundary", "warning"),
+    CENTRAL_COPY_RULE: ("backup-central-vault-copy-backup-role-only", "error"),
 }

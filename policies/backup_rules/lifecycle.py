@@ -21,6 +21,21 @@ from .limits import (
     MIN_WARM_RETENTION_DAYS_ADVISED,
 )
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+COLD_STORAGE_PLUS_90 = "cold-storage-plus-90"
+COMPLETION_AFTER_START = "completion-after-start"
+COMPLETION_WINDOW_POSITIVE = "completion-window-positive"
+CONTINUOUS_NO_COLD_STORAGE = "continuous-no-cold-storage"
+CONTINUOUS_RETENTION = "continuous-retention"
+LAG_MIN_RETENTION = "lag-min-retention"
+LOCK_CHANGEABLE_RANGE = "lock-changeable-range"
+LOCK_MAX_ABOVE_MIN = "lock-max-above-min"
+LOCK_MAX_RANGE = "lock-max-range"
+LOCK_MIN_RANGE = "lock-min-range"
+RETENTION_RANGE = "retention-range"
+RETENTION_WITHIN_LOCK = "retention-within-lock"
+START_WINDOW_MIN = "start-window-min"
+
 KEEP_FOREVER = -1
 
 
@@ -44,7 +59,7 @@ def check_lifecycle(
             Finding(
                 delete_path,
                 delete_after_days,
-                "retention-range",
+                RETENTION_RANGE,
                 f"delete_after_days {delete_after_days} must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS}",
             )
         )
@@ -54,7 +69,7 @@ def check_lifecycle(
                 Finding(
                     cold_path,
                     cold_after_days,
-                    "retention-range",
+                    RETENTION_RANGE,
                     f"move_to_cold_storage_after_days {cold_after_days} must be between "
                     f"{MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS}",
                 )
@@ -68,7 +83,7 @@ def check_lifecycle(
                 Finding(
                     delete_path,
                     delete_after_days,
-                    "cold-storage-plus-90",
+                    COLD_STORAGE_PLUS_90,
                     f"delete_after_days {delete_after_days} must be >= move_to_cold_storage_after_days "
                     f"{cold_after_days} + {COLD_STORAGE_MIN_DAYS}",
                 )
@@ -79,7 +94,7 @@ def check_lifecycle(
                 Finding(
                     cold_path,
                     cold_after_days,
-                    "continuous-no-cold-storage",
+                    CONTINUOUS_NO_COLD_STORAGE,
                     "continuous (point-in-time) backups cannot move to cold storage",
                 )
             )
@@ -88,7 +103,7 @@ def check_lifecycle(
                 Finding(
                     delete_path,
                     delete_after_days,
-                    "continuous-retention",
+                    CONTINUOUS_RETENTION,
                     f"continuous backup needs delete_after_days between 1 and {CONTINUOUS_BACKUP_MAX_DAYS}",
                 )
             )
@@ -97,7 +112,7 @@ def check_lifecycle(
                 Finding(
                     delete_path,
                     delete_after_days,
-                    "continuous-retention",
+                    CONTINUOUS_RETENTION,
                     f"delete_after_days {delete_after_days} exceeds the {CONTINUOUS_BACKUP_MAX_DAYS}-day "
                     "maximum of continuous (point-in-time) backups",
                 )
@@ -133,7 +148,7 @@ def check_windows(path: str, *, start_minutes: int | None, completion_minutes: i
             Finding(
                 join(path, "start_backup_window_minutes"),
                 start_minutes,
-                "start-window-min",
+                START_WINDOW_MIN,
                 f"start_backup_window_minutes {start_minutes} must be >= {MIN_START_WINDOW_MINUTES}",
             )
         )
@@ -142,7 +157,7 @@ def check_windows(path: str, *, start_minutes: int | None, completion_minutes: i
             Finding(
                 join(path, "complete_backup_window_minutes"),
                 completion_minutes,
-                "completion-window-positive",
+                COMPLETION_WINDOW_POSITIVE,
                 f"complete_backup_window_minutes must be positive (at least 1), got {completion_minutes}",
             )
         )
@@ -151,7 +166,7 @@ def check_windows(path: str, *, start_minutes: int | None, completion_minutes: i
             Finding(
                 join(path, "complete_backup_window_minutes"),
                 completion_minutes,
-                "completion-after-start",
+                COMPLETION_AFTER_START,
                 f"complete_backup_window_minutes {completion_minutes} should exceed "
                 f"start_backup_window_minutes {start_minutes}",
                 "warning",
@@ -176,7 +191,7 @@ def check_lock(
             Finding(
                 join(path, "changeable_for_days"),
                 changeable_for_days,
-                "lock-changeable-range",
+                LOCK_CHANGEABLE_RANGE,
                 f"changeable_for_days {changeable_for_days} must be between {LOCK_CHANGEABLE_MIN_DAYS} and "
                 f"{LOCK_CHANGEABLE_MAX_DAYS}",
             )
@@ -188,7 +203,7 @@ def check_lock(
             Finding(
                 join(path, "min_retention_days"),
                 min_retention_days,
-                "lock-min-range",
+                LOCK_MIN_RANGE,
                 f"min_retention_days {min_retention_days} must be between {LOCK_MIN_RETENTION_FLOOR} and "
                 f"{LOCK_MAX_RETENTION_CEILING}",
             )
@@ -200,7 +215,7 @@ def check_lock(
             Finding(
                 join(path, "max_retention_days"),
                 max_retention_days,
-                "lock-max-range",
+                LOCK_MAX_RANGE,
                 f"max_retention_days {max_retention_days} must be between {LOCK_MIN_RETENTION_FLOOR} and "
                 f"{LOCK_MAX_RETENTION_CEILING}",
             )
@@ -210,7 +225,7 @@ def check_lock(
             Finding(
                 join(path, "max_retention_days"),
                 max_retention_days,
-                "lock-max-above-min",
+                LOCK_MAX_ABOVE_MIN,
                 f"max_retention_days {max_retention_days} must be greater than min_retention_days {min_retention_days}",
             )
         )
@@ -225,7 +240,7 @@ def check_air_gapped_retention(path: str, *, min_retention_days: int, max_retent
             Finding(
                 join(path, "min_retention_days"),
                 min_retention_days,
-                "lag-min-retention",
+                LAG_MIN_RETENTION,
                 f"min_retention_days {min_retention_days} of a logically air-gapped vault must be >= "
                 f"{LAG_MIN_RETENTION_DAYS}",
             )
@@ -262,7 +277,7 @@ def check_retention_within_lock(
                 Finding(
                     where,
                     retention,
-                    "retention-within-lock",
+                    RETENTION_WITHIN_LOCK,
                     f"recovery points kept forever exceed max_retention_days {lock_max_days} of vault "
                     f"{vault}; set delete_after_days",
                 )
@@ -273,7 +288,7 @@ def check_retention_within_lock(
             Finding(
                 where,
                 retention,
-                "retention-within-lock",
+                RETENTION_WITHIN_LOCK,
                 f"delete_after_days {retention} is below min_retention_days {lock_min_days} of the locked "
                 f"vault {vault}: jobs would fail",
             )
@@ -283,7 +298,7 @@ def check_retention_within_lock(
             Finding(
                 where,
                 retention,
-                "retention-within-lock",
+                RETENTION_WITHIN_LOCK,
                 f"delete_after_days {retention} is above max_retention_days {lock_max_days} of the locked "
                 f"vault {vault}: jobs would fail",
             )

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+VAULT_NAME = "vault-name"
+
 # §1.8 size, count and nesting limits
 MAX_BACKUP_POLICY_CHARS = 10_000
 MAX_BACKUP_POLICIES_PER_TARGET = 10

@@ -25,6 +25,9 @@ from itertools import pairwise
 
 from .findings import Finding
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+SCHEDULE_SYNTAX = "schedule-syntax"
+
 MINUTES_PER_DAY = 1_440
 MIN_FREQUENCY_MINUTES = 60
 EXAMPLE_SCHEDULE = "cron(0 5 ? * * *)"
@@ -84,7 +87,7 @@ def check_schedule_expression(path: str, expr: object) -> list[Finding]:
     try:
         cron = parse_cron(expr)
     except CronError as exc:
-        return [Finding(path, expr, "schedule-syntax", str(exc))]
+        return [Finding(path, expr, SCHEDULE_SYNTAX, str(exc))]
     interval = _min_interval(cron)
     if interval is not None and interval < MIN_FREQUENCY_MINUTES:
         return [

@@ -19,7 +19,18 @@ from pulumi_policy import Policy, Severity
 
 from backup_rules.arns import role_name
 from backup_rules.findings import Finding, join
-from backup_rules.lifecycle import KEEP_FOREVER, check_lifecycle, check_windows
+from backup_rules.lifecycle import (
+    COLD_STORAGE_PLUS_90,
+    COMPLETION_AFTER_START,
+    COMPLETION_WINDOW_POSITIVE,
+    CONTINUOUS_NO_COLD_STORAGE,
+    CONTINUOUS_RETENTION,
+    KEEP_FOREVER,
+    RETENTION_RANGE,
+    START_WINDOW_MIN,
+    check_lifecycle,
+    check_windows,
+)
 from backup_rules.limits import (
     CONTINUOUS_BACKUP_MAX_DAYS,
     MAX_RETENTION_DAYS,
@@ -48,16 +59,16 @@ from .resources import (
 DOMAIN = "organization-backup-policies"
 
 
-LIFECYCLE_FINDINGS = frozenset({"retention-range", "cold-storage-plus-90"})
+LIFECYCLE_FINDINGS = frozenset({RETENTION_RANGE, COLD_STORAGE_PLUS_90})
 
 
-CONTINUOUS_FINDINGS = frozenset({"continuous-retention", "continuous-no-cold-storage"})
+CONTINUOUS_FINDINGS = frozenset({CONTINUOUS_RETENTION, CONTINUOUS_NO_COLD_STORAGE})
 
 
-WINDOW_FINDINGS = frozenset({"start-window-min", "completion-window-positive", "completion-after-start"})
+WINDOW_FINDINGS = frozenset({START_WINDOW_MIN, COMPLETION_WINDOW_POSITIVE, COMPLETION_AFTER_START})
 
 
-UNCONFIRMED_WINDOW_FINDING = "completion-after-start"
+UNCONFIRMED_WINDOW_FINDING = COMPLETION_AFTER_START
 
 
 DEDICATED_FINDINGS = LIFECYCLE_FINDINGS | CONTINUOUS_FINDINGS | WINDOW_FINDINGS

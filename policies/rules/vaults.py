@@ -14,7 +14,13 @@ from typing import Any
 from pulumi_policy import Policy, Severity
 
 from backup_rules.iam import vault_policy_copy_into_scoped, vault_policy_denies_deletion
-from backup_rules.lifecycle import check_air_gapped_retention, check_lock
+from backup_rules.lifecycle import (
+    LAG_MIN_RETENTION,
+    LOCK_MAX_RANGE,
+    LOCK_MIN_RANGE,
+    check_air_gapped_retention,
+    check_lock,
+)
 from backup_rules.limits import (
     LAG_MIN_RETENTION_DAYS,
     LAG_UNSUPPORTED_REGIONS,
@@ -213,11 +219,11 @@ def check_lock_bounds(lock: Resource, config: Mapping[str, Any]) -> Iterator[str
     floor, ceiling = configured_lock_bounds(config)
     if minimum is None and not is_unknown(lock.get("minRetentionDays")):
         yield "min_retention_days is not set: the lock does not stop recovery points from being deleted early"
-    elif minimum is not None and minimum < floor and "lock-min-range" not in reported:
+    elif minimum is not None and minimum < floor and LOCK_MIN_RANGE not in reported:
         yield f"min_retention_days {minimum} is below the configured floor of {floor} days"
     if maximum is None and not is_unknown(lock.get("maxRetentionDays")):
         yield "max_retention_days is not set: recovery points could be kept (and billed) forever"
-    elif maximum is not None and maximum > ceiling and "lock-max-range" not in reported:
+    elif maximum is not None and maximum > ceiling and LOCK_MAX_RANGE not in reported:
         yield f"max_retention_days {maximum} is above the configured ceiling of {ceiling} days"
 
 
@@ -324,7 +330,7 @@ def check_air_gapped(vault: Resource, config: Mapping[str, Any]) -> Iterator[str
     findings = check_air_gapped_retention("", min_retention_days=minimum, max_retention_days=maximum)
     yield from (finding.message for finding in findings)
     floor = as_int(config.get("minRetentionDaysFloor")) or LAG_MIN_RETENTION_DAYS
-    if minimum < floor and not any(f.rule == "lag-min-retention" for f in findings):
+    if minimum < floor and not any(f.rule == LAG_MIN_RETENTION for f in findings):
         yield f"min_retention_days {minimum} is below the configured floor of {floor} days"
 
 

@@ -30,6 +30,7 @@ from org_backup.ops.common import Stack
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.arns import role_arn
 from policies.backup_rules.findings import Finding
+from policies.backup_rules.lifecycle import RETENTION_WITHIN_LOCK
 from stackconfig.copy_paths import copy_paths, organization_paths
 from stackconfig.inventory import OrgTree
 
@@ -44,7 +45,7 @@ ACTIONS = {
         "the central vault key's policy does not admit this account: widen "
         "vaults.central.allowed_organization_paths and run `pulumi up`, or restore the key policy with `pulumi up`"
     ),
-    rules.RETENTION_WITHIN_LOCK: (
+    RETENTION_WITHIN_LOCK: (
         "bring the copy's retention_days within the central vault's lock (a compliance lock past its grace "
         "period cannot change)"
     ),

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..findings import Finding, join
 from .document import DOCUMENT, _load
-from .keytree import _POLICY
+from .keytree import _POLICY, OBJECT_EXPECTED
 from .plans import _check_plan
 from .shape import _check_shape
 from .values import _children
@@ -37,7 +37,7 @@ def validate_backup_policy(content: str | Mapping[str, Any]) -> list[Finding]:
     if not isinstance(document, Mapping):
         return [
             *out,
-            Finding(DOCUMENT, document, "object-expected", "a backup policy is a JSON object with plans"),
+            Finding(DOCUMENT, document, OBJECT_EXPECTED, "a backup policy is a JSON object with plans"),
         ]
     out += _check_shape(document, _POLICY, "")
     for name, plan in _children(document.get("plans")):

@@ -14,6 +14,7 @@ from ..findings import Finding, join
 from ..lifecycle import check_lifecycle
 from ..limits import (
     MAX_COPY_ACTIONS_PER_RULE,
+    VAULT_NAME,
     VAULT_NAME_RE,
 )
 from .selections import _RdsScope
@@ -28,7 +29,7 @@ AWS_CROSS_ACCOUNT_COPY = "https://docs.aws.amazon.com/aws-backup/latest/devguide
 def _check_vault_name(arn: VaultArn, path: str) -> list[Finding]:
     if VAULT_NAME_RE.match(arn.name):
         return []
-    return [Finding(path, arn.name, "vault-name", f"vault name {arn.name!r} must match {VAULT_NAME_RE.pattern}")]
+    return [Finding(path, arn.name, VAULT_NAME, f"vault name {arn.name!r} must match {VAULT_NAME_RE.pattern}")]
 
 
 def _check_lifecycle(node: Any, path: str, *, continuous: bool) -> list[Finding]:

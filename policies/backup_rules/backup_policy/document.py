@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..findings import Finding, join
+from ..iam import POLICY_JSON
 from ..limits import (
     MAX_BACKUP_POLICY_CHARS,
 )
+
+# Rule ids (one home each: the loader, the pack and the tests import them).
+DUPLICATE_KEY = "duplicate-key"
 
 DOCUMENT = "policy"
 
@@ -60,10 +64,10 @@ def _load(content: object) -> tuple[Any, list[Finding]]:
         try:
             text = json.dumps(content, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain)
         except (TypeError, ValueError, RecursionError) as exc:
-            return None, [Finding(DOCUMENT, None, "policy-json", f"content cannot be written as JSON: {exc}")]
+            return None, [Finding(DOCUMENT, None, POLICY_JSON, f"content cannot be written as JSON: {exc}")]
     else:
         return None, [
-            Finding(DOCUMENT, type(content).__name__, "policy-json", "content must be a JSON string or a mapping")
+            Finding(DOCUMENT, type(content).__name__, POLICY_JSON, "content must be a JSON string or a mapping")
         ]
     try:
         document = json.loads(text, object_pairs_hook=_object_from_pairs, parse_constant=_reject_constant)
@@ -72,7 +76,7 @@ def _load(content: object) -> tuple[Any, list[Finding]]:
     except (ValueError, RecursionError) as exc:
         return None, [
             *_size_findings(text, None),
-            Finding(DOCUMENT, None, "policy-json", f"invalid JSON: {exc}"),
+            Finding(DOCUMENT, None, POLICY_JSON, f"invalid JSON: {exc}"),
         ]
     return document, [*_size_findings(text, document), *_duplicate_keys(document)]
 
@@ -87,7 +91,7 @@ def _json_error(text: str, exc: json.JSONDecodeError) -> Finding:
         message = (
             f"invalid JSON: trailing comma at line {line} column {column} (JSON allows no comma before '}}' or ']')"
         )
-    return Finding(DOCUMENT, None, "policy-json", message)
+    return Finding(DOCUMENT, None, POLICY_JSON, message)
 
 
 def _trailing_comma(text: str, position: int) -> int | None:
@@ -151,7 +155,7 @@ def _duplicate_keys(document: Any) -> list[Finding]:
                 Finding(
                     join(path, key),
                     key,
-                    "duplicate-key",
+                    DUPLICATE_KEY,
                     f"key {key!r} appears more than once; Organizations rejects duplicate keys",
                 )
                 for key in node.duplicates

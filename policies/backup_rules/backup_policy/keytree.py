@@ -14,6 +14,11 @@ from ..limits import (
     RULE_NAME_RE,
 )
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+OBJECT_EXPECTED = "object-expected"
+REQUIRED_KEY = "required-key"
+UNKNOWN_KEY = "unknown-key"
+
 OLD_WINDOWS_VSS = "WindowsVSS"
 
 
@@ -32,7 +37,7 @@ class _Block:
     what: str
     fields: Mapping[str, _Node]
     required: frozenset[str] = frozenset()
-    unknown_rule: str = "unknown-key"
+    unknown_rule: str = UNKNOWN_KEY
     inheritable: bool = True
     """Whether a parent policy can supply a missing required key (everything below ``plans`` merges by key)."""
 
@@ -44,7 +49,7 @@ class _Named:
     what: str
     item: _Node
     name_pattern: re.Pattern[str] | None = None
-    type_rule: str = "object-expected"
+    type_rule: str = OBJECT_EXPECTED
     type_hint: str = ""
 
 

@@ -19,12 +19,13 @@ from ..limits import (
     REGION_RE,
     SCAN_MODES,
     SCAN_RESOURCE_TYPES,
+    VAULT_NAME,
     VAULT_NAME_RE,
 )
 from ..schedule import check_schedule_expression
 from .copies import _check_copy_actions, _check_lifecycle, _check_vault_name
-from .keytree import OLD_WINDOWS_VSS
-from .selections import _check_selections, _RdsScope
+from .keytree import OLD_WINDOWS_VSS, REQUIRED_KEY
+from .selections import IAM_ROLE_ARN, _check_selections, _RdsScope
 from .values import (
     _all_operator_texts,
     _child,
@@ -36,6 +37,9 @@ from .values import (
     _texts,
     _too_many,
 )
+
+# Rule ids (one home each: the loader, the pack and the tests import them).
+SCAN_SETTINGS_MISSING = "scan-settings-missing"
 
 
 def _check_plan(plan: Any, path: str) -> list[Finding]:
@@ -53,7 +57,7 @@ def _check_plan(plan: Any, path: str) -> list[Finding]:
             Finding(
                 join(path, "rules"),
                 rules_node,
-                "required-key",
+                REQUIRED_KEY,
                 "a plan needs at least one rule in the effective policy (unless a parent policy supplies one)",
                 "warning",
             )
@@ -87,7 +91,7 @@ def _check_rule(rule: Any, path: str, plan_regions: tuple[str, ...], rds_scope: 
             Finding(
                 join(path, "target_backup_vault_name"),
                 vault,
-                "vault-name",
+                VAULT_NAME,
                 f"vault name {vault!r} must match {VAULT_NAME_RE.pattern}",
             )
         )
@@ -210,7 +214,7 @@ def _check_scan_settings(plan: Mapping[str, Any], path: str, rules: list[tuple[s
                 Finding(
                     join(setting_path, "scanner_role_arn"),
                     role,
-                    "iam-role-arn",
+                    IAM_ROLE_ARN,
                     f"{role!r} is not an IAM role ARN",
                 )
             )
@@ -219,7 +223,7 @@ def _check_scan_settings(plan: Mapping[str, Any], path: str, rules: list[tuple[s
             Finding(
                 join(path, "rules", name, "scan_actions"),
                 None,
-                "scan-settings-missing",
+                SCAN_SETTINGS_MISSING,
                 "scan_actions need plan-level scan_settings (unless a parent policy supplies them)",
                 "warning",
             )

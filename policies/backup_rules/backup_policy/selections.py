@@ -20,6 +20,11 @@ from ..limits import (
 from .shape import _suggest
 from .values import _all_operator_texts, _child, _children, _text, _texts, _too_many
 
+# Rule ids (one home each: the loader, the pack and the tests import them).
+IAM_ROLE_ARN = "iam-role-arn"
+RESOURCE_TYPE = "resource-type"
+SELECTION_KIND = "selection-kind"
+
 _PARTITION_PREFIX_RE = re.compile(r"^arn:aws-[a-z-]+:")
 
 
@@ -44,7 +49,7 @@ def _check_selections(node: Any, path: str) -> tuple[_RdsScope, list[Finding]]:
             Finding(
                 path,
                 sorted(key for key, _ in _children(node)),
-                "selection-kind",
+                SELECTION_KIND,
                 "selections has both tags and resources; give exactly one",
             )
         )
@@ -53,7 +58,7 @@ def _check_selections(node: Any, path: str) -> tuple[_RdsScope, list[Finding]]:
             Finding(
                 path,
                 sorted(key for key, _ in _children(node)),
-                "selection-kind",
+                SELECTION_KIND,
                 "selections has neither tags and resources: unless a parent policy supplies one, the plan "
                 "selects nothing",
                 "warning",
@@ -64,7 +69,7 @@ def _check_selections(node: Any, path: str) -> tuple[_RdsScope, list[Finding]]:
             Finding(
                 path,
                 None,
-                "selection-kind",
+                SELECTION_KIND,
                 "selections selects nothing (unless a parent policy adds a selection)",
                 "warning",
             )
@@ -95,7 +100,7 @@ def _check_selection_common(selection: Any, path: str) -> list[Finding]:
             Finding(
                 join(path, "iam_role_arn"),
                 role,
-                "iam-role-arn",
+                IAM_ROLE_ARN,
                 f"{role!r} is not an IAM role ARN like arn:aws:iam::$account:role/BackupRole",
             )
         )
@@ -117,7 +122,7 @@ def _check_resource_types(selection: Any, path: str) -> list[Finding]:
             Finding(
                 join(path, key),
                 value,
-                "resource-type",
+                RESOURCE_TYPE,
                 f"{value!r} is not a resource type backup policies support{_suggest(value, SUPPORTED_RESOURCE_TYPES)}",
             )
             for value in _all_operator_texts(_child(selection, key))

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..arns import ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER
 from ..findings import Finding, join
-from .keytree import _Block, _Named, _Node, _Setting
+from .keytree import OBJECT_EXPECTED, REQUIRED_KEY, UNKNOWN_KEY, _Block, _Named, _Node, _Setting
 from .operators import ALL, ASSIGN, CHILD_OPERATOR_VALUES, CHILD_OPERATORS, NONE, OPERATOR_PREFIX, VALUE_OPERATORS
 from .values import _is_scalar
 
@@ -27,7 +27,7 @@ def _check_shape(node: Any, schema: _Node, path: str) -> list[Finding]:
             Finding(
                 path,
                 node,
-                schema.type_rule if isinstance(schema, _Named) else "object-expected",
+                schema.type_rule if isinstance(schema, _Named) else OBJECT_EXPECTED,
                 f"must be a JSON object{schema.type_hint if isinstance(schema, _Named) else ''}, "
                 f"not {_json_type(node)}",
             )
@@ -61,11 +61,11 @@ def _missing_key(path: str, key: str, schema: _Block) -> Finding:
     columns) and documents child policies that omit them because a parent supplies them (AWS_SYNTAX example 5,
     child policy): one document alone can only be warned about."""
     if not schema.inheritable:
-        return Finding(join(path, key), None, "required-key", f"a {schema.what} needs {key}")
+        return Finding(join(path, key), None, REQUIRED_KEY, f"a {schema.what} needs {key}")
     return Finding(
         join(path, key),
         None,
-        "required-key",
+        REQUIRED_KEY,
         f"a {schema.what} needs {key} in the effective policy: unless a parent policy supplies it, the plan "
         "is invalid and backs up nothing",
         "warning",
@@ -112,7 +112,7 @@ def _check_block_operators(node: Mapping[str, Any], what: str, path: str) -> lis
                 Finding(
                     join(path, key),
                     key,
-                    "unknown-key",
+                    UNKNOWN_KEY,
                     f"unknown operator {key!r}{_suggest(key, [*VALUE_OPERATORS, CHILD_OPERATORS])}",
                 )
             )
@@ -143,7 +143,7 @@ def _check_setting(node: Any, schema: _Setting, path: str) -> list[Finding]:
                 Finding(
                     join(path, key),
                     key,
-                    "unknown-key",
+                    UNKNOWN_KEY,
                     f'{key!r} is not an inheritance operator; write e.g. {{"{ASSIGN}": {example}}}'
                     f"{_suggest(key, [*VALUE_OPERATORS, CHILD_OPERATORS])}",
                 )

@@ -15,6 +15,7 @@ from deployment.load import config_from_stack_file
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.access import decide, denials, principal_request
 from policies.backup_rules.backup_policy import validate_backup_policy
+from policies.backup_rules.lifecycle import RETENTION_WITHIN_LOCK
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
@@ -279,7 +280,7 @@ def test_rds_rule_is_the_one_the_backup_policy_validator_reports():
 
 def test_retention_outside_the_destination_lock():
     found = rules.check_retention_fits(path(retention_days=500), 30, 400, "vaults.central (org-backup-central)")
-    assert [f.rule for f in found] == [rules.RETENTION_WITHIN_LOCK]
+    assert [f.rule for f in found] == [RETENTION_WITHIN_LOCK]
 
 
 def test_many_sources_give_one_finding():
