@@ -1,7 +1,7 @@
 """What the offline preview found, in one structure that every report format renders.
 
-Each violation carries the stack-file key to change (``config_path``), worked out from where the resource
-sits in the component tree: a reviewer fixes configuration, not resources.
+Each policy result (a ``Finding`` located by URN) carries the stack-file key to change as its ``path``, worked
+out from where the resource sits in the component tree: a reviewer fixes configuration, not resources.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deployment.layout import Layout, custom_policy_name
 from org_backup.preview.offline import PROJECT_DIR, ProgramRun, RecordedResource
-from org_backup.preview.policy_eval import Evaluation, PolicyViolation, RuleInfo
+from org_backup.preview.policy_eval import Evaluation, RuleInfo
 from policies.access import AccessMatrix
-from policies.backup_rules.findings import Finding
+from policies.backup_rules.findings import DEFAULT_IMPACT, Finding, impact_rank
 from policies.backup_rules.names import (
     AUDIT_REPORTING_TYPE,
     BACKUP_POLICIES_TYPE,
@@ -86,7 +86,6 @@ DESTINATION_ARN = re.compile(rf"the destination {_ARN}")
 VAULT_ARN = re.compile(_ARN)
 # Pack rules whose violation is a property of the destination vault's lock (policies/rules/copies.py).
 DESTINATION_LOCK_RULES = frozenset({"backup-copy-destination-locked"})
-SEVERITIES = ("critical", "high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -172,27 +171,6 @@ def config_path(chain: Sequence[RecordedResource], policy: str, message: str, pl
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One policy result, located in the cloud (account, Region, resource) and in the stack file."""
-
-    policy: str
-    enforcement: str
-    severity: str
-    urn: str | None
-    resource_type: str | None
-    resource_name: str | None
-    account: str | None
-    region: str | None
-    message: str
-    remediation: str
-    config_path: str | None
-
-    @property
-    def mandatory(self) -> bool:
-        return self.enforcement == "mandatory"
-
-
-@dataclass(frozen=True)
 class ConfigProblem:
     """An invalid stack, inventory or policy-config file: exit 2, and nothing is previewed."""
 
@@ -261,7 +239,8 @@ class Preview:
     config_file: Path
     run: ProgramRun
     evaluation: Evaluation
-    violations: list[Violation]
+    violations: list[Finding]
+    """Policy results located in the cloud (account, Region, URN) and in the stack file (``path``)."""
     backup_policies: list[BackupPolicyInfo]
     warnings: list[Finding]
     names: dict[str, str]
@@ -282,7 +261,8 @@ class Preview:
         out: dict[str, dict[str, int]] = {"mandatory": {}, "advisory": {}}
         for v in self.violations:
             bucket = out.setdefault(v.enforcement, {})
-            bucket[v.severity] = bucket.get(v.severity, 0) + 1
+            impact = v.impact or DEFAULT_IMPACT
+            bucket[impact] = bucket.get(impact, 0) + 1
         return out
 
     @property
@@ -332,9 +312,7 @@ def _chain(resource: RecordedResource | None, by_urn: Mapping[str, RecordedResou
     return out
 
 
-def locate(
-    found: Sequence[PolicyViolation], rules: Sequence[RuleInfo], run: ProgramRun, places: ConfigPlaces
-) -> list[Violation]:
+def locate(found: Sequence[Finding], rules: Sequence[RuleInfo], run: ProgramRun, places: ConfigPlaces) -> list[Finding]:
     """Attach resource, account, Region, remediation and config path to each raw violation, most severe first.
 
     A rule that says the same thing twice about one resource is shown once.
@@ -345,22 +323,15 @@ def locate(
     for v in dict.fromkeys(found):
         resource = by_urn.get(v.urn) if v.urn else None
         out.append(
-            Violation(
-                policy=v.policy,
-                enforcement=v.enforcement,
-                severity=v.severity,
-                urn=v.urn,
-                resource_type=resource.type if resource else None,
-                resource_name=resource.name if resource else None,
+            replace(
+                v,
+                path=config_path(_chain(resource, by_urn), v.rule, v.message, places) or "",
+                remediation=remediation.get(v.rule, ""),
                 account=resource.account if resource else None,
                 region=resource.region if resource else None,
-                message=v.message,
-                remediation=remediation.get(v.policy, ""),
-                config_path=config_path(_chain(resource, by_urn), v.policy, v.message, places),
             )
         )
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(out, key=lambda v: (not v.mandatory, rank.get(v.severity, len(rank)), v.policy, v.urn or ""))
+    return sorted(out, key=lambda v: (not v.mandatory, impact_rank(v.impact), v.rule, v.resource or ""))
 
 
 def backup_policies(layout: Layout, places: ConfigPlaces) -> list[BackupPolicyInfo]:

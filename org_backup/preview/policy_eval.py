@@ -36,6 +36,7 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from org_backup.preview.offline import PROJECT_DIR, ProgramRun, RecordedResource
 from org_backup.preview.policy_config_schema import schema_problems
+from policies.backup_rules.findings import DEFAULT_IMPACT, Finding, Severity, severity_of
 
 POLICIES_DIR = PROJECT_DIR / "policies"
 PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
@@ -72,18 +73,11 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
-class PolicyViolation:
-    policy: str
-    enforcement: str
-    severity: str
-    urn: str | None
-    message: str
-
-
-@dataclass(frozen=True)
 class Evaluation:
     rules: list[RuleInfo]
-    violations: list[PolicyViolation]
+    violations: list[Finding]
+    """As the engine reports them: rule, severity (from the effective enforcement), impact, URN and message;
+    ``model.locate`` adds the account, Region, remediation and config path."""
     seconds: float
 
     @property
@@ -157,7 +151,7 @@ def rule_info(policy: Policy, level: EnforcementLevel) -> RuleInfo:
         name=policy.name,
         description=policy.description,
         enforcement=_reported(level),
-        severity=policy.severity.value if policy.severity is not None else "medium",
+        severity=policy.severity.value if policy.severity is not None else DEFAULT_IMPACT,
         remediation=str(getattr(rule, "remediation", None) or policy.remediation_steps or ""),
         domain=str(getattr(rule, "domain", "") or ""),
         kind="stack" if isinstance(policy, StackValidationPolicy) else "resource",
@@ -207,15 +201,16 @@ class _Collector:
     """Runs one policy call and turns what it reports (or raises) into violations."""
 
     def __init__(self) -> None:
-        self.violations: list[PolicyViolation] = []
+        self.violations: list[Finding] = []
+
+    def _add(self, info: RuleInfo, severity: Severity, urn: str | None, message: str) -> None:
+        self.violations.append(Finding("", None, info.name, message, severity, impact=info.severity, resource=urn))
 
     def run(self, policy: Policy, info: RuleInfo, args: Any, resource_urn: str | None) -> None:
         """``resource_urn``: the analyzed resource, which owns every violation of a resource policy."""
 
         def report(message: str, urn: str | None = None) -> None:
-            self.violations.append(
-                PolicyViolation(info.name, info.enforcement, info.severity, resource_urn or urn, message)
-            )
+            self._add(info, severity_of(info.enforcement), resource_urn or urn, message)
 
         try:
             result = policy.validate(args, report)  # type: ignore[attr-defined]
@@ -223,7 +218,7 @@ class _Collector:
                 asyncio.run(_awaited(result))
         except UnknownValueError as exc:
             message = f"can't run policy '{info.name}' during preview: {exc.message}"
-            self.violations.append(PolicyViolation(info.name, "advisory", info.severity, resource_urn, message))
+            self._add(info, "warning", resource_urn, message)
         except _NotApplicableError:
             return
         except Exception as exc:
@@ -231,7 +226,7 @@ class _Collector:
                 f"the policy failed with {type(exc).__name__}: {exc} (a bug in the policy pack; "
                 "`pulumi preview` would stop with a policy-analysis error)"
             )
-            self.violations.append(PolicyViolation(info.name, "mandatory", info.severity, resource_urn, message))
+            self._add(info, "error", resource_urn, message)
 
 
 async def _awaited(result: Any) -> None:

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from org_backup.preview import access_report
-from org_backup.preview.model import SEVERITIES, ConfigProblem, Preview, Violation, display_path
+from org_backup.preview.model import ConfigProblem, Preview, display_path
 from org_backup.tables import markdown_cell, markdown_table
-from policies.backup_rules.findings import Finding
+from policies.backup_rules.findings import IMPACTS, Finding, impact_rank
 from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
 
 DETAILS_AFTER_ROWS = 10
@@ -72,7 +72,7 @@ def _summary_line(preview: Preview) -> str:
     )
 
 
-def _where(preview: Preview, v: Violation) -> str:
+def _where(preview: Preview, v: Finding) -> str:
     if v.urn is None:
         return "the whole stack"
     place = ", ".join(x for x in (preview.label(v.account) if v.account else None, v.region) if x)
@@ -124,13 +124,13 @@ def render_text(preview: Preview) -> str:
     lines += ["", f"Policy violations ({len(preview.violations)})"]
     if not preview.violations:
         lines.append("  (none)")
-    for severity in SEVERITIES:
-        by_policy: dict[tuple[str, str], list[Violation]] = {}
+    for impact in IMPACTS:
+        by_policy: dict[tuple[str, str], list[Finding]] = {}
         for v in preview.violations:
-            if v.severity == severity:
-                by_policy.setdefault((v.policy, v.enforcement), []).append(v)
+            if v.impact == impact:
+                by_policy.setdefault((v.rule, v.enforcement), []).append(v)
         if by_policy:
-            lines.append(f"  {severity.upper()}")
+            lines.append(f"  {impact.upper()}")
         for (policy, enforcement), found in by_policy.items():
             lines.append(f"    {policy} [{enforcement}] ({len(found)})")
             if found[0].remediation:
@@ -138,7 +138,7 @@ def render_text(preview: Preview) -> str:
             for v in found:
                 lines.append(f"      - {_where(preview, v)}")
                 lines += _wrap(v.message, "        ", "        ")
-                lines.append(f"        config: {v.config_path or '(no single key)'}")
+                lines.append(f"        config: {v.path or '(no single key)'}")
     lines += ["", _summary_line(preview)]
     return "\n".join(lines) + "\n"
 
@@ -149,23 +149,19 @@ def _collapsible(summary: str, body: list[str], rows: int) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
-
-
-def _violations_by_rule(preview: Preview, found: list[Violation]) -> list[str]:
+def _violations_by_rule(preview: Preview, found: list[Finding]) -> list[str]:
     """Expanded (never folded away: they are what blocks the change), one section per rule, most severe first;
     the rule's remediation is said once, above the rows it applies to."""
-    by_rule: dict[str, list[Violation]] = defaultdict(list)
+    by_rule: dict[str, list[Finding]] = defaultdict(list)
     for v in found:
-        by_rule[v.policy].append(v)
+        by_rule[v.rule].append(v)
     out: list[str] = []
-    for policy, rows in sorted(by_rule.items(), key=lambda item: (_rank(item[1][0].severity), item[0])):
+    for rule, rows in sorted(by_rule.items(), key=lambda item: (impact_rank(item[1][0].impact), item[0])):
         first = rows[0]
-        out += [f"**`{policy}`** ({first.severity}, {len(rows)}): {markdown_cell(first.remediation)}", ""]
+        out += [f"**`{rule}`** ({first.impact}, {len(rows)}): {markdown_cell(first.remediation)}", ""]
         out += markdown_table(
             ["Resource", "Config", "Message"],
-            [[_where(preview, v), f"`{v.config_path}`" if v.config_path else "", v.message] for v in rows],
+            [[_where(preview, v), f"`{v.path}`" if v.path else "", v.message] for v in rows],
         )
         out.append("")
     return out
@@ -239,9 +235,27 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     return {"path": f.path, "value": f.value, "rule": f.rule, "message": f.message, "severity": f.severity}
 
 
+def violation_json(v: Finding) -> dict[str, Any]:
+    """A pack result under the keys the preview's JSON has always had (README, "JSON"): ``policy`` is the rule,
+    ``severity`` its impact, ``config_path`` the finding's path."""
+    return {
+        "policy": v.rule,
+        "enforcement": v.enforcement,
+        "severity": v.impact,
+        "urn": v.urn,
+        "resource_type": v.resource_type,
+        "resource_name": v.resource_name,
+        "account": v.account,
+        "region": v.region,
+        "message": v.message,
+        "remediation": v.remediation,
+        "config_path": v.path or None,
+    }
+
+
 def to_json(preview: Preview) -> dict[str, Any]:
     counts = preview.counts()
-    by_severity = {s: sum(counts[e].get(s, 0) for e in counts) for s in SEVERITIES}
+    by_severity = {s: sum(counts[e].get(s, 0) for e in counts) for s in IMPACTS}
     return {
         "stack": preview.stack,
         "config_file": display_path(preview.config_file),
@@ -290,7 +304,7 @@ def to_json(preview: Preview) -> dict[str, Any]:
         ],
         "policies_evaluated": preview.evaluation.rule_names,
         "rules": [vars(r) for r in preview.evaluation.rules],
-        "violations": [vars(v) for v in preview.violations],
+        "violations": [violation_json(v) for v in preview.violations],
         "summary": {
             "violations": {e: sum(counts[e].values()) for e in ("mandatory", "advisory")},
             "by_severity": by_severity,
@@ -332,7 +346,7 @@ def problem_json(problem: ConfigProblem) -> str:
         "stack": problem.stack,
         "config_file": display_path(problem.config_file),
         "exit_code": 2,
-        "config_errors": [_finding_json(f) for f in problem.findings if f.severity == "error"],
-        "warnings": [_finding_json(f) for f in problem.findings if f.severity != "error"],
+        "config_errors": [_finding_json(f) for f in problem.findings if f.mandatory],
+        "warnings": [_finding_json(f) for f in problem.findings if not f.mandatory],
     }
     return json.dumps(document, indent=2, default=str) + "\n"

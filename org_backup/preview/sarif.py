@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from org_backup.preview.model import ConfigProblem, Preview, Violation, display_path
+from org_backup.preview.model import ConfigProblem, Preview, display_path
 from org_backup.preview.offline import PROJECT
 from org_backup.preview.policy_eval import RuleInfo
-from policies.backup_rules.findings import Finding
+from policies.backup_rules.findings import LEVELS, Finding, severity_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "org-backup-preview"
@@ -87,10 +87,6 @@ def _fingerprint(*parts: str | None) -> dict[str, str]:
     return {FINGERPRINT: digest[:32]}
 
 
-def _level(enforcement: str) -> str:
-    return "error" if enforcement == "mandatory" else "warning"
-
-
 def _first_sentence(text: str) -> str:
     head, dot, _ = text.partition(". ")
     return head + (dot.strip() if dot else "")
@@ -103,7 +99,10 @@ def policy_rule(rule: RuleInfo) -> dict[str, Any]:
         "shortDescription": {"text": _first_sentence(rule.description)},
         "fullDescription": {"text": rule.description},
         "help": {"text": rule.remediation or rule.description},
-        "defaultConfiguration": {"level": _level(rule.enforcement), "rank": RANK.get(rule.severity, 50.0)},
+        "defaultConfiguration": {
+            "level": LEVELS[severity_of(rule.enforcement)].sarif,
+            "rank": RANK.get(rule.severity, 50.0),
+        },
         "properties": {
             "tags": [t for t in ("org-backup", rule.domain, rule.enforcement, rule.severity, rule.kind) if t],
             "security-severity": SECURITY_SEVERITY.get(rule.severity, "5.5"),
@@ -111,7 +110,7 @@ def policy_rule(rule: RuleInfo) -> dict[str, Any]:
     }
 
 
-def config_rule(rule_id: str, severity: str) -> dict[str, Any]:
+def config_rule(rule_id: str, level: str) -> dict[str, Any]:
     text = f"org-backup configuration check '{rule_id}' (reported by the configuration loader before any resource)"
     return {
         "id": CONFIG_RULE_PREFIX + rule_id,
@@ -119,7 +118,7 @@ def config_rule(rule_id: str, severity: str) -> dict[str, Any]:
         "shortDescription": {"text": f"Configuration check {rule_id}"},
         "fullDescription": {"text": text},
         "help": {"text": "Change the configuration key the result points at; the message says how."},
-        "defaultConfiguration": {"level": "error" if severity == "error" else "warning"},
+        "defaultConfiguration": {"level": level},
         "properties": {"tags": ["org-backup", "configuration"]},
     }
 
@@ -128,29 +127,31 @@ def _location(uri: str, line: int) -> list[dict[str, Any]]:
     return [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}]
 
 
-def _violation_text(v: Violation) -> str:
+def _violation_text(v: Finding) -> str:
     where = f"{v.resource_type} '{v.resource_name}'" if v.urn else "the stack"
     place = ", ".join(x for x in (v.account and f"account {v.account}", v.region) if x)
-    key = f"; change {v.config_path}" if v.config_path else ""
+    key = f"; change {v.path}" if v.path else ""
     return f"{v.message} ({where}{f' in {place}' if place else ''}{key})"
 
 
-def violation_result(v: Violation, rule_index: int, uri: str, lines: Mapping[str, int]) -> dict[str, Any]:
+def violation_result(v: Finding, rule_index: int, uri: str, lines: Mapping[str, int]) -> dict[str, Any]:
+    """A pack result; its fingerprint hashes the rule, the URN (or, for the stack, the config path) and the
+    message, as it always has (tests/golden pins it)."""
     return {
-        "ruleId": v.policy,
+        "ruleId": v.rule,
         "ruleIndex": rule_index,
-        "level": _level(v.enforcement),
+        "level": v.level.sarif,
         "message": {"text": _violation_text(v)},
-        "locations": _location(uri, line_of(lines, v.config_path)),
-        "partialFingerprints": _fingerprint(v.policy, v.urn or v.config_path, v.message),
+        "locations": _location(uri, line_of(lines, v.path)),
+        "partialFingerprints": _fingerprint(v.rule, v.urn or v.path, v.message),
         "properties": {
             "enforcement": v.enforcement,
-            "severity": v.severity,
+            "severity": v.impact,
             "urn": v.urn,
             "resourceType": v.resource_type,
             "account": v.account,
             "region": v.region,
-            "configPath": v.config_path,
+            "configPath": v.path or None,
         },
     }
 
@@ -165,12 +166,12 @@ def _config_parts(
     for f in findings:
         if f.rule not in index:
             index[f.rule] = first_index + len(rules)
-            rules.append(config_rule(f.rule, f.severity))
+            rules.append(config_rule(f.rule, f.level.sarif))
         results.append(
             {
                 "ruleId": CONFIG_RULE_PREFIX + f.rule,
                 "ruleIndex": index[f.rule],
-                "level": "error" if f.severity == "error" else "warning",
+                "level": f.level.sarif,
                 "message": {"text": f"{f.path}: {f.message}"},
                 "locations": _location(uri, line_of(lines, f.path)),
                 "partialFingerprints": _fingerprint(CONFIG_RULE_PREFIX + f.rule, f.path, f.message),
@@ -205,7 +206,7 @@ def to_sarif(preview: Preview) -> dict[str, Any]:
     uri, lines = artifact_uri(preview.config_file), _lines(preview.config_file)
     rules = [policy_rule(r) for r in preview.evaluation.rules]
     index = {r.name: i for i, r in enumerate(preview.evaluation.rules)}
-    results = [violation_result(v, index[v.policy], uri, lines) for v in preview.violations]
+    results = [violation_result(v, index[v.rule], uri, lines) for v in preview.violations]
     warning_rules, warning_results = _config_parts(preview.warnings, uri, lines, len(rules))
     return _log(rules + warning_rules, results + warning_results, preview.stack)
 

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.documents.backup_policy import group_key
-from org_backup.preview.model import Violation
 from org_backup.preview.offline import ProgramRun, load_stack_config, run_program
 from org_backup.preview.sarif import FINGERPRINT, violation_result
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.names import COMPONENT_TYPES
 
 GOLDEN = Path(__file__).parent
@@ -86,20 +87,19 @@ def test_urns_of_protected_resources_in_prod(prod: ProgramRun) -> None:
 
 def test_sarif_fingerprints() -> None:
     """Code scanning matches alerts by partialFingerprints: the key name, the hash and its inputs are pinned."""
-    violation = Violation(
-        policy="backup-vault-locked",
-        enforcement="mandatory",
-        severity="high",
-        urn="urn:pulumi:prod::org-backup::aws:backup/vault:Vault::member-111111111111-us-east-1-vault",
-        resource_type="aws:backup/vault:Vault",
-        resource_name="member-111111111111-us-east-1-vault",
+    violation = Finding(
+        "vaults.member.lock",
+        None,
+        "backup-vault-locked",
+        "the vault has no Vault Lock",
+        "error",
+        remediation="add vaults.member.lock",
         account="111111111111",
         region="us-east-1",
-        message="the vault has no Vault Lock",
-        remediation="add vaults.member.lock",
-        config_path="vaults.member.lock",
+        resource="urn:pulumi:prod::org-backup::aws:backup/vault:Vault::member-111111111111-us-east-1-vault",
+        impact="high",
     )
-    stackless = Violation(**{**violation.__dict__, "urn": None})
+    stackless = replace(violation, resource=None)
     prints = {
         "key": FINGERPRINT,
         "resource": violation_result(violation, 0, "Pulumi.prod.yaml", {})["partialFingerprints"],

@@ -714,11 +714,7 @@ def preview(mistake: Mistake, where: Path) -> Outcome:
     text = render(result, "text")
     if isinstance(result, ConfigProblem):
         return Outcome(2, [(f.path, f"{f.path}: {f.message}") for f in errors(result.findings)], text)
-    found = [
-        (v.config_path, f"{v.config_path}: {v.message}")
-        for v in result.violations
-        if v.mandatory and v.policy == mistake.policy
-    ]
+    found = [(v.path, f"{v.path}: {v.message}") for v in result.violations if v.mandatory and v.rule == mistake.policy]
     return Outcome(result.exit_code, found, text)
 
 

@@ -131,9 +131,9 @@ def test_stack_policy_sees_outputs_parents_and_dependencies():
         "dependencies": ["vault"],
         "property_dependencies": {"backupVaultName": ["vault"]},
     }
-    assert [(v.urn, v.message, v.enforcement, v.severity) for v in evaluation.violations] == [
-        (None, "stack-wide", "mandatory", "low"),
-        (lock.urn, "on the lock", "mandatory", "low"),
+    assert [(v.urn, v.message, v.enforcement, v.severity, v.impact) for v in evaluation.violations] == [
+        (None, "stack-wide", "mandatory", "error", "low"),
+        (lock.urn, "on the lock", "mandatory", "error", "low"),
     ]
 
 
@@ -160,7 +160,7 @@ def test_policy_config_sets_levels_and_passes_the_rest_as_config():
     evaluation = evaluate(run, policies, config)
 
     assert evaluation.rule_names == ["declared-mandatory", "made-advisory", "remediating"]
-    assert {v.policy: v.enforcement for v in evaluation.violations} == {
+    assert {v.rule: v.enforcement for v in evaluation.violations} == {
         "declared-mandatory": "mandatory",
         "made-advisory": "advisory",
         "remediating": "mandatory",
@@ -175,7 +175,7 @@ def test_all_sets_the_level_of_policies_without_their_own_entry():
 
     evaluation = evaluate(run, policies, {"all": "advisory", "b": "mandatory"})
 
-    assert {v.policy: v.enforcement for v in evaluation.violations} == {"a": "advisory", "b": "mandatory"}
+    assert {v.rule: v.enforcement for v in evaluation.violations} == {"a": "advisory", "b": "mandatory"}
 
 
 def test_a_broken_policy_fails_closed_and_not_applicable_is_silent():
@@ -193,7 +193,7 @@ def test_a_broken_policy_fails_closed_and_not_applicable_is_silent():
     )
 
     [violation] = evaluation.violations
-    assert violation.policy == "broken"
+    assert violation.rule == "broken"
     assert violation.enforcement == "mandatory"
     assert "failed with KeyError" in violation.message
 

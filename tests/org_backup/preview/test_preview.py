@@ -14,9 +14,10 @@ import pytest
 
 from org_backup.preview import reports, sarif
 from org_backup.preview.command import main
-from org_backup.preview.model import Preview, Violation
+from org_backup.preview.model import Preview
 from org_backup.preview.offline import PROJECT_DIR
 from org_backup.preview.policy_eval import load_pack
+from policies.backup_rules.findings import Finding
 from policies.backup_rules.limits import MAX_BACKUP_POLICY_CHARS
 
 PROD_FILE = PROJECT_DIR / "Pulumi.prod.yaml"
@@ -218,10 +219,8 @@ def test_markdown_shows_violations_expanded_with_one_remediation_per_rule(prod_p
     """Issue 11 item 3: what blocks a change is never folded away, and a rule's fix is said once, not per row."""
     vault = next(r for r in prod_preview.run.resources if r.type == "aws:backup/vault:Vault")
 
-    def violation(policy: str, severity: str, fix: str, config_path: str) -> Violation:
-        return Violation(
-            policy, "mandatory", severity, vault.urn, vault.type, vault.name, None, None, "bad", fix, config_path
-        )
+    def violation(rule: str, impact: str, fix: str, config_path: str) -> Finding:
+        return Finding(config_path, None, rule, "bad", "error", remediation=fix, resource=vault.urn, impact=impact)
 
     found = [violation("rule-low", "low", "fix B", "plans.x")] + [
         violation("rule-high", "high", "fix A once", f"vaults.member.lock.{n}") for n in range(12)
