@@ -28,9 +28,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .evaluator import Decision, Principal, Request, decide
 
@@ -62,8 +61,9 @@ _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 _WILDCARDS = frozenset("*?")
 
 
-@dataclass(frozen=True)
-class Rename:
+class Rename(NamedTuple):
+    """A name and its token (a tuple: hashed in C, it is part of every cache key here)."""
+
     old: str
     new: str
     region: bool = False
@@ -108,24 +108,28 @@ def _document_strings(text: str) -> tuple[str, ...] | None:
     return None if any(s is None for s in strings) else tuple(s for s in strings if s is not None)
 
 
-def _occurrences(text: str, old: str) -> Iterator[int]:
-    start = text.find(old)
-    while start >= 0:
-        yield start
-        start = text.find(old, start + 1)
+@lru_cache(maxsize=4096)
+def _touching(rename: Rename) -> re.Pattern[str]:
+    """An occurrence of the name that is not a whole word: a digit (for a Region, a word character or a wildcard)
+    right before or after it."""
+    near = r"\d" if not rename.region else r"[A-Za-z0-9*?-]"
+    old = re.escape(rename.old)
+    return re.compile(f"(?<={near}){old}|{old}(?={near})")
 
 
+@lru_cache(maxsize=65536)
 def _whole(text: str, rename: Rename) -> bool:
-    """Whether every occurrence of the name in ``text`` is a whole word and the token occurs nowhere."""
+    """Whether every occurrence of the name in ``text`` is a whole word, as written and lower-cased (IAMSpy compares
+    lower-cased), and the token occurs in neither."""
     lower = text.lower()
-    if rename.new in lower or lower.count(rename.old) != text.count(rename.old):
+    if rename.new in lower or rename.new in text:
         return False
-    apart = (lambda c: not c.isdigit()) if not rename.region else (lambda c: c not in _WORD and c not in _WILDCARDS)
-    for start in _occurrences(text, rename.old):
-        end = start + len(rename.old)
-        if (start > 0 and not apart(text[start - 1])) or (end < len(text) and not apart(text[end])):
-            return False
-    return True
+    if rename.old not in lower:
+        return rename.old not in text
+    touching = _touching(rename)
+    return (
+        lower.count(rename.old) == text.count(rename.old) and not touching.search(text) and not touching.search(lower)
+    )
 
 
 def _pattern_safe(pattern: str, rename: Rename) -> bool:
@@ -155,10 +159,21 @@ def _pattern_safe(pattern: str, rename: Rename) -> bool:
     return True
 
 
+_APART = "\x00"
+"""Joins a document's strings: neither a digit, a word character nor a wildcard, so a name cannot run across it
+and a check of the joined text is the check of each string."""
+
+
+@lru_cache(maxsize=4096)
+def _joined(text: str) -> str | None:
+    strings = _document_strings(text)
+    return None if strings is None else _APART.join(strings)
+
+
 @lru_cache(maxsize=16384)
 def _document_allows(text: str, rename: Rename) -> bool:
-    strings = _document_strings(text)
-    return strings is not None and all(_whole(s, rename) and _pattern_safe(s, rename) for s in strings)
+    joined = _joined(text)
+    return joined is not None and _whole(joined, rename) and _pattern_safe(joined, rename)
 
 
 def _rename_string(value: str, renames: tuple[Rename, ...]) -> str:
@@ -179,18 +194,13 @@ def _rename_json(value: Any, renames: tuple[Rename, ...]) -> Any:
 
 @lru_cache(maxsize=16384)
 def _renamed_document(text: str, renames: tuple[Rename, ...]) -> str:
-    return json.dumps(_rename_json(json.loads(text), renames), sort_keys=True) if renames else text
-
-
-def _documents(request: Request) -> tuple[str, ...]:
-    principal = request.principal
-    return (*principal.identity, *(principal.scps or ()), *(text for _, text in request.resource_policies))
-
-
-def _values(request: Request) -> tuple[str, ...]:
-    principal = request.principal
-    context = [s for pair in request.extra_context for s in pair]
-    return (principal.arn, principal.org_id or "", principal.org_path or "", request.action, request.resource, *context)
+    """The document with every string renamed. Without a backslash its JSON text spells each string as it is, and
+    (holding no number: ``_document_strings``) a name occurs only inside strings, so the text is renamed as text."""
+    if not renames:
+        return text
+    if "\\" not in text:
+        return _rename_string(text, renames)
+    return json.dumps(_rename_json(json.loads(text), renames), sort_keys=True)
 
 
 @lru_cache(maxsize=16384)
@@ -204,58 +214,138 @@ def _documents_allow(documents: tuple[str, ...], candidates: tuple[Rename, ...])
     )
 
 
-def applicable(request: Request, candidates: tuple[Rename, ...]) -> tuple[Rename, ...]:
-    """The renames that no string of the request or its documents can tell apart (module docstring)."""
-    values = _values(request)
+class _Shared(NamedTuple):
+    """What the requests of one cell share (all but the action and the resource), renamed."""
+
+    renames: tuple[Rename, ...]
+    principal: Principal
+    policies: tuple[tuple[str, str], ...]
+    context: tuple[tuple[str, str], ...]
+    key: int
+    """The same for every shared part that renames to the same thing: with the action and resource, it keys the
+    answers (a tuple of an int and strings hashes fast)."""
+
+
+_SHARED_KEYS: dict[tuple[Principal, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], int] = {}
+_ANSWERS: dict[tuple[int, str, str, bool, tuple[Rename, ...]], Decision] = {}
+
+
+@lru_cache(maxsize=16384)
+def _shared(
+    principal: Principal,
+    policies: tuple[tuple[str, str], ...],
+    context: tuple[tuple[str, str], ...],
+    candidates: tuple[Rename, ...],
+) -> _Shared:
+    """The candidates that no string of the shared part can tell apart, and the shared part renamed by them."""
+    documents = (*principal.identity, *(principal.scps or ()), *(text for _, text in policies))
+    values = (principal.arn, principal.org_id or "", principal.org_path or "", *(s for pair in context for s in pair))
     out: list[Rename] = []
-    for rename in _documents_allow(_documents(request), candidates):
+    for rename in _documents_allow(documents, candidates):
         if any(rename.old == r.old or rename.new == r.new for r in out):
             continue
         if all(_whole(v, rename) for v in values):
             out.append(rename)
-    return tuple(out)
-
-
-def renamed(request: Request, renames: tuple[Rename, ...]) -> Request:
-    """The request with every name renamed in every string, its documents included."""
+    renames = tuple(out)
 
     def n(text: str) -> str:
         return _rename_string(text, renames)
 
-    p = request.principal
-    return Request(
+    renamed = (
         Principal(
-            n(p.arn),
-            p.org_id and n(p.org_id),
-            p.org_path and n(p.org_path),
-            tuple(_renamed_document(t, renames) for t in p.identity),
-            None if p.scps is None else tuple(_renamed_document(t, renames) for t in p.scps),
+            n(principal.arn),
+            principal.org_id and n(principal.org_id),
+            principal.org_path and n(principal.org_path),
+            tuple(_renamed_document(t, renames) for t in principal.identity),
+            None if principal.scps is None else tuple(_renamed_document(t, renames) for t in principal.scps),
         ),
-        n(request.action),
-        n(request.resource),
-        tuple((source, _renamed_document(text, renames)) for source, text in request.resource_policies),
-        request.kms_key,
-        tuple((n(k), n(v)) for k, v in request.extra_context),
+        tuple((source, _renamed_document(text, renames)) for source, text in policies),
+        tuple((n(k), n(v)) for k, v in context),
     )
+    return _Shared(renames, *renamed, _SHARED_KEYS.setdefault(renamed, len(_SHARED_KEYS)))
 
 
 @lru_cache(maxsize=65536)
-def _decide_cached(request: Request) -> Decision:
-    return decide(request)
+def _names(action: str, resource: str, renames: tuple[Rename, ...]) -> tuple[tuple[Rename, ...], str, str]:
+    kept = tuple(r for r in renames if _whole(action, r) and _whole(resource, r))
+    return kept, _rename_string(action, kept), _rename_string(resource, kept)
+
+
+def _canonical(request: Request, candidates: tuple[Rename, ...]) -> tuple[_Shared, str, str]:
+    shared = _shared(request.principal, request.resource_policies, request.extra_context, candidates)
+    kept, action, resource = _names(request.action, request.resource, shared.renames)
+    if kept != shared.renames:
+        shared = _shared(request.principal, request.resource_policies, request.extra_context, kept)
+    return shared, action, resource
+
+
+def canonical(request: Request, candidates: tuple[Rename, ...]) -> tuple[Request, tuple[Rename, ...]]:
+    """The request renamed by the candidates that no string of it or of its documents can tell apart (module
+    docstring), and those renames."""
+    shared, action, resource = _canonical(request, candidates)
+    renamed = Request(shared.principal, action, resource, shared.policies, request.kms_key, shared.context)
+    return renamed, shared.renames
+
+
+def applicable(request: Request, candidates: tuple[Rename, ...]) -> tuple[Rename, ...]:
+    """The renames that no string of the request or its documents can tell apart."""
+    return canonical(request, candidates)[1]
+
+
+_DECISIONS: dict[tuple[int, str, str, bool], Decision] = {}
+MAX_ANSWERS = 500_000
+"""Past this many answers every cache is dropped at once (their keys are only meaningful together)."""
+
+
+def forget() -> None:
+    """Drop every cached answer, the shared parts' keys with them."""
+    _whole.cache_clear()
+    _shared.cache_clear()
+    _SHARED_KEYS.clear()
+    _DECISIONS.clear()
+    _ANSWERS.clear()
+
+
+def distinct_questions() -> int:
+    """How many distinct renamed requests were decided since the caches were last dropped."""
+    return len(_DECISIONS)
+
+
+@lru_cache(maxsize=4096)
+def _candidates(account: str, principal_account: str, region: str) -> tuple[Rename, ...]:
+    return (
+        Rename(account, ACCOUNT_TOKEN),
+        Rename(principal_account, PRINCIPAL_ACCOUNT_TOKEN),
+        Rename(region, REGION_TOKEN, region=True),
+    )
 
 
 def decide_canonically(request: Request, account: str, region: str) -> Decision:
     """``decide`` on the request with ``account``, the principal's account and ``region`` renamed where sound,
     cached per distinct renamed request; the answer names the statements as the documents spell them."""
-    candidates = (
-        Rename(account, ACCOUNT_TOKEN),
-        Rename(request.principal.account, PRINCIPAL_ACCOUNT_TOKEN),
-        Rename(region, REGION_TOKEN, region=True),
-    )
-    renames = applicable(request, candidates)
-    if not renames:
-        return _decide_cached(request)
-    decision = _decide_cached(renamed(request, renames))
+    candidates = _candidates(account, request.principal.account, region)
+    if len(_ANSWERS) > MAX_ANSWERS:
+        forget()
+    shared, action, resource = _canonical(request, candidates)
+    key = (shared.key, action, resource, request.kms_key, shared.renames)
+    answer = _ANSWERS.get(key)
+    if answer is None:
+        answer = _ANSWERS[key] = _named_back(_decision(shared, action, resource, request.kms_key), shared.renames)
+    return answer
+
+
+def _decision(shared: _Shared, action: str, resource: str, kms_key: bool) -> Decision:
+    key = (shared.key, action, resource, kms_key)
+    found = _DECISIONS.get(key)
+    if found is None:
+        found = _DECISIONS[key] = decide(
+            Request(shared.principal, action, resource, shared.policies, kms_key, shared.context)
+        )
+    return found
+
+
+def _named_back(decision: Decision, renames: tuple[Rename, ...]) -> Decision:
+    """The decision with its statement labels spelt as the documents spell them (the tokens occur in none)."""
 
     def back(label: str) -> str:
         for rename in renames:

@@ -225,8 +225,11 @@ def _compile(raw: Mapping[str, Any], label: str) -> Statement:
     parsed = _IAM.Statements(**statement)
     effect = "Deny" if parsed.Effect == _IAM.Effects.DENY else "Allow"
     formula = _PARSE._parse_statement(parsed)
-    conjuncts = tuple(Formula.of(c) for c in formula.children()) if z3.is_and(formula) else ()
-    return Statement(label, effect, Formula.of(formula), _statement_actions(raw), exact, _case_checks(raw), conjuncts)
+    if not z3.is_and(formula):
+        return Statement(label, effect, Formula.of(formula), _statement_actions(raw), exact, _case_checks(raw))
+    conjuncts = tuple(Formula.of(c) for c in formula.children())
+    whole = Formula(formula, tuple({name: c for part in conjuncts for name, c in part.constants}.items()))
+    return Statement(label, effect, whole, _statement_actions(raw), exact, _case_checks(raw), conjuncts)
 
 
 @lru_cache(maxsize=512)
@@ -258,6 +261,13 @@ class Principal:
     """Identity-based policy documents (JSON text) attached to the principal."""
     scps: tuple[str, ...] | None = None
     """SCP documents that bound the principal's account; None when no SCP applies (management account...)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.arn, self.org_id, self.org_path, self.identity, self.scps)))
+
+    def __hash__(self) -> int:
+        """Computed once: a principal keys the analysis's caches once per request."""
+        return self._hash  # type: ignore[attr-defined]
 
     @property
     def account(self) -> str:

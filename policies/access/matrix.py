@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .actions import (
@@ -342,6 +343,12 @@ def _context(target: Target, principal: PrincipalClass) -> tuple[tuple[str, str]
     return tuple(context)
 
 
+@lru_cache(maxsize=65536)
+def _obtained(principal: PrincipalClass, account: str, region: str) -> tuple[str, tuple[str, ...], str, bool]:
+    """``obtain``, once per principal class and target account and Region rather than once per action class."""
+    return obtain(principal, lambda r: decide_canonically(r, account, region))
+
+
 def _cell(target: Target, action_class: str, principal: PrincipalClass) -> Cell:
     kinds = kinds_of(target.kind, target.role)
     actions = actions_for(action_class, kinds)
@@ -398,7 +405,7 @@ def _cell(target: Target, action_class: str, principal: PrincipalClass) -> Cell:
     decided_by: tuple[str, ...] = tuple(dict.fromkeys(x for d in (allowed or decisions) for x in d.decided_by))
     reason = decision.reason
     if allowed and principal.obtain is not None:
-        status, how_by, how_reason, how_exact = obtain(principal, lambda r: _decide(r, target))
+        status, how_by, how_reason, how_exact = _obtained(principal, target.account, target.region)
         if status == CLOSED:
             return cell(False, how_by, how_reason, exact and how_exact)
         if status == DEPENDS:
