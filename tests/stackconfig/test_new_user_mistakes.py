@@ -714,7 +714,11 @@ def preview(mistake: Mistake, where: Path) -> Outcome:
     text = render(result, "text")
     if isinstance(result, ConfigProblem):
         return Outcome(2, [(f.path, f"{f.path}: {f.message}") for f in errors(result.findings)], text)
-    found = [(v.path, f"{v.path}: {v.message}") for v in result.violations if v.mandatory and v.rule == mistake.policy]
+    found = [
+        (v.path or None, f"{v.path}: {v.message}")
+        for v in result.violations
+        if v.mandatory and v.rule == mistake.policy
+    ]
     return Outcome(result.exit_code, found, text)
 
 
