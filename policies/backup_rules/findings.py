@@ -9,8 +9,11 @@ here and a reporter fills what it knows:
   policy pack, whose rules turn a finding into their violation message with ``str(finding)``. A pack result in
   the preview carries the stack-file key to change as its ``path``;
 - the cloud: ``account``, ``region`` and ``resource``, an ARN or name for live AWS state (operations commands,
-  which know no config path unless one is known) or the Pulumi URN of a pack result, from which
-  ``resource_type`` and ``resource_name`` are read.
+  ``Finding.observed``) or the Pulumi URN of a pack result, from which ``resource_type`` and ``resource_name``
+  are read.
+
+A finding with no config path (live state, a stack-wide pack result) has ``path == ""``: the loader's callers
+type ``path`` as ``str`` and ``join`` treats ``""`` as the root; the preview's JSON and SARIF show it as null.
 
 ``severity`` is the one level every layer uses, with one meaning (``LEVELS``): ``error`` is mandatory and fails
 the run (exit 1, or 2 when the loader refuses a configuration); ``warning`` is advisory (reported; it fails an
