@@ -36,8 +36,15 @@ from org_backup.preview.model import ConfigPlaces, Preview, _chain, config_path
 from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource
 from org_backup.preview.replacement import forcing_replacement
 from policies.backup_rules.backup_policy.operators import ASSIGN
+from policies.backup_rules.findings import Finding
 
 POLICY_TYPE = "aws:organizations/policy:Policy"
+# Deleting or replacing a protected resource (vault, lock, key, backup policy ...): mandatory, one rule per action.
+PROTECTED_DELETE = "protected-resource-delete"
+PROTECTED_REPLACE = "protected-resource-replace"
+PROTECTED_RULES = {"delete": PROTECTED_DELETE, "replace": PROTECTED_REPLACE}
+_ACTIONS = {rule: action for action, rule in PROTECTED_RULES.items()}
+PROTECTED_REMEDIATION = "undo the named config change, or migrate deliberately (README, 'Moving ...')"
 
 
 class BaseError(Exception):
@@ -67,16 +74,6 @@ class CoverageChange:
     loses: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ProtectedChange:
-    """A mandatory violation: a protected resource would be deleted or replaced."""
-
-    urn: str
-    action: str
-    message: str
-    config_changes: tuple[str, ...]
-
-
 @dataclass
 class PreviewDiff:
     base: str
@@ -87,7 +84,7 @@ class PreviewDiff:
     policy_diffs: dict[str, str] = field(default_factory=dict)
     coverage: list[CoverageChange] = field(default_factory=list)
     config_changes: list[str] = field(default_factory=list)
-    violations: list[ProtectedChange] = field(default_factory=list)
+    violations: list[Finding] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -101,7 +98,7 @@ class PreviewDiff:
             "backup_policy_diffs": self.policy_diffs,
             "coverage": [asdict(c) for c in self.coverage],
             "config_changes": self.config_changes,
-            "violations": [asdict(v) for v in self.violations],
+            "violations": [protected_change_json(v) for v in self.violations],
         }
 
 
@@ -283,12 +280,22 @@ def compare(
     return diff
 
 
+def protected_change_json(finding: Finding) -> dict[str, Any]:
+    """The ``changes.violations`` entry: the URN, the action, why, and the stack-file keys that caused it."""
+    return {
+        "urn": finding.resource,
+        "action": _ACTIONS[finding.rule],
+        "message": finding.message,
+        "config_changes": list(finding.value),
+    }
+
+
 def _protected(
     diff: PreviewDiff,
     old_all: Mapping[str, RecordedResource],
     new_all: Mapping[str, RecordedResource],
     places: ConfigPlaces,
-) -> list[ProtectedChange]:
+) -> list[Finding]:
     out = []
     cases = [(c, "delete", old_all) for c in diff.removed] + [(c, "replace", new_all) for c in diff.replaced]
     for change, action, run in cases:
@@ -307,13 +314,17 @@ def _protected(
             else "no stack-file key changed: the inventory, the code or a dependency did"
         )
         out.append(
-            ProtectedChange(
-                change.urn,
-                action,
+            Finding(
+                section,
+                causes,
+                PROTECTED_RULES[action],
                 f"this change would {action} the protected {change.type} {change.name}"
                 + (f" in {where}" if where else "")
                 + f"{why}; {cause}",
-                causes,
+                remediation=PROTECTED_REMEDIATION,
+                account=change.account,
+                region=change.region,
+                resource=change.urn,
             )
         )
     return out
@@ -336,7 +347,7 @@ def text_section(diff: PreviewDiff) -> list[str]:
     counts = ", ".join(f"{len(getattr(diff, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
     lines = [f"What this change does (compared with {diff.base}): {counts}"]
     for v in diff.violations:
-        lines.append(f"  MANDATORY protected-resource-change: {v.message}")
+        lines.append(f"  MANDATORY {v.rule}: {v.message}")
     if diff.config_changes:
         lines.append(f"  stack-file keys changed: {', '.join(diff.config_changes)}")
     for kind, mark in (("replaced", "+-"), ("removed", "- "), ("added", "+ "), ("updated", "~ ")):
@@ -358,8 +369,8 @@ def markdown_section(diff: PreviewDiff) -> list[str]:
     lines = [f"## {mark} What this change does (compared with `{diff.base}`)", "", f"{counts}.", ""]
     if diff.violations:
         lines += ["**Mandatory: protected resources would be deleted or replaced**", ""]
-        lines += [f"- `{v.urn}`: {v.message}" for v in diff.violations]
-        lines += ["", "Fix: undo the named config change, or migrate deliberately (README, 'Moving ...').", ""]
+        lines += [f"- `{v.resource}`: {v.message}" for v in diff.violations]
+        lines += ["", f"Fix: {PROTECTED_REMEDIATION}.", ""]
     if diff.config_changes:
         lines += [f"Stack-file keys changed: {', '.join(f'`{k}`' for k in diff.config_changes)}", ""]
     for kind in ("replaced", "removed", "added", "updated"):

@@ -110,7 +110,10 @@ def test_renaming_the_member_vault_replaces_protected_vaults_and_fails_naming_th
     vault_violations = [v for v in changes["violations"] if ":backup/vault:Vault::" in v["urn"]]
     assert len(vault_violations) == 2
     assert all(v["config_changes"] == ["vaults.member.name"] for v in vault_violations)
+    assert all(v["action"] == "replace" for v in vault_violations)
     assert "vaults.member.name" in vault_violations[0]["message"]
+    text = _preview(repo, "--base", "HEAD~1").stdout
+    assert "MANDATORY protected-resource-replace: this change would replace the protected" in text
 
     markdown = _preview(repo, "--base", "HEAD~1", "--format", "markdown").stdout
     assert markdown.startswith("## :x: What this change does (compared with `HEAD~1`)")
