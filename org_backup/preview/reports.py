@@ -284,10 +284,12 @@ def to_json(preview: Preview) -> dict[str, Any]:
                 "protect": r.protect,
                 "retain_on_delete": r.retain_on_delete,
                 "ignore_changes": r.ignore_changes,
-                "dependencies": r.dependencies,
-                "property_dependencies": r.property_dependencies,
+                "dependencies": sorted(r.dependencies),
+                "property_dependencies": {k: sorted(v) for k, v in sorted(r.property_dependencies.items())},
             }
-            for r in preview.run.resources
+            # By URN, not in registration order: the engine registers concurrently, and a report compared across
+            # runs (a pull request's preview against its base) must differ only where the stack does.
+            for r in sorted(preview.run.resources, key=lambda r: r.urn)
         ],
         "backup_policies": [
             {

@@ -69,6 +69,10 @@ def test_json_has_every_key_with_its_type(prod_preview: Preview):
             "dependencies": list,
         }.items() <= {k: type(resource[k]) for k in resource}.items()
         assert {"parent_urn", "provider_urn", "account", "region"} <= resource.keys()
+        assert resource["dependencies"] == sorted(resource["dependencies"])
+    # Ordered by URN, not by the engine's concurrent registration: two runs of one stack give one document.
+    urns = [r["urn"] for r in document["resources"]]
+    assert urns == sorted(urns) and urns != [r.urn for r in prod_preview.run.resources]
     for policy in document["backup_policies"]:
         assert policy["size"] == len(policy["content"])
         assert isinstance(policy["targets"], list)
