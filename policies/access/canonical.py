@@ -90,7 +90,7 @@ def _walk(value: Any) -> Iterator[str | None]:
         yield None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _document_strings(text: str) -> tuple[str, ...] | None:
     """The strings of a policy document, or None when it compares anything but strings."""
     try:
@@ -108,7 +108,7 @@ def _document_strings(text: str) -> tuple[str, ...] | None:
     return None if any(s is None for s in strings) else tuple(s for s in strings if s is not None)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _touching(rename: Rename) -> re.Pattern[str]:
     """An occurrence of the name that is not a whole word: a digit (for a Region, a word character or a wildcard)
     right before or after it."""
@@ -117,7 +117,7 @@ def _touching(rename: Rename) -> re.Pattern[str]:
     return re.compile(f"(?<={near}){old}|{old}(?={near})")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _whole(text: str, rename: Rename) -> bool:
     """Whether every occurrence of the name in ``text`` is a whole word, as written and lower-cased (IAMSpy compares
     lower-cased), and the token occurs in neither."""
@@ -164,13 +164,13 @@ _APART = "\x00"
 and a check of the joined text is the check of each string."""
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _joined(text: str) -> str | None:
     strings = _document_strings(text)
     return None if strings is None else _APART.join(strings)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _document_allows(text: str, rename: Rename) -> bool:
     joined = _joined(text)
     return joined is not None and _whole(joined, rename) and _pattern_safe(joined, rename)
@@ -192,7 +192,7 @@ def _rename_json(value: Any, renames: tuple[Rename, ...]) -> Any:
     return value
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _renamed_document(text: str, renames: tuple[Rename, ...]) -> str:
     """The document with every string renamed. Without a backslash its JSON text spells each string as it is, and
     (holding no number: ``_document_strings``) a name occurs only inside strings, so the text is renamed as text."""
@@ -203,7 +203,7 @@ def _renamed_document(text: str, renames: tuple[Rename, ...]) -> str:
     return json.dumps(_rename_json(json.loads(text), renames), sort_keys=True)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=131072)
 def _documents_allow(documents: tuple[str, ...], candidates: tuple[Rename, ...]) -> tuple[Rename, ...]:
     """The candidates that have the shape of their kind and that no string of the documents can tell apart."""
     return tuple(
@@ -227,10 +227,9 @@ class _Shared(NamedTuple):
 
 
 _SHARED_KEYS: dict[tuple[Principal, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], int] = {}
-_ANSWERS: dict[tuple[int, str, str, bool, tuple[Rename, ...]], Decision] = {}
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=131072)
 def _shared(
     principal: Principal,
     policies: tuple[tuple[str, str], ...],
@@ -265,7 +264,7 @@ def _shared(
     return _Shared(renames, *renamed, _SHARED_KEYS.setdefault(renamed, len(_SHARED_KEYS)))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _names(action: str, resource: str, renames: tuple[Rename, ...]) -> tuple[tuple[Rename, ...], str, str]:
     kept = tuple(r for r in renames if _whole(action, r) and _whole(resource, r))
     return kept, _rename_string(action, kept), _rename_string(resource, kept)
@@ -293,8 +292,8 @@ def applicable(request: Request, candidates: tuple[Rename, ...]) -> tuple[Rename
 
 
 _DECISIONS: dict[tuple[int, str, str, bool], Decision] = {}
-MAX_ANSWERS = 500_000
-"""Past this many answers every cache is dropped at once (their keys are only meaningful together)."""
+MAX_DECISIONS = 200_000
+"""Past this many decisions every cache is dropped at once (their keys are only meaningful together)."""
 
 
 def forget() -> None:
@@ -303,7 +302,6 @@ def forget() -> None:
     _shared.cache_clear()
     _SHARED_KEYS.clear()
     _DECISIONS.clear()
-    _ANSWERS.clear()
 
 
 def distinct_questions() -> int:
@@ -311,7 +309,7 @@ def distinct_questions() -> int:
     return len(_DECISIONS)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _candidates(account: str, principal_account: str, region: str) -> tuple[Rename, ...]:
     return (
         Rename(account, ACCOUNT_TOKEN),
@@ -324,14 +322,10 @@ def decide_canonically(request: Request, account: str, region: str) -> Decision:
     """``decide`` on the request with ``account``, the principal's account and ``region`` renamed where sound,
     cached per distinct renamed request; the answer names the statements as the documents spell them."""
     candidates = _candidates(account, request.principal.account, region)
-    if len(_ANSWERS) > MAX_ANSWERS:
+    if len(_DECISIONS) > MAX_DECISIONS:
         forget()
     shared, action, resource = _canonical(request, candidates)
-    key = (shared.key, action, resource, request.kms_key, shared.renames)
-    answer = _ANSWERS.get(key)
-    if answer is None:
-        answer = _ANSWERS[key] = _named_back(_decision(shared, action, resource, request.kms_key), shared.renames)
-    return answer
+    return _named_back(_decision(shared, action, resource, request.kms_key), shared.renames)
 
 
 def _decision(shared: _Shared, action: str, resource: str, kms_key: bool) -> Decision:

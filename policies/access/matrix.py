@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -206,14 +206,28 @@ class _Scope:
     facts: StackFacts
     org_id: str | None
     ou_accounts: Mapping[str, Iterable[str]]
+    known: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
+    """Each account's SCPs and path, worked out once (each reads every OU's accounts: once per principal of every
+    target made the analysis quadratic in the accounts)."""
 
     def scps(self, account: str, stack_set: str | None = None) -> tuple[str, ...] | None:
-        return scps_for_account(self.facts, account, self.ou_accounts, stack_set)
+        key = ("scps", account, stack_set)
+        if key not in self.known:
+            self.known[key] = scps_for_account(self.facts, account, self.ou_accounts, stack_set)
+        found: tuple[str, ...] | None = self.known[key]
+        return found
 
     def path(self, account: str, stack_set: str | None = None) -> str | None:
         """The account's ``aws:PrincipalOrgPaths``; for a StackSet's sample account, that of an OU it targets."""
         if account != SAMPLE_ACCOUNT:
             return self.facts.organization_paths.get(account)
+        key = ("path", account, stack_set)
+        if key not in self.known:
+            self.known[key] = self._sample_path(stack_set)
+        found: str | None = self.known[key]
+        return found
+
+    def _sample_path(self, stack_set: str | None) -> str | None:
         for ids in sorted(self.facts.stack_set_targets.get(stack_set or "", ()), key=sorted):
             for ou in sorted(ids):
                 found = sorted(p for p in self.facts.organization_paths.values() if p.endswith(f"/{ou}/"))
