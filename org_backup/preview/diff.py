@@ -303,7 +303,7 @@ def _protected(
         before = old_all.get(change.old_urn or change.urn)
         if resource is None or not (change.protect or (before is not None and before.protect)):
             continue
-        section = config_path(_chain(resource, run), "", "", places) or ""
+        section = config_path(_chain(resource, run), None, "", places) or ""
         related = tuple(k for k in diff.config_changes if section and (k.startswith(section) or section.startswith(k)))
         causes = related or tuple(diff.config_changes)
         why = f" ({change.reason})" if change.reason else ""

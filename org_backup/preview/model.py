@@ -65,27 +65,11 @@ PLAN_KEYS = {
     "advanced_backup_settings": "advanced",
     "backup_plan_tags": "tags",
 }
-RULE_KEYS = {
-    "backup-every-vault-locked": "lock",
-    "backup-vault-no-force-destroy": "force_destroy",
-    "backup-vault-cmk": "key",
-}
-STACK_RULE_SECTIONS = {
-    "backup-report-plan": "audit",
-    "backup-failed-job-alerting": "alerting",
-    "backup-delegated-admin": "organization",
-    "backup-cross-account-enabled": "organization",
-    "org-backup-policy-enabled-and-attached": "organization",
-    "guardrail-scps-per-target": "guardrail.policies_attached_elsewhere",
-    "guardrail-present": "guardrail.enabled",
-}
 DOCUMENT_PATH = re.compile(r"^(plans\.\S+?):(?:\s|$)")
 _ARN = r"arn:[a-z-]+:backup:[a-z0-9-]+:(?P<account>[0-9]{12}|\$account):backup-vault:(?P<name>[^\s:()]+)"
 # The pack names a templated destination "the destination <arn>"; a literal one is the copy action's key.
 DESTINATION_ARN = re.compile(rf"the destination {_ARN}")
 VAULT_ARN = re.compile(_ARN)
-# Pack rules whose violation is a property of the destination vault's lock (policies/rules/copies.py).
-DESTINATION_LOCK_RULES = frozenset({"backup-copy-destination-locked"})
 
 
 @dataclass(frozen=True)
@@ -142,13 +126,18 @@ def _document_path(base: str, document_path: str) -> str:
     return out
 
 
-def config_path(chain: Sequence[RecordedResource], policy: str, message: str, places: ConfigPlaces) -> str | None:
-    """The stack-file key to change for ``policy``'s violation on ``chain[0]`` (then its parents)."""
-    if policy in DESTINATION_LOCK_RULES and (lock := places.destination_lock(message)) is not None:
+def config_path(
+    chain: Sequence[RecordedResource], rule: RuleInfo | None, message: str, places: ConfigPlaces
+) -> str | None:
+    """The stack-file key to change for ``rule``'s violation on ``chain[0]`` (then its parents); with no rule,
+    the section the resource comes from."""
+    if rule is not None and rule.fixed_at_destination_lock and (lock := places.destination_lock(message)) is not None:
         return lock
     document = DOCUMENT_PATH.match(message)
     if not chain:
-        return _document_path("plans", document.group(1)) if document else STACK_RULE_SECTIONS.get(policy)
+        if document:
+            return _document_path("plans", document.group(1))
+        return (rule.config_section or None) if rule is not None else None
     resource = chain[0]
     org_policy = next((r for r in chain if r.type == ORG_POLICY), None)
     if org_policy is not None and org_policy.inputs.get("type") == "SERVICE_CONTROL_POLICY":
@@ -166,7 +155,7 @@ def config_path(chain: Sequence[RecordedResource], policy: str, message: str, pl
     if resource.type in ROLE_TYPES:
         role = resource.inputs.get("name") or resource.inputs.get("role")
         return "vaults.backup_role_name" if role == places.backup_role_name else "alerting"
-    part = RULE_KEYS.get(policy) or VAULT_PARTS.get(resource.type)
+    part = (rule.vault_key if rule is not None else "") or VAULT_PARTS.get(resource.type)
     return f"{section}.{part}" if part else section
 
 
@@ -318,15 +307,15 @@ def locate(found: Sequence[Finding], rules: Sequence[RuleInfo], run: ProgramRun,
     A rule that says the same thing twice about one resource is shown once.
     """
     by_urn = run.by_urn()
-    remediation = {r.name: r.remediation for r in rules}
+    by_name = {r.name: r for r in rules}
     out = []
     for v in dict.fromkeys(found):
         resource = by_urn.get(v.urn) if v.urn else None
         out.append(
             replace(
                 v,
-                path=config_path(_chain(resource, by_urn), v.rule, v.message, places) or "",
-                remediation=remediation.get(v.rule, ""),
+                path=config_path(_chain(resource, by_urn), by_name.get(v.rule), v.message, places) or "",
+                remediation=by_name[v.rule].remediation if v.rule in by_name else "",
                 account=resource.account if resource else None,
                 region=resource.region if resource else None,
             )

@@ -70,6 +70,10 @@ class RuleInfo:
     remediation: str
     domain: str
     kind: str
+    # Where a violation is fixed in the stack file (the rule's own metadata, policies/rules/base.py).
+    config_section: str = ""
+    vault_key: str = ""
+    fixed_at_destination_lock: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,9 @@ def rule_info(policy: Policy, level: EnforcementLevel) -> RuleInfo:
         remediation=str(getattr(rule, "remediation", None) or policy.remediation_steps or ""),
         domain=str(getattr(rule, "domain", "") or ""),
         kind="stack" if isinstance(policy, StackValidationPolicy) else "resource",
+        config_section=str(getattr(rule, "config_section", "") or ""),
+        vault_key=str(getattr(rule, "vault_key", "") or ""),
+        fixed_at_destination_lock=bool(getattr(rule, "fixed_at_destination_lock", False)),
     )
 
 

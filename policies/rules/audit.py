@@ -252,6 +252,7 @@ REPORT_PLAN_RULE = Rule(
         }
     },
     domain=DOMAIN,
+    config_section="audit",
 )
 
 
@@ -388,6 +389,7 @@ FAILED_JOB_ALERTING = Rule(
         },
     },
     domain=DOMAIN,
+    config_section="alerting",
 )
 
 _BusRule = tuple[str | None, str | None, str, str]

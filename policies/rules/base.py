@@ -58,6 +58,13 @@ class Rule:
     remediation: str
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     domain: str = ""
+    # Where in the stack file a violation is fixed, for the preview's ``config_path`` (the pack itself never
+    # reads these): ``config_section`` for a violation that names no resource (``audit``), ``vault_key`` for
+    # one on a vault (``lock``, under ``vaults.member`` or ``vaults.central``), ``fixed_at_destination_lock``
+    # when the fix is the lock of the vault a copy lands in, whichever plan copies there.
+    config_section: str = ""
+    vault_key: str = ""
+    fixed_at_destination_lock: bool = False
 
     def defaults(self) -> dict[str, Any]:
         return {key: schema["default"] for key, schema in self.config.items() if "default" in schema}

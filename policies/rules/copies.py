@@ -398,6 +398,7 @@ DESTINATION_LOCKED = Rule(
         "ouAccounts": OU_ACCOUNTS_SCHEMA,
     },
     domain=DOMAIN,
+    fixed_at_destination_lock=True,
 )
 CROSS_BOUNDARY = Rule(
     name="backup-copy-is-cross-boundary",

@@ -120,6 +120,7 @@ PER_TARGET = Rule(
         )
     },
     domain=DOMAIN,
+    config_section="guardrail.policies_attached_elsewhere",
 )
 
 
@@ -158,6 +159,7 @@ PRESENT = Rule(
     severity=Severity.MEDIUM,
     remediation="set guardrail.enabled: true (the default) in the stack configuration.",
     domain=DOMAIN,
+    config_section="guardrail.enabled",
 )
 
 

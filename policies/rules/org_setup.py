@@ -176,6 +176,7 @@ ENABLED_AND_ATTACHED = Rule(
     ),
     config={"organizationManagedElsewhere": {"type": "boolean", "default": False}},
     domain=DOMAIN,
+    config_section="organization",
 )
 
 
@@ -278,6 +279,7 @@ DELEGATED_ADMIN_RULE = Rule(
     ),
     config={"allowedAccounts": {"type": "array", "items": {"type": "string"}, "default": []}},
     domain=DOMAIN,
+    config_section="organization",
 )
 
 
@@ -342,6 +344,7 @@ CROSS_ACCOUNT_ENABLED = Rule(
     ),
     config={"globalSettingsManagedElsewhere": {"type": "boolean", "default": False}},
     domain=DOMAIN,
+    config_section="organization",
 )
 
 

@@ -123,6 +123,7 @@ VAULT_CMK = Rule(
         }
     },
     domain=DOMAIN,
+    vault_key="key",
 )
 
 
@@ -165,6 +166,7 @@ NO_FORCE_DESTROY = Rule(
         "false). Hand-written vaults: drop force_destroy=True from the aws.backup.Vault."
     ),
     domain=DOMAIN,
+    vault_key="force_destroy",
 )
 
 
@@ -419,6 +421,7 @@ EVERY_VAULT_LOCKED = Rule(
         "aws.backup.VaultLockConfiguration with backup_vault_name=vault.name, using the vault's provider."
     ),
     domain=DOMAIN,
+    vault_key="lock",
 )
 
 EVERY_VAULT_HAS_POLICY = Rule(

@@ -90,15 +90,16 @@ def test_a_stack_with_vaults_and_no_scp_gets_the_advisory() -> None:
 def test_a_violation_on_the_guardrail_points_at_the_guardrail_section() -> None:
     """SARIF and the PR comment send the reader to the stack-file key to change, not to ``plans``."""
     from org_backup.preview.model import ConfigPlaces, config_path
-    from tests.org_backup.preview.helpers import recorded
+    from tests.org_backup.preview.helpers import recorded, rule_named
 
     top = recorded("org-backup:guardrail:Guardrail", "guardrail", custom=False)
     policy = recorded(POLICY, "org-backup-guardrail-1", parent=top, inputs={"type": "SERVICE_CONTROL_POLICY"})
     attachment = recorded(ATTACHMENT, "a", parent=policy)
     places = ConfigPlaces(policies={}, backup_role_name="OrgBackupServiceRole")
-    assert config_path([policy, top], "guardrail-scp-valid", "too big", places) == "guardrail"
-    assert config_path([attachment, policy, top], "guardrail-protected", "x", places) == "guardrail"
-    assert config_path([], "guardrail-scps-per-target", "x", places) == "guardrail.policies_attached_elsewhere"
+    assert config_path([policy, top], rule_named("guardrail-scp-valid"), "too big", places) == "guardrail"
+    assert config_path([attachment, policy, top], rule_named("guardrail-protected"), "x", places) == "guardrail"
+    per_target = rule_named("guardrail-scps-per-target")
+    assert config_path([], per_target, "x", places) == "guardrail.policies_attached_elsewhere"
 
 
 def test_a_guardrail_that_exempts_the_stacksets_execution_role_or_misses_pass_role_or_the_tag_is_reported() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from org_backup.preview.offline import ProgramRun, RecordedResource
+from org_backup.preview.policy_eval import RuleInfo, load_pack, rule_info
 
 
 def recorded(
@@ -46,3 +47,10 @@ def recorded(
 
 def program_run(*resources: RecordedResource) -> ProgramRun:
     return ProgramRun(stack="test", resources=list(resources), exports={})
+
+
+def rule_named(name: str) -> RuleInfo | None:
+    """The pack rule ``name`` as the preview reports it (its metadata says where a violation is fixed); None for
+    a name the pack does not have."""
+    policy = next((p for p in load_pack() if p.name == name), None)
+    return rule_info(policy, policy.enforcement_level) if policy is not None else None

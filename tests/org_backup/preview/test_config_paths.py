@@ -7,7 +7,7 @@ import pytest
 from org_backup.preview.model import ConfigPlaces, config_path
 from org_backup.preview.offline import RecordedResource
 from org_backup.preview.sarif import key_lines, line_of
-from tests.org_backup.preview.helpers import recorded
+from tests.org_backup.preview.helpers import recorded, rule_named
 
 PLACES = ConfigPlaces(
     policies={
@@ -110,7 +110,7 @@ CENTRAL = "org-backup:central_vaults:CentralVaults"
     ],
 )
 def test_violations_map_to_the_key_to_change(resources, policy, message, expected):
-    assert config_path(resources, policy, message, PLACES) == expected
+    assert config_path(resources, rule_named(policy), message, PLACES) == expected
 
 
 STACK_FILE = f"""# comment
