@@ -53,4 +53,6 @@ def rule_named(name: str) -> RuleInfo | None:
     """The pack rule ``name`` as the preview reports it (its metadata says where a violation is fixed); None for
     a name the pack does not have."""
     policy = next((p for p in load_pack() if p.name == name), None)
-    return rule_info(policy, policy.enforcement_level) if policy is not None else None
+    if policy is None or policy.enforcement_level is None:
+        return None
+    return rule_info(policy, policy.enforcement_level)
