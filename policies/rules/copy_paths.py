@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pulumi_policy import Policy, Severity
@@ -160,9 +161,12 @@ class Organization:
 
     paths: Mapping[str, str]
 
-    @property
+    @cached_property
     def id(self) -> str | bool:
-        """Every path starts with the organization id; the accounts a BACKUP_POLICY reaches are all members."""
+        """Every path starts with the organization id; the accounts a BACKUP_POLICY reaches are all members.
+
+        Read once: the copy-path rules ask for every source and destination, and each answer walks every path.
+        """
         ids = {p.split("/", 1)[0] for p in self.paths.values() if p.startswith("o-")}
         return ids.pop() if len(ids) == 1 else False
 
