@@ -35,6 +35,7 @@ REGIONS_SOURCE = f"botocore {botocore.__version__}'s Region list"
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def partition_regions() -> dict[str, frozenset[str]]:
     """Every Region code of every partition, from botocore's bundled endpoint data."""
     data = botocore.loaders.create_loader().load_data("endpoints")

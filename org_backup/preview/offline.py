@@ -26,6 +26,7 @@ from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.proto import source_pb2
 
 from stackconfig.inventory import load_yaml
+from stackconfig.regions import partition_of
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "org-backup"
@@ -142,31 +143,33 @@ def mock_id(name: str) -> str:
 def mock_outputs(type_token: str, name: str, inputs: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:
     """Computed outputs a real provider would return, shaped like AWS's (ids, ARNs, names).
 
-    Only what the inputs do not already say: outside a dry run the SDK resolves every other output from
+    ARNs carry the partition of the resource's Region, as AWS's do. Only what the inputs do not already say: outside a dry run the SDK resolves every other output from
     the resource's own inputs, exactly as it would with a real engine.
     """
     out: dict[str, Any] = {}
     resource_name = inputs.get("name") or name
+    # The partition of the resource's Region, as AWS writes it in every ARN (aws-us-gov, aws-cn ...).
+    p = partition_of(region) or "aws"
     if type_token == "aws:kms/key:Key":
         key_id = f"mock-key-{_stable_digits(12, account, region, name)}"
-        out.update(keyId=key_id, arn=f"arn:aws:kms:{region}:{account}:key/{key_id}")
+        out.update(keyId=key_id, arn=f"arn:{p}:kms:{region}:{account}:key/{key_id}")
     elif type_token in {"aws:backup/vault:Vault", "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"}:
-        out["arn"] = f"arn:aws:backup:{region}:{account}:backup-vault:{resource_name}"
+        out["arn"] = f"arn:{p}:backup:{region}:{account}:backup-vault:{resource_name}"
     elif type_token == "aws:iam/role:Role":
-        out["arn"] = f"arn:aws:iam::{account}:role/{resource_name}"
+        out["arn"] = f"arn:{p}:iam::{account}:role/{resource_name}"
     elif type_token == "aws:cloudwatch/eventBus:EventBus":
-        out["arn"] = f"arn:aws:events:{region}:{account}:event-bus/{resource_name}"
+        out["arn"] = f"arn:{p}:events:{region}:{account}:event-bus/{resource_name}"
     elif type_token == "aws:sns/topic:Topic":
-        out["arn"] = f"arn:aws:sns:{region}:{account}:{resource_name}"
+        out["arn"] = f"arn:{p}:sns:{region}:{account}:{resource_name}"
     elif type_token == "aws:s3/bucket:Bucket":
         bucket = inputs.get("bucket") or name
-        out.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+        out.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}")
     elif type_token == "aws:backup/framework:Framework":
-        out["arn"] = f"arn:aws:backup:{region}:{account}:framework:{resource_name}-mock"
+        out["arn"] = f"arn:{p}:backup:{region}:{account}:framework:{resource_name}-mock"
     elif type_token == "aws:organizations/policy:Policy":
-        out["arn"] = f"arn:aws:organizations::{account}:policy/backup_policy/p-{_stable_digits(8, name)}"
+        out["arn"] = f"arn:{p}:organizations::{account}:policy/backup_policy/p-{_stable_digits(8, name)}"
     elif "arn" not in inputs:
-        out["arn"] = f"arn:aws:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"
+        out["arn"] = f"arn:{p}:mock:{region}:{account}:{type_token.rsplit(':', maxsplit=1)[-1].lower()}/{resource_name}"
     return out
 
 
