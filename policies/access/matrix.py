@@ -5,7 +5,7 @@ The action classes are in ``actions``, the principal classes (and how an adminis
 ``principals``. Two kinds of cells matter: an attacker's cell of a destructive class that is allowed (the
 mandatory rule fails), and a liveness cell that is denied (``required``: the backup role of a targeted account
 copying into a central vault, through the vault policy, the central key with ``kms:ViaService`` =
-``backup.<region>.amazonaws.com`` and the SCPs of the source account; if it cannot, copies fail silently).
+``backup.<region>.<the partition's endpoint domain>`` and the SCPs of the source account; if it cannot, copies fail silently).
 
 Only SCPs the stack registers are known: an SCP counts for an account when one of its attachments targets the
 account, the root, or an OU that ``ou_accounts`` places the account in; anything else is treated as not attached
@@ -34,6 +34,7 @@ from .actions import (
 )
 from .canonical import decide_canonically
 from .evaluator import Decision, Principal, Request
+from .partition import role_arn, service_endpoint
 from .principals import (
     ADMIN_ROLE,
     ADMINISTRATOR_ACCESS,
@@ -246,8 +247,8 @@ def _administrator(scope: _Scope, account: str) -> tuple[str, bool]:
 
 
 def _principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
-    facts, org_id, account = scope.facts, scope.org_id, target.account
-    role = f"arn:aws:iam::{account}:role/"
+    facts, org_id, account, partition = scope.facts, scope.org_id, target.account, target.partition
+    role = role_arn(partition, account, "")
     scps = scope.scps(account, target.stack_set)
     path = scope.path(account, target.stack_set)
     admin, attacker = _administrator(scope, account)
@@ -272,18 +273,16 @@ def _principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
     for other in sorted(facts.backup_admin_accounts | facts.management_accounts):
         if other != account:
             name, hostile = _administrator(scope, other)
-            arn = f"arn:aws:iam::{other}:role/{ADMIN_ROLE}"
+            arn = role_arn(partition, other, ADMIN_ROLE)
             out.append(PrincipalClass(name, hostile, arn, org_id, scope.scps(other), scope.path(other)))
     if target.kind == "vault" and target.role == "central":
         out += _copy_principals(scope, target)
     out.append(
         PrincipalClass(
-            "other organization account", True, f"arn:aws:iam::{OTHER_ORG_ACCOUNT}:role/{ADMIN_ROLE}", org_id, None
+            "other organization account", True, role_arn(partition, OTHER_ORG_ACCOUNT, ADMIN_ROLE), org_id, None
         )
     )
-    out.append(
-        PrincipalClass("outsider", True, f"arn:aws:iam::{OUTSIDER_ACCOUNT}:role/{ADMIN_ROLE}", OUTSIDER_ORG, None)
-    )
+    out.append(PrincipalClass("outsider", True, role_arn(partition, OUTSIDER_ACCOUNT, ADMIN_ROLE), OUTSIDER_ORG, None))
     return out
 
 
@@ -295,13 +294,13 @@ def _copy_principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
     """Who may copy into a central vault: the backup role of each targeted account (liveness), an administrator
     passing that role to a copy job, and any organization account creating a role of the same name."""
     out = []
-    facts, org_id = scope.facts, scope.org_id
+    facts, org_id, partition = scope.facts, scope.org_id, target.partition
     for name in sorted(facts.backup_role_names):
         out.append(
             PrincipalClass(
                 f"other organization account as {name}",
                 True,
-                f"arn:aws:iam::{OTHER_ORG_ACCOUNT}:role/{name}",
+                role_arn(partition, OTHER_ORG_ACCOUNT, name),
                 org_id,
                 None,
             )
@@ -310,7 +309,7 @@ def _copy_principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
             stack_set = _stack_set_of(facts, source)
             scps = scope.scps(source, stack_set)
             path = scope.path(source, stack_set)
-            arn = f"arn:aws:iam::{source}:role/{name}"
+            arn = role_arn(partition, source, name)
             label = _source_label(source)
             out.append(
                 PrincipalClass(
@@ -325,7 +324,7 @@ def _copy_principals(scope: _Scope, target: Target) -> list[PrincipalClass]:
                 )
             )
             admin, attacker = _administrator(scope, source)
-            how = Obtain(f"arn:aws:iam::{source}:role/{ADMIN_ROLE}", arn, pass_only=True)
+            how = Obtain(role_arn(partition, source, ADMIN_ROLE), arn, pass_only=True)
             out.append(PrincipalClass(f"{admin} of {label} passing {name}", attacker, arn, org_id, scps, path, how))
     return out
 
@@ -338,19 +337,19 @@ def _stack_set_of(facts: StackFacts, account: str) -> str | None:
 
 def _resource_arn(target: Target, action: str) -> str:
     if action in RECOVERY_POINT_ACTIONS or action == START_COPY_JOB:
-        return f"arn:aws:backup:{target.region}:{target.account}:recovery-point:analysed"
+        return f"arn:{target.partition}:backup:{target.region}:{target.account}:recovery-point:analysed"
     return target.arn
 
 
 def _context(target: Target, principal: PrincipalClass) -> tuple[tuple[str, str], ...]:
     """Resource tags, and for a backup role the keys AWS Backup's own calls carry: it calls KMS through its regional
-    endpoint (``kms:ViaService``, https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service)
+    endpoint, named in the target's partition (``partition.service_endpoint``; ``kms:ViaService``, https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service)
     and creates grants for AWS resources (``kms:GrantIsForAWSResource``). ``aws:CalledVia`` is not set: AWS does not
     document it for AWS Backup's copies, and no generated policy reads it."""
     context = [(f"aws:resourcetag/{k}", v) for k, v in target.tags]
     if principal.targeted_backup_role:
         context += [
-            ("kms:viaservice", f"backup.{target.region}.amazonaws.com"),
+            ("kms:viaservice", service_endpoint("backup", target.region, target.partition)),
             ("kms:calleraccount", principal.arn.split(":")[4]),
             ("kms:grantisforawsresource", "true"),
         ]

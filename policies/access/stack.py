@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .partition import DEFAULT_PARTITION, arn_partition, stack_partition, url_suffix
+
 VAULT = "aws:backup/vault:Vault"
 AIR_GAPPED_VAULT = "aws:backup/logicallyAirGappedVault:LogicallyAirGappedVault"
 VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
@@ -91,6 +93,11 @@ class Target:
     (always compliance: https://docs.aws.amazon.com/aws-backup/latest/devguide/logicallyairgappedvault.html)."""
     air_gapped: bool = False
 
+    @property
+    def partition(self) -> str:
+        """The partition of the target's ARN: the stack's (``partition``)."""
+        return arn_partition(self.arn) or DEFAULT_PARTITION
+
 
 @dataclass
 class StackFacts:
@@ -112,6 +119,8 @@ class StackFacts:
     """(account, role name) -> the tags the stack gives the role."""
     organization_paths: dict[str, str] = field(default_factory=dict)
     """Account -> its ``aws:PrincipalOrgPaths`` value, from the stack's OrganizationView."""
+    partition: str = DEFAULT_PARTITION
+    """The partition of every ARN the analysis builds (``partition.stack_partition``)."""
 
 
 def _json(value: Any) -> Any:
@@ -146,16 +155,18 @@ def _trusts_backup(document: Any) -> bool:
     return False
 
 
-def _render(value: Any, account: str, region: str, keys: Mapping[str, str]) -> Any:
-    """A template value for one account and Region; ``None`` where it depends on parameters or conditions."""
+def _render(value: Any, account: str, region: str, keys: Mapping[str, str], partition: str) -> Any:
+    """A template value for one account and Region of the stack's partition (``AWS::Partition``, ``AWS::URLSuffix``:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html); ``None`` where
+    it depends on parameters or conditions."""
     pseudo = {
         "AWS::AccountId": account,
         "AWS::Region": region,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::Partition": partition,
+        "AWS::URLSuffix": url_suffix(partition),
     }
     if isinstance(value, list):
-        items = [_render(v, account, region, keys) for v in value]
+        items = [_render(v, account, region, keys, partition) for v in value]
         return None if any(i is None for i in items) else items
     if not isinstance(value, Mapping):
         return value
@@ -172,18 +183,18 @@ def _render(value: Any, account: str, region: str, keys: Mapping[str, str]) -> A
                 text, variables = argument[0], argument[1]
             if not isinstance(text, str):
                 return None
-            names = {**pseudo, **{k: _render(v, account, region, keys) for k, v in variables.items()}}
+            names = {**pseudo, **{k: _render(v, account, region, keys, partition) for k, v in variables.items()}}
             parts = [names.get(m.group(1)) for m in _SUB.finditer(text)]
             if any(not isinstance(p, str) for p in parts):
                 return None
             return _SUB.sub(lambda m: str(names[m.group(1)]), text).replace("${!", "${")
         if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            items = _render(argument[1], account, region, keys)
+            items = _render(argument[1], account, region, keys, partition)
             ok = isinstance(argument[0], str) and isinstance(items, list) and all(isinstance(i, str) for i in items)
             return argument[0].join(items) if ok else None
         if function.startswith("Fn::"):
             return None
-    out = {k: _render(v, account, region, keys) for k, v in value.items()}
+    out = {k: _render(v, account, region, keys, partition) for k, v in value.items()}
     return None if any(v is None for v in out.values()) else out
 
 
@@ -193,9 +204,10 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
     if not isinstance(resources, Mapping):
         return
     name = str(stack_set.props.get("name") or stack_set.name)
+    partition = facts.partition
     for region in sorted(set(regions)):
         keys = {
-            lid: f"arn:aws:kms:{region}:{SAMPLE_ACCOUNT}:key/{lid}"
+            lid: f"arn:{partition}:kms:{region}:{SAMPLE_ACCOUNT}:key/{lid}"
             for lid, r in resources.items()
             if isinstance(r, Mapping) and r.get("Type") == "AWS::KMS::Key"
         }
@@ -217,7 +229,7 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
                     Target(
                         "event-rule",
                         "member",
-                        f"arn:aws:events:{region}:{SAMPLE_ACCOUNT}:rule/{path}",
+                        f"arn:{partition}:events:{region}:{SAMPLE_ACCOUNT}:rule/{path}",
                         SAMPLE_ACCOUNT,
                         region,
                         f"{where}: event rule {props['Name']}",
@@ -233,6 +245,7 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
                     SAMPLE_ACCOUNT,
                     region,
                     keys,
+                    partition,
                 )
                 text = json.dumps(doc, sort_keys=True) if isinstance(doc, Mapping) else None
                 tags = tuple(
@@ -247,7 +260,7 @@ def _template_targets(stack_set: ResourceLike, regions: Iterable[str], facts: St
                 else:
                     vault = props.get("BackupVaultName")
                     vault_name = vault if isinstance(vault, str) else lid
-                    arn = f"arn:aws:backup:{region}:{SAMPLE_ACCOUNT}:backup-vault:{vault_name}"
+                    arn = f"arn:{partition}:backup:{region}:{SAMPLE_ACCOUNT}:backup-vault:{vault_name}"
                     label = f"{where}: vault {vault_name}"
                 lock = props.get("LockConfiguration")
                 facts.targets.append(
@@ -291,11 +304,14 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
     by_type: dict[str, list[ResourceLike]] = {}
     for r in items:
         by_type.setdefault(r.type, []).append(r)
+    deploy_roles = []
     for r in by_type.get(PROVIDER, []):
         roles = _json(r.props.get("assumeRoles"))
         arn = roles[0].get("roleArn") if isinstance(roles, list) and roles and isinstance(roles[0], Mapping) else None
         if isinstance(arn, str) and ":role/" in arn:
+            deploy_roles.append(arn)
             facts.deploy_role_names.add(arn.split(":role/", 1)[1].rsplit("/", 1)[-1])
+    facts.partition = partition = stack_partition(deploy_roles)
     for r in by_type.get(SERVICE_ACCESS, []):
         if r.account:
             facts.management_accounts.add(r.account)
@@ -341,7 +357,7 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
             Target(
                 "vault",
                 role,
-                f"arn:aws:backup:{region}:{account}:backup-vault:{name}",
+                f"arn:{partition}:backup:{region}:{account}:backup-vault:{name}",
                 account,
                 region,
                 f"{where}: vault {name}",
@@ -361,7 +377,7 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
                 Target(
                     "key",
                     role,
-                    f"arn:aws:kms:{region}:{account}:key/{key.name}",
+                    f"arn:{partition}:kms:{region}:{account}:key/{key.name}",
                     account,
                     region,
                     f"{where}: key of vault {name}",
@@ -381,7 +397,7 @@ def read_stack(resources: Iterable[ResourceLike]) -> StackFacts:
             Target(
                 "vault",
                 "central" if CENTRAL_ROLE_TAG in tags else "member",
-                f"arn:aws:backup:{region}:{account}:backup-vault:{name}",
+                f"arn:{partition}:backup:{region}:{account}:backup-vault:{name}",
                 account,
                 region,
                 f"{account} {region}: air-gapped vault {name}",
@@ -444,7 +460,7 @@ def _organization_targets(by_type: Mapping[str, list[ResourceLike]], facts: Stac
             Target(
                 "backup-policy",
                 "organization",
-                f"arn:aws:organizations::{management[0]}:policy/{org_ids[0]}/backup_policy/p-analysed",
+                f"arn:{facts.partition}:organizations::{management[0]}:policy/{org_ids[0]}/backup_policy/p-analysed",
                 management[0],
                 policy.region or "us-east-1",
                 f"organization: backup policy {name}",
@@ -460,7 +476,7 @@ def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFac
         (r.account, r.region, r.props.get("eventBusName")): _text(r.props.get("policy"))
         for r in by_type.get(EVENT_BUS_POLICY, [])
     }
-    topic_policies = {r.props.get("arn"): _text(r.props.get("policy")) for r in by_type.get(TOPIC_POLICY, [])}
+    topic_policies = by_type.get(TOPIC_POLICY, [])
     for bus in by_type.get(EVENT_BUS, []):
         name, account, region = bus.props.get("name"), bus.account, bus.region
         if isinstance(name, str) and account and region:
@@ -468,7 +484,7 @@ def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFac
                 Target(
                     "event-bus",
                     "central",
-                    f"arn:aws:events:{region}:{account}:event-bus/{name}",
+                    f"arn:{facts.partition}:events:{region}:{account}:event-bus/{name}",
                     account,
                     region,
                     f"{account} {region}: event bus {name}",
@@ -479,7 +495,12 @@ def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFac
     for topic in by_type.get(TOPIC, []):
         name, account, region = topic.props.get("name"), topic.account, topic.region
         if isinstance(name, str) and account and region:
-            arn = f"arn:aws:sns:{region}:{account}:{name}"
+            arn = f"arn:{facts.partition}:sns:{region}:{account}:{name}"
+            # The policy's topic: the one whose ARN output its ``arn`` takes (a preview's ARNs are placeholders,
+            # of the aws partition offline), else the one its ``arn`` names.
+            policy = next((p for p in topic_policies if topic.urn in _deps(p, "arn")), None) or next(
+                (p for p in topic_policies if p.props.get("arn") == arn), None
+            )
             facts.targets.append(
                 Target(
                     "topic",
@@ -489,7 +510,7 @@ def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFac
                     region,
                     f"{account} {region}: topic {name}",
                     topic.urn,
-                    topic_policies.get(arn) or NO_POLICY,
+                    (_text(policy.props.get("policy")) if policy is not None else None) or NO_POLICY,
                 )
             )
     for event_rule in by_type.get(EVENT_RULE, []):
@@ -503,7 +524,7 @@ def _alerting_targets(by_type: Mapping[str, list[ResourceLike]], facts: StackFac
             Target(
                 "event-rule",
                 role,
-                f"arn:aws:events:{region}:{account}:rule/{path}",
+                f"arn:{facts.partition}:events:{region}:{account}:rule/{path}",
                 account,
                 region,
                 f"{account} {region}: event rule {path}",
