@@ -82,6 +82,22 @@ def test_access_copies_match() -> None:
     """The access analyser's own copies (see SELF_CONTAINED) say the same as the home."""
     assert access_stack.BACKUP_SERVICE == names.BACKUP_SERVICE_PRINCIPAL
     assert access_stack.CENTRAL_ROLE_TAG == (names.ROLE_TAG, names.CENTRAL_COPY_DESTINATION_ROLE)
+    # The endpoint names kms:ViaService compares with, in every partition a stack may name.
+    from typing import get_args
+
+    from policies.access import partition as access_partition
+    from policies.backup_rules import arns
+    from stackconfig.model import Organization
+
+    partitions = get_args(Organization.model_fields["partition"].annotation)
+    assert "aws-cn" in partitions
+    for partition in partitions:
+        for region in ("us-east-1", "us-gov-west-1", "cn-northwest-1"):
+            mine = access_partition.service_endpoint("backup", region, partition)
+            assert mine == arns.service_endpoint("backup", region, partition)
+        assert access_partition.role_arn(partition, "111122223333", "R") == arns.role_arn(
+            "111122223333", "R", partition
+        )
 
 
 RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
