@@ -38,6 +38,17 @@ def ou_accounts(tree: OrgTree) -> dict[str, list[str]]:
     return {node: sorted(a for a in tree.accounts if tree.is_under(a, node)) for node in [tree.root_id, *tree.ou_names]}
 
 
+def ordered(matrix: AccessMatrix) -> AccessMatrix:
+    """The matrix with its targets and SCPs sorted by name, and its cells grouped by their target in that order.
+
+    The analysis lists targets in the order the program registered their resources, which varies between runs;
+    within one target it lists principals and action classes in a fixed order, which the (stable) sort keeps."""
+    targets = tuple(sorted(matrix.targets, key=lambda t: (t.label, t.arn)))
+    rank = {(t.label, t.arn): i for i, t in enumerate(targets)}
+    cells = tuple(sorted(matrix.cells, key=lambda c: (rank.get((c.target, c.target_arn), len(rank)), c.target)))
+    return AccessMatrix(cells, targets, tuple(sorted(matrix.scps)))
+
+
 def access_matrix(run: ProgramRun, tree: OrgTree | None = None) -> AccessMatrix:
     resources = [
         _Resource(
@@ -52,7 +63,7 @@ def access_matrix(run: ProgramRun, tree: OrgTree | None = None) -> AccessMatrix:
         )
         for r in run.resources
     ]
-    return analyse(resources, ou_accounts=ou_accounts(tree) if tree is not None else None)
+    return ordered(analyse(resources, ou_accounts=ou_accounts(tree) if tree is not None else None))
 
 
 PACK_ACCESS_RULES = "rules.access"
@@ -78,8 +89,12 @@ def pack_matrix() -> AccessMatrix | None:
     def copy(cls: type, value: Any) -> Any:
         return cls(**{f.name: getattr(value, f.name) for f in fields(cls)})
 
-    return AccessMatrix(
-        tuple(copy(Cell, c) for c in judged.cells), tuple(copy(Target, t) for t in judged.targets), tuple(judged.scps)
+    return ordered(
+        AccessMatrix(
+            tuple(copy(Cell, c) for c in judged.cells),
+            tuple(copy(Target, t) for t in judged.targets),
+            tuple(judged.scps),
+        )
     )
 
 
