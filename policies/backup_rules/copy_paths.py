@@ -244,6 +244,31 @@ def _key_problem(
     return None
 
 
+def _key_finding(
+    path: CopyPath,
+    key_policy: str | Mapping[str, Any] | None,
+    *,
+    principal_arn: str,
+    organization_id: str | bool | None,
+    organization_path: str | bool | None,
+    region: str,
+    rule: str,
+    must: str,
+) -> list[Finding]:
+    """A cross-account copy's finding when ``key_policy`` does not let ``principal_arn`` use the key through AWS
+    Backup in ``region``; ``must`` says what the key must allow, for the message."""
+    if not path.cross_account:
+        return []
+    problem = _key_problem(
+        key_policy,
+        principal_arn=principal_arn,
+        organization_id=organization_id,
+        organization_path=organization_path,
+        region=region,
+    )
+    return [Finding(path.where, path.source, rule, f"{must}, but {problem}")] if problem else []
+
+
 def check_destination_key(
     path: CopyPath,
     key_policy: str | Mapping[str, Any] | None,
@@ -253,26 +278,17 @@ def check_destination_key(
     source_organization_path: str | bool | None,
 ) -> list[Finding]:
     """The destination vault's key must let the source re-encrypt the copy with it (encryption.html)."""
-    if not path.cross_account:
-        return []
-    problem = _key_problem(
+    return _key_finding(
+        path,
         key_policy,
         principal_arn=source_principal_arn,
         organization_id=organization_id,
         organization_path=source_organization_path,
         region=path.destination_region,
+        rule=DESTINATION_KEY,
+        must=f"the key of {path.destination_vault} in {path.destination_account}/{path.destination_region} must "
+        f"let {source_principal_arn} re-encrypt the copy",
     )
-    if not problem:
-        return []
-    return [
-        Finding(
-            path.where,
-            path.source,
-            DESTINATION_KEY,
-            f"the key of {path.destination_vault} in {path.destination_account}/{path.destination_region} must "
-            f"let {source_principal_arn} re-encrypt the copy, but {problem}",
-        )
-    ]
 
 
 def check_source_key(
@@ -285,26 +301,17 @@ def check_source_key(
 ) -> list[Finding]:
     """The source vault's key must be shared with the destination account (AWS: "share this customer managed
     key with the destination account", create-cross-account-backup.html)."""
-    if not path.cross_account:
-        return []
-    problem = _key_problem(
+    return _key_finding(
+        path,
         key_policy,
         principal_arn=destination_principal_arn,
         organization_id=organization_id,
         organization_path=destination_organization_path,
         region=path.source_region,
+        rule=SOURCE_KEY,
+        must=f"the source vault key in {path.source} must be shared with the destination account "
+        f"{path.destination_account}",
     )
-    if not problem:
-        return []
-    return [
-        Finding(
-            path.where,
-            path.source,
-            SOURCE_KEY,
-            f"the source vault key in {path.source} must be shared with the destination account "
-            f"{path.destination_account}, but {problem}",
-        )
-    ]
 
 
 def check_keys_admit(
