@@ -116,7 +116,10 @@ def _git(args: list[str], cwd: Path, *, binary: bool = False) -> Any:
 def export_ref(ref: str, project_dir: Path, into: Path) -> None:
     """The project directory as of ``ref``, written under ``into`` (``git archive``: read-only for the repo)."""
     prefix = _git(["rev-parse", "--show-prefix"], project_dir).strip()
-    commit = _git(["rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"], project_dir).strip()
+    try:
+        commit = _git(["rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"], project_dir).strip()
+    except BaseError as exc:
+        raise BaseError(f"{ref!r} is not a commit of this repository (a branch, tag or commit id; {exc})") from None
     archive = _git(["archive", "--format=tar", f"{commit}:{prefix}" if prefix else commit], project_dir, binary=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")

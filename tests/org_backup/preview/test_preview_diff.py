@@ -124,6 +124,8 @@ def test_an_unknown_ref_is_exit_2(repo: Path) -> None:
     result = _preview(repo, "--base", "no-such-ref")
     assert result.returncode == 2
     assert "--base no-such-ref" in result.stderr
+    assert "'no-such-ref' is not a commit of this repository" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_forced_replacements_follow_the_documented_table() -> None:
