@@ -335,7 +335,9 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         doc = yaml.load(text, Loader=StackFileLoader)
         repeated = duplicate_keys(yaml.compose(text, Loader=StackFileLoader))
     except FileNotFoundError:
-        raise ConfigError([Finding(str(path), None, "stack-file", f"stack file {path} does not exist")]) from None
+        others = sorted(f.name for f in path.parent.glob("Pulumi.*.yaml")) if path.parent.is_dir() else []
+        hint = f" (stack files there: {', '.join(others)})" if others else ""
+        raise ConfigError([Finding(str(path), None, "stack-file", f"stack file {path} does not exist{hint}")]) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError([Finding(str(path), None, "stack-file", f"cannot read stack file: {exc}")]) from None
     except (ValueError, RecursionError) as exc:

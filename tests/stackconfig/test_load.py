@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from deployment.load import load_config
-from stackconfig.load import ConfigError, format_report
+from stackconfig.load import ConfigError, format_report, read_stack_file
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -645,3 +645,17 @@ def test_every_rule_of_the_checks_has_a_test():
         }
     )
     assert rule_ids - tested == set()
+
+
+def test_a_missing_stack_file_names_the_stack_files_that_exist(tmp_path: Path) -> None:
+    """``--stack prdo`` is a typo of a stack name: the error lists the stacks that are there."""
+    (tmp_path / "Pulumi.prod.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config: {}\n")
+    with pytest.raises(ConfigError) as info:
+        read_stack_file(tmp_path / "Pulumi.prdo.yaml")
+    (finding,) = info.value.findings
+    assert finding.rule == "stack-file"
+    assert finding.message.endswith("does not exist (stack files there: Pulumi.prod.yaml, Pulumi.staging.yaml)")
+    with pytest.raises(ConfigError) as info:
+        read_stack_file(tmp_path / "nowhere" / "Pulumi.prod.yaml")
+    assert info.value.findings[0].message.endswith("does not exist")
