@@ -48,6 +48,7 @@ from .principals import (
     PrincipalClass,
     obtain,
 )
+from .shapes import Shapes, labels_for
 from .stack import SAMPLE_ACCOUNT, ResourceLike, StackFacts, Target, read_stack
 
 UNKNOWN_PATH = (
@@ -444,19 +445,89 @@ def analyse(
     facts = read_stack(resources)
     facts.organization_paths.update(organization_paths or {})
     scope = _Scope(facts, sorted(facts.org_ids)[0] if facts.org_ids else None, ou_accounts or {})
+    shapes = _shapes(scope)
+    roles: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+    for (account, name), tags in sorted(facts.role_tags.items()):
+        roles.setdefault(account, []).append((name, tags))
+    backup_roles: dict[str, list[str]] = {}
+    for name, accounts in sorted(facts.backup_role_accounts.items()):
+        for account in accounts:
+            backup_roles.setdefault(account, []).append(name)
     cells: list[Cell] = []
     for target in facts.targets:
-        classes = _classes_for(target)
-        for principal in _principals(scope, target):
-            for action_class in classes:
-                if principal.required and action_class not in ("copy into the vault", USE_FOR_COPIES):
-                    continue
-                cells.append(_cell(target, action_class, principal))
-        if target.kind == "key" and target.role == "central":
-            for principal in _copy_principals(scope, target):
-                if principal.required:
-                    cells.append(_cell(target, USE_FOR_COPIES, principal))
+        account = target.account
+        shape = shapes.shape(
+            target,
+            scope.scps(account, target.stack_set),
+            scope.path(account, target.stack_set),
+            tuple(roles.get(account, ())),
+            tuple(backup_roles.get(account, ())),
+        )
+        kept = shapes.kept(shape) if shape is not None else None
+        if shape is not None and kept is not None:
+            renames = shape.renames
+            cells += [_moved(cell, target, labels and labels_for(labels, renames)) for cell, labels in kept]
+            continue
+        made = _target_cells(scope, target)
+        if shape is not None and not shapes.seen(shape):
+            shapes.keep(shape, target, made)
+        cells += made
     return AccessMatrix(tuple(cells), tuple(facts.targets), tuple(label for label, _, _ in facts.scps))
+
+
+def _shapes(scope: _Scope) -> Shapes[Cell]:
+    """Reuse of whole targets (``shapes``) for this analysis: what the principal classes of every member target
+    share (the other administrators, their SCPs and paths, role names, the organization) is its shared part."""
+    facts, partition = scope.facts, scope.facts.partition
+    others = sorted(facts.backup_admin_accounts | facts.management_accounts)
+    documents = [ADMINISTRATOR_ACCESS, *(text for other in others for text in scope.scps(other) or ())]
+    values = [
+        scope.org_id or "",
+        OUTSIDER_ORG,
+        ADMIN_ROLE,
+        STACKSETS_EXECUTION_ROLE,
+        role_arn(partition, OTHER_ORG_ACCOUNT, ADMIN_ROLE),
+        role_arn(partition, OUTSIDER_ACCOUNT, ADMIN_ROLE),
+        *(role_arn(partition, other, ADMIN_ROLE) for other in others),
+        *(scope.path(other) or "" for other in others),
+        *sorted(facts.deploy_role_names),
+        *sorted(facts.backup_role_names),
+    ]
+    return Shapes({*others, SAMPLE_ACCOUNT}, documents, values)
+
+
+def _moved(cell: Cell, target: Target, labels: tuple[str, ...] | None) -> Cell:
+    """A kept cell of the target's shape, for the target (``labels``: its own statement labels where they differ)."""
+    return Cell(
+        target.label,
+        target.arn,
+        cell.action_class,
+        cell.principal,
+        cell.attacker,
+        cell.allowed,
+        cell.decided_by if labels is None else labels,
+        cell.reason,
+        cell.exact,
+        cell.destructive,
+        cell.required,
+        cell.severity,
+    )
+
+
+def _target_cells(scope: _Scope, target: Target) -> list[Cell]:
+    """Every cell of one target: each principal class x each action class that applies to it."""
+    cells = []
+    classes = _classes_for(target)
+    for principal in _principals(scope, target):
+        for action_class in classes:
+            if principal.required and action_class not in ("copy into the vault", USE_FOR_COPIES):
+                continue
+            cells.append(_cell(target, action_class, principal))
+    if target.kind == "key" and target.role == "central":
+        for principal in _copy_principals(scope, target):
+            if principal.required:
+                cells.append(_cell(target, USE_FOR_COPIES, principal))
+    return cells
 
 
 __all__ = [
