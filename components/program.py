@@ -24,7 +24,7 @@ from components.organization import OrganizationSettings
 from components.organization_view import OrganizationView
 from components.providers import AccountProviders
 from deployment.layout import Layout, build_layout
-from deployment.load import config_from_pulumi
+from deployment.load import config_from_pulumi, with_organization_findings
 from stackconfig.inventory import (
     InventoryError,
     OrgTree,
@@ -73,6 +73,11 @@ def offline_tree(config: StackConfig, stack: str) -> OrgTree:
     return OrgTree.from_inventory(load_inventory(path), source=config.accounts.inventory_file.format(stack=stack))
 
 
+def _no_tree() -> OrgTree:
+    """A deploy that discovers its accounts asks Organizations only once the configuration is valid."""
+    raise InventoryError([])
+
+
 def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
     if config.accounts.source == "discover":
         return _discover(config, providers)
@@ -82,7 +87,13 @@ def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> Or
 def load() -> Loaded:
     """Every check runs here, before any resource is registered; a mistake ends the run with the report."""
     try:
-        loaded = config_from_pulumi()
+        try:
+            loaded = config_from_pulumi()
+        except ConfigError as exc:
+            stack = pulumi.get_stack()
+            raise with_organization_findings(
+                exc, lambda c: offline_tree(c, stack) if c.accounts.source != "discover" else _no_tree()
+            ) from None
         providers = AccountProviders(loaded.config.organization)
         tree = org_tree(loaded.config, providers, pulumi.get_stack())
         layout = build_layout(loaded.config, tree)

@@ -8,12 +8,15 @@ Pulumi program, the offline preview, the operations commands, tests) loads throu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from stackconfig.checks import DocumentCheck
-from stackconfig.load import LoadedConfig, read_stack_file, sections_from_pulumi_config, validate
+from stackconfig.inventory import OrgTree, member_accounts
+from stackconfig.load import ConfigError, LoadedConfig, read_stack_file, sections_from_pulumi_config, validate
+from stackconfig.model import StackConfig
+from stackconfig.references import check_references
 
 from .guardrail_checks import check_guardrail
 
@@ -35,3 +38,22 @@ def config_from_pulumi() -> LoadedConfig:
 
 def config_from_stack_file(path: Path) -> LoadedConfig:
     return load_config(sections_from_pulumi_config(read_stack_file(path)))
+
+
+def with_organization_findings(exc: ConfigError, tree_for: Callable[[StackConfig], OrgTree]) -> ConfigError:
+    """``exc`` with the organization-aware findings (unknown OU and account ids, ...) added, when the sections all
+    parsed and only rules failed: every mistake at once, not the reference mistakes after the others are fixed.
+
+    ``tree_for`` reads the organization as the stack knows it; when that fails for any reason (a missing
+    inventory, an inventory path the configuration got wrong), the original report stands. Findings already reported (same path and rule) are not repeated.
+    """
+    if exc.parsed is None:
+        return exc
+    try:
+        tree = tree_for(exc.parsed)
+        found = check_references(exc.parsed, tree, member_accounts(exc.parsed, tree))
+    except Exception:
+        return exc
+    seen = {(f.path, f.rule) for f in exc.findings}
+    extra = [f for f in found if (f.path, f.rule) not in seen]
+    return ConfigError([*exc.findings, *extra], exc.parsed) if extra else exc

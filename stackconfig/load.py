@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from policies.backup_rules.backup_policy.document import DUPLICATE_KEY
 from policies.backup_rules.backup_policy.keytree import UNKNOWN_KEY
 from policies.backup_rules.findings import Finding, errors
+from policies.backup_rules.levels import VAULT_UNLOCKED
 
 from .checks import DocumentCheck, check_config
 from .messages import pattern_at, plain_message
@@ -33,10 +34,16 @@ PROJECT = "org-backup"
 
 
 class ConfigError(Exception):
-    """The configuration is invalid; ``findings`` holds every error (and the warnings seen with them)."""
+    """The configuration is invalid; ``findings`` holds every error (and the warnings seen with them).
 
-    def __init__(self, findings: list[Finding]) -> None:
+    ``parsed`` is the configuration as read when every section parsed and only rules failed (a start window
+    too short), else None: the organization-aware checks can still run on it, so a mistyped OU id is reported
+    with the rule mistake instead of after it is fixed (``deployment.layout.with_organization_findings``).
+    """
+
+    def __init__(self, findings: list[Finding], parsed: StackConfig | None = None) -> None:
         self.findings = findings
+        self.parsed = parsed
         super().__init__(format_report(findings))
 
 
@@ -261,17 +268,38 @@ def validate(raw: Mapping[str, Any], *, document_checks: Sequence[DocumentCheck]
     parsed, findings = parse_sections(raw)
     broken = tuple(f.path for f in findings)
     damaged = frozenset(re.split(r"[.\[]", f.path, maxsplit=1)[0] for f in findings)
-    findings.extend(
-        f for f in check_config(parsed, damaged, document_checks) if not f.path.startswith(broken) or not broken
-    )
+    findings.extend(f for f in check_config(parsed, damaged, document_checks) if not _follows_from(f, broken))
     if errors(findings):
-        raise ConfigError(findings)
+        raise ConfigError(findings, _whole(parsed) if not damaged else None)
     try:
         config = StackConfig(**parsed)
     except ValidationError as exc:
         # Section-by-section parsing accepted what the whole model refuses: still a report, never a traceback.
         raise ConfigError(findings + _pydantic_findings("config", StackConfig, exc)) from None
     return LoadedConfig(config, [f for f in findings if f.severity == "warning"])
+
+
+# Rules that report something as absent: when a value inside it failed to parse, the salvage dropped it, so
+# "the vault has no Vault Lock" after "lock.mode: must be one of ..." only repeats the typo, falsely.
+_ABSENCE_RULES = frozenset({VAULT_UNLOCKED})
+
+
+def _follows_from(finding: Finding, broken: tuple[str, ...]) -> bool:
+    """Whether a rule's finding only follows from a value that did not parse (under it, or inside what it says
+    is missing)."""
+    if not broken:
+        return False
+    if finding.path.startswith(broken):
+        return True
+    return finding.rule in _ABSENCE_RULES and any(b.startswith(f"{finding.path}.") for b in broken)
+
+
+def _whole(parsed: dict[str, Any]) -> StackConfig | None:
+    """The model of sections that all parsed, or None when the whole refuses them."""
+    try:
+        return StackConfig(**parsed)
+    except ValidationError:
+        return None
 
 
 def _decode(value: Any) -> Any:

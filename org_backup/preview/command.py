@@ -20,7 +20,7 @@ from pulumi_policy import Policy
 
 from components.program import offline_tree
 from deployment.layout import build_layout
-from deployment.load import load_config
+from deployment.load import load_config, with_organization_findings
 from org_backup.preview import reports, sarif
 from org_backup.preview.access_report import access_matrix, forget_pack_matrix, pack_config, pack_matrix
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
@@ -55,7 +55,10 @@ def build_preview(
     path = config_file or stack_file(stack)
     try:
         raw = read_stack_file(path)
-        loaded = load_config(sections_from_pulumi_config(raw))
+        try:
+            loaded = load_config(sections_from_pulumi_config(raw))
+        except ConfigError as exc:
+            raise with_organization_findings(exc, lambda config: offline_tree(config, stack)) from None
         tree = offline_tree(loaded.config, stack)
         layout = build_layout(loaded.config, tree)
         pack = load_pack() if policies is None else list(policies)

@@ -696,6 +696,13 @@ MISTAKES: Sequence[Mistake] = [
         "list every account",
         stack="staging",
     ),
+    Mistake(
+        "lock-mode-capitalised",
+        put("vaults", "member", "lock", "mode", "Governance"),
+        2,
+        "vaults.member.lock.mode",
+        "'governance', 'compliance'",
+    ),
 ]
 
 
@@ -777,3 +784,22 @@ def test_a_misspelt_region_hides_the_copy_findings_it_causes() -> None:
     with pytest.raises(ConfigError) as info:
         load_config(raw)
     assert [(f.path, f.rule) for f in info.value.findings] == [("organization.workload_regions[2]", "region-unknown")]
+
+
+def test_a_rule_mistake_and_an_unknown_ou_are_reported_together(tmp_path: Path) -> None:
+    """All at once: a start window too short (a rule) and a mistyped OU id (the organization) in one report,
+    not the OU only after the window is fixed."""
+    both = Mistake(
+        "window-and-ou",
+        lambda text, where: sub("ou-ab12-22222222", "ou-ab12-22222229")(
+            put("plans", "daily", "rules", "daily", "start_window_minutes", 30)(text, where), where
+        ),
+        2,
+        "",
+        "",
+    )
+    outcome = preview(both, tmp_path)
+    assert outcome.exit == 2
+    paths = {path for path, _ in outcome.errors}
+    assert "plans.daily.rules.daily.start_window_minutes" in paths
+    assert any(path.startswith("targets.organizational_units") for path in paths), outcome.errors
