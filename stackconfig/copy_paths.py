@@ -70,10 +70,18 @@ def rds_scope(plan: Plan) -> rules.RdsScope:
 
 
 def _selection_has_rds(selection: ResourceSelection) -> bool:
-    types = set(selection.resource_types)
+    types = {_in_aws_partition(t) for t in selection.resource_types}
     if "*" in types:
-        return not set(selection.not_resource_types) >= RDS_AURORA_RESOURCE_TYPES
+        return not {_in_aws_partition(t) for t in selection.not_resource_types} >= RDS_AURORA_RESOURCE_TYPES
     return bool(types & RDS_AURORA_RESOURCE_TYPES)
+
+
+def _in_aws_partition(resource_type: str) -> str:
+    """``arn:aws-us-gov:rds:*:*:db:*`` as ``arn:aws:rds:*:*:db:*``: RDS is RDS in every partition."""
+    parts = resource_type.split(":", 2)
+    return (
+        f"arn:aws:{parts[2]}" if len(parts) == 3 and parts[0] == "arn" and parts[1].startswith("aws") else resource_type
+    )
 
 
 def copy_paths(

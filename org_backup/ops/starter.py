@@ -19,7 +19,9 @@ from org_backup.ops.aws import Aws, CannotRunError, error_code
 from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK, PROJECT_DIR
 from org_backup.ops.inventory import render_inventory, write_inventory
 from org_backup.ops.organization import read_organization
+from policies.backup_rules.limits import RDS_AURORA_RESOURCE_TYPES
 from stackconfig.inventory import Inventory
+from stackconfig.regions import partition_of
 
 COMMAND = "init"
 DEFAULT_REGION = "us-east-1"
@@ -44,6 +46,7 @@ STACK_TEMPLATE = """\
 config:
   aws:region: {home}
   org-backup:organization:
+    partition: {partition}
     id: {org_id}
     root_id: {root_id}
     management_account_id: "{management}"
@@ -69,7 +72,9 @@ config:
       name: org-backup-central
       lock: {{mode: governance, min_retention_days: 7, max_retention_days: 3650}}
   org-backup:plans:
-    # Backs up only what is tagged backup=daily, so nothing changes until teams opt in.
+    # Backs up only what is tagged backup=daily, so nothing changes until teams opt in. RDS and Aurora are left
+    # out: AWS Backup cannot copy them to another account and another Region in one step; give them their own
+    # plan that copies within the Region first (README, "Copy paths").
     daily:
       rules:
         daily:
@@ -77,8 +82,11 @@ config:
           retention_days: 35
           copies: [{{region: {dr}, retention_days: 35}}]
       selections:
-        tags:
-          opted-in: {{key: backup, values: [daily]}}
+        resources:
+          opted-in:
+            resource_types: ["*"]
+            not_resource_types: [{rds_types}]
+            conditions: {{string_equals: {{"aws:ResourceTag/backup": daily}}}}
     # weekly:
     #   rules:
     #     weekly: {{schedule: weekly, retention_days: 90, copies: [{{region: {dr}, retention_days: 90}}]}}
@@ -92,6 +100,12 @@ config:
     #     resources:
     #       rds: {{resource_types: ["arn:aws:rds:*:*:db:*"]}}
 """
+
+
+# The pack's policy config while the central vault is in governance mode (the starter's first deploy): the
+# copy-destination rule accepts a governance lock until `lock: {mode: compliance, ...}` is set and this file is
+# deleted. JSON holds no comment; `init` says so when it writes it, and the README ("Adopt it") too.
+ADOPTION_POLICY_CONFIG = '{\n  "backup-copy-destination-locked": {"requireComplianceMode": false}\n}\n'
 
 
 def _admin(inventory: Inventory, management: str) -> tuple[str, str]:
@@ -110,8 +124,13 @@ def stack_text(inventory: Inventory, management: str, stack: str, home: str) -> 
     admin, admin_name = _admin(inventory, management)
     top = [ou for ou in inventory.organizational_units if ou.parent_id == inventory.root_id]
     targets = "\n".join(f"      - {{name: {ou.name!r}, id: {ou.id}}}" for ou in top) or "      []"
+    partition = partition_of(home) or "aws"
     return STACK_TEMPLATE.format(
         stack=stack,
+        partition=partition,
+        rds_types=", ".join(
+            f'"{t.replace("arn:aws:", f"arn:{partition}:", 1)}"' for t in sorted(RDS_AURORA_RESOURCE_TYPES)
+        ),
         org_id=inventory.organization_id,
         root_id=inventory.root_id,
         management=management,
@@ -129,7 +148,8 @@ def run(
 ) -> tuple[Path, Path, Inventory]:
     """Read the organization and write both files; nothing is written if either exists (unless ``force``)."""
     inventory_file = project_dir / "inventory" / f"{stack}.yaml"
-    existing = [p for p in (stack_file, inventory_file) if p.exists()]
+    policy_config = project_dir / "policy-config" / f"{stack}.json"
+    existing = [p for p in (stack_file, inventory_file, policy_config) if p.exists()]
     if existing and not force:
         raise CannotRunError(f"{' and '.join(map(str, existing))} already exist(s); pass --force to overwrite")
     caller = aws.caller_identity(region)
@@ -147,6 +167,8 @@ def run(
     stack_file.parent.mkdir(parents=True, exist_ok=True)
     write_inventory(inventory_file, render_inventory(inventory, stack))
     stack_file.write_text(text, encoding="utf-8")
+    policy_config.parent.mkdir(parents=True, exist_ok=True)
+    policy_config.write_text(ADOPTION_POLICY_CONFIG, encoding="utf-8")
     return stack_file, inventory_file, inventory
 
 
@@ -165,6 +187,8 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"wrote {written} and {inventory_file}: organization {inventory.organization_id}, "
         f"{len(inventory.accounts)} accounts, {len(inventory.organizational_units)} OUs.\n"
+        f"policy-config/{stack}.json lets the copies land in the governance-mode central vault while you adopt; "
+        f"delete it when vaults.central.lock.mode is compliance.\n"
         f"Next: review the lines marked REVIEW, then `org-backup preview --stack {stack}`."
     )
     return EXIT_OK

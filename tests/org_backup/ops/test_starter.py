@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from deployment.layout import build_layout
 from deployment.load import config_from_stack_file
 from org_backup import main as cli
 from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK
+from org_backup.preview.command import build_preview, render
+from org_backup.preview.model import Preview
 from stackconfig.inventory import OrgTree, load_inventory
 from tests.moto_server import DEFAULT_ACCOUNT_ID, MotoServer
 from tests.org_backup.ops.fakes import FakeOrg
@@ -49,6 +52,27 @@ def test_writes_a_stack_and_inventory_that_load_and_reach_the_organization(
     text = stack_file.read_text()
     assert "# weekly:" in text and "REVIEW" in text
     assert yaml.safe_load(text)["config"]["org-backup:accounts"]["inventory_file"] == "inventory/acme.yaml"
+    assert loaded.warnings == [], "the starter warns about itself"
+
+
+def test_the_first_preview_of_the_starter_passes(
+    tmp_path: Path, org: FakeOrg, aws_env: MotoServer, monkeypatch, capsys
+) -> None:
+    """README "Adopt it": init, then preview until it passes. The starter's governance-mode central vault is
+    allowed by the policy config init writes beside it, and nothing in it is a warning."""
+    assert _init(tmp_path, aws_env) == EXIT_OK
+    assert "policy-config/acme.json" in capsys.readouterr().out
+    policy_config = tmp_path / "policy-config" / "acme.json"
+    assert json.loads(policy_config.read_text()) == {"backup-copy-destination-locked": {"requireComplianceMode": False}}
+    monkeypatch.setattr("components.program.PROJECT_DIR", tmp_path)
+    result = build_preview("acme", tmp_path / "Pulumi.acme.yaml", policy_config)
+    assert isinstance(result, Preview), render(result, "text")
+    assert result.exit_code == 0, [str(v) for v in result.violations if v.mandatory]
+    assert result.warnings == []
+    # Without it, the governance-mode destination is the one mandatory finding.
+    bare = build_preview("acme", tmp_path / "Pulumi.acme.yaml", None)
+    assert isinstance(bare, Preview)
+    assert {v.rule for v in bare.violations if v.mandatory} == {"backup-copy-destination-locked"}
 
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path, org: FakeOrg, aws_env: MotoServer, capsys) -> None:
@@ -59,6 +83,7 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, org: FakeOrg, aws_en
     assert "already exist" in capsys.readouterr().err
     assert stack_file.read_text() == "config: {}\n"
     assert not (tmp_path / "inventory" / "acme.yaml").exists()
+    assert not (tmp_path / "policy-config" / "acme.json").exists()
 
     assert _init(tmp_path, aws_env, "--force") == EXIT_OK
     assert "org-backup:organization" in stack_file.read_text()
