@@ -25,6 +25,7 @@ from org_backup.preview import reports, sarif
 from org_backup.preview.access_report import access_matrix, forget_pack_matrix, pack_config, pack_matrix
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
 from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
+from org_backup.preview.policy_config_schema import unknown_settings
 from org_backup.preview.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import InventoryError
@@ -63,11 +64,17 @@ def build_preview(
         layout = build_layout(loaded.config, tree)
         pack = load_pack() if policies is None else list(policies)
         policy_config = read_policy_config(policy_config_file, pack) if policy_config_file else None
+        setting_warnings = unknown_settings(policy_config_file, policy_config or {}, pack) if policy_config_file else []
     except (ConfigError, InventoryError) as exc:
         return ConfigProblem(stack, path, exc.findings)
     except PolicyConfigError as exc:
         return ConfigProblem(
-            stack, path, [Finding(str(policy_config_file), None, "policy-config", p) for p in exc.problems]
+            stack,
+            path,
+            [
+                Finding(str(policy_config_file), None, "policy-config", p.removeprefix(f"{policy_config_file}: "))
+                for p in exc.problems
+            ],
         )
     try:
         # The program logs the loader's warnings too; the report lists them once.
@@ -86,7 +93,7 @@ def build_preview(
         evaluation=evaluation,
         violations=locate(evaluation.violations, evaluation.rules, run, places),
         backup_policies=backup_policies(layout, places),
-        warnings=[*loaded.warnings, *layout.warnings],
+        warnings=[*loaded.warnings, *layout.warnings, *setting_warnings],
         names=names_of(tree),
         wall_s=time.perf_counter() - started,
         access=access,

@@ -11,12 +11,15 @@ preview would never accept.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
 from pulumi_policy import Policy
+
+from policies.backup_rules.findings import Finding
 
 
 def rule_schema(policy: Policy) -> dict[str, Any] | None:
@@ -54,3 +57,31 @@ def schema_problems(path: Path, raw: Mapping[str, Any], policies: Sequence[Polic
                 f"(the config schema of rule {policy.name}; `pulumi preview` refuses it too)"
             )
     return problems
+
+
+UNKNOWN_SETTING = "policy-config-unknown-setting"
+
+
+def unknown_settings(path: Path, raw: Mapping[str, Any], policies: Sequence[Policy]) -> list[Finding]:
+    """Settings no rule declares: the CLI accepts them (see above) and the rule then runs with its default, so a
+    misspelt setting (``maxRotationPeriodDay``) would change nothing without a word. A warning, with the
+    settings the rule does have."""
+    out: list[Finding] = []
+    for policy in policies:
+        given = raw.get(policy.name)
+        if not isinstance(given, Mapping):
+            continue
+        declared = list(policy.config_schema.properties) if policy.config_schema else []
+        for key in sorted(set(given) - {"enforcementLevel", *declared}):
+            close = difflib.get_close_matches(key, declared, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"its settings: {', '.join(declared) or 'none'}"
+            out.append(
+                Finding(
+                    f"{policy.name}.{key}",
+                    given[key],
+                    UNKNOWN_SETTING,
+                    f"{path}: rule {policy.name} has no setting {key!r}, so it runs with its default ({hint})",
+                    "warning",
+                )
+            )
+    return out

@@ -10,7 +10,7 @@ from jsonschema import Draft7Validator
 
 from org_backup.preview import command as preview
 from org_backup.preview.offline import PROJECT_DIR
-from org_backup.preview.policy_config_schema import rule_schema
+from org_backup.preview.policy_config_schema import UNKNOWN_SETTING, rule_schema, unknown_settings
 from org_backup.preview.policy_eval import PolicyConfigError, load_pack, read_policy_config
 
 
@@ -81,3 +81,17 @@ def test_the_preview_exits_2_and_names_the_rule(tmp_path: Path, capsys) -> None:
     assert preview.main(["--stack", "staging", "--policy-config", str(path)]) == 2
     out = capsys.readouterr().out
     assert "kms-key-rotation.maxRotationPeriodDays: -5 is less than the minimum of 90" in out
+    assert f"{path}: {path}:" not in out, "the file is named once"
+
+
+def test_an_unknown_setting_is_a_warning_with_the_settings_the_rule_has(tmp_path: Path) -> None:
+    """The CLI accepts it and the rule runs with its default; the preview says so instead of staying silent."""
+    path = _write(tmp_path, {"kms-key-rotation": {"maxRotationPeriodDay": 5000, "enforcementLevel": "advisory"}})
+    (warning,) = unknown_settings(path, read_policy_config(path, load_pack()), load_pack())
+    assert warning.severity == "warning" and warning.rule == UNKNOWN_SETTING
+    assert warning.path == "kms-key-rotation.maxRotationPeriodDay"
+    assert "did you mean 'maxRotationPeriodDays'?" in warning.message
+    result = preview.build_preview("prod", None, path)
+    assert not isinstance(result, preview.ConfigProblem)
+    assert UNKNOWN_SETTING in {w.rule for w in result.warnings}
+    assert result.exit_code == 0
