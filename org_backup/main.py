@@ -50,10 +50,15 @@ class Subcommand:
     uses_aws: bool
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    # What ``--output`` means for this command (argparse.SUPPRESS: not offered, and refused if given).
+    output_help: str = "write the report to FILE instead of standard output"
+    output_metavar: str = "FILE"
 
 
-def common_parser() -> argparse.ArgumentParser:
-    """The flags every subcommand shares (``parents=`` of each subparser, so they go after the subcommand)."""
+def common_parser(sub: Subcommand) -> argparse.ArgumentParser:
+    """The flags every subcommand shares (``parents=`` of each subparser, so they go after the subcommand), with
+    the formats and the meaning of ``--output`` of that subcommand in its ``--help``. A format the command does not
+    write is refused by ``refusals`` in words, not by argparse."""
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
     group.add_argument(
@@ -63,11 +68,12 @@ def common_parser() -> argparse.ArgumentParser:
         "--config", type=Path, metavar="FILE", help="a stack file to read instead of Pulumi.<stack>.yaml"
     )
     group.add_argument(
-        "--format", choices=FORMATS, help="report format; each subcommand lists the ones it writes (default: text)"
+        "--format",
+        choices=FORMATS,
+        metavar="{" + ",".join(sub.formats) + "}",
+        help="report format (default: text)",
     )
-    group.add_argument(
-        "--output", type=Path, metavar="FILE", help="write the report to FILE instead of standard output"
-    )
+    group.add_argument("--output", type=Path, metavar=sub.output_metavar, help=sub.output_help)
     group.add_argument(
         "--endpoint-url", metavar="URL", help="send every AWS call here, e.g. an emulator (default: AWS's endpoints)"
     )
@@ -329,6 +335,7 @@ SUBCOMMANDS = (
         True,
         _report_arguments,
         _operation("audit_report", _report_extra),
+        output_help="write the run's summary (text or json) to FILE; the report files go to --output-dir",
     ),
     Subcommand(
         "demo",
@@ -339,6 +346,8 @@ SUBCOMMANDS = (
         False,
         _demo_arguments,
         _run_demo,
+        output_help="the directory for verify.json, coverage.json and report.html (default: demo-out)",
+        output_metavar="DIR",
     ),
     Subcommand(
         "init",
@@ -348,6 +357,7 @@ SUBCOMMANDS = (
         True,
         _init_arguments,
         _run_init,
+        output_help=argparse.SUPPRESS,
     ),
 )
 
@@ -360,11 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
         f"`{PROG} <command> --help` says what each command's codes mean.",
     )
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
-    common = common_parser()
     for sub in SUBCOMMANDS:
         child = commands.add_parser(
             sub.name,
-            parents=[common],
+            parents=[common_parser(sub)],
             help=sub.help,
             description=f"{sub.help}. Formats: {', '.join(sub.formats)}.",
             epilog=sub.exits,

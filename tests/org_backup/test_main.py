@@ -153,3 +153,16 @@ def test_pyproject_declares_the_command() -> None:
     assert project["build-system"]["requires"] == [
         line for line in (PROJECT_DIR / "requirements-build.txt").read_text().splitlines() if line and line[0] != "#"
     ]
+
+
+@pytest.mark.parametrize("sub", cli.SUBCOMMANDS, ids=[s.name for s in cli.SUBCOMMANDS])
+def test_help_shows_the_formats_and_output_of_each_command(sub: cli.Subcommand, capsys) -> None:
+    """`--help` promises only what the command does: its own formats, and what --output means for it."""
+    with pytest.raises(SystemExit):
+        cli.main([sub.name, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--format {" + ",".join(sub.formats) + "}" in text
+    offered = "--output" in text.split("common options", 1)[1]
+    assert offered == (sub.name != "init")
+    if sub.name == "demo":
+        assert "--output DIR" in text
