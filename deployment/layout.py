@@ -7,13 +7,17 @@ and where each is attached, so the program, the offline preview and the tests ag
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from components.documents.backup_policy import (
     BackupPolicyDocument,
     BackupPolicyError,
+    overfull_target,
     render_backup_policies,
 )
+from components.documents.backup_policy_migration import migrated
 from deployment.copy_admission import check_in_organization
 from deployment.stackset_checks import check_stackset
 from policies.backup_rules.findings import Finding, errors
@@ -156,6 +160,58 @@ def _management_vaults_without_admin(config: StackConfig, members: list[MemberAc
     ]
 
 
+def _name_clashes(
+    config: StackConfig, documents: list[BackupPolicyDocument], custom: list[BackupPolicyDocument]
+) -> list[Finding]:
+    """A plan's policy named like a hand-written one or a guardrail SCP (``<guardrail prefix>-<n>``).
+
+    Organizations refuses a second policy of the same name (DuplicatePolicyException,
+    https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreatePolicy.html); whether that holds
+    across policy types or cases AWS does not say, so both count (the safe side). The attachments would also
+    share URNs: every policy attachment is named ``<policy>-<target>`` under the same parent type.
+    """
+    taken = {document.name.lower(): f"backup_policies.custom {document.name!r}" for document in custom}
+    guardrail = re.compile(rf"{re.escape(config.guardrail.name_prefix)}-[0-9]+", re.IGNORECASE)
+    out = []
+    for document in documents:
+        other = taken.get(document.name.lower())
+        if other is None and config.guardrail.enabled and guardrail.fullmatch(document.name):
+            other = "the guardrail SCPs (guardrail.name_prefix)"
+        if other is not None:
+            out.append(
+                Finding(
+                    f"plans.{document.plan_names[0]}",
+                    document.name,
+                    "policy-name-clash",
+                    f"the backup policy {document.name!r} would have the name of {other}: rename the plan, or "
+                    "change backup_policies.name_prefix",
+                )
+            )
+    return out
+
+
+def _packed_warning(
+    config: StackConfig, targets_by_plan: dict[str, list[str]], elsewhere: Counter[str]
+) -> list[Finding]:
+    """Say when plans share policies: then adding or removing a plan renames the policies of its target set."""
+    overfull = overfull_target(config, targets_by_plan, elsewhere)
+    if overfull is None:
+        return []
+    target, count = overfull
+    return [
+        Finding(
+            "plans",
+            target,
+            "backup-policies-packed",
+            f"one backup policy per plan would put {count} policies on {target} (Organizations allows "
+            f"{MAX_BACKUP_POLICIES_PER_TARGET}), so plans with the same targets share policies named after the "
+            "plans they hold: adding or removing such a plan renames those policies, which Pulumi replaces "
+            "(README, 'Everyday changes'); fewer plans on that target keep one policy per plan",
+            "warning",
+        )
+    ]
+
+
 def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
     """Members, Regions and attached policy documents; ``ConfigError`` when a policy cannot be placed."""
     # Unknown OU and account ids first: every later finding would only be a consequence of them.
@@ -163,12 +219,19 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
     if errors(references):
         raise ConfigError(references)
     targets_by_plan = {name: plan_target_ids(config, name) for name in sorted(config.plans)}
+    custom = custom_documents(config)
+    custom_counts = Counter(target for document in custom for target in document.target_ids)
     try:
-        documents = render_backup_policies(config, targets_by_plan)
+        documents = render_backup_policies(config, targets_by_plan, custom_counts)
     except BackupPolicyError as exc:
         raise ConfigError([Finding(exc.path, exc.value, exc.rule, exc.message)]) from None
-    documents += custom_documents(config)
-    custom_names = {custom_policy_name(config, name) for name in config.backup_policies.custom}
+    clashes = _name_clashes(config, documents, custom)
+    if clashes:
+        raise ConfigError(clashes)
+    documents = migrated(config, targets_by_plan, documents)
+    packed = _packed_warning(config, targets_by_plan, custom_counts)
+    documents += custom
+    custom_names = {document.name for document in custom}
     policies: list[AttachedPolicy] = []
     per_target: dict[str, int] = dict(config.backup_policies.policies_attached_elsewhere)
     findings: list[Finding] = []
@@ -223,5 +286,5 @@ def build_layout(config: StackConfig, tree: OrgTree) -> Layout:
         central_regions=list(config.organization.dr_regions),
         policies=policies,
         stackset_targets=stackset_targets(config, tree, attached),
-        warnings=references,
+        warnings=references + packed,
     )

@@ -11,8 +11,13 @@ Choices worth knowing:
 - tag identifiers (``recovery_point_tags``, ``backup_plan_tags``) are the lower-cased tag key and condition
   identifiers the lower-cased last segment of the condition key, because AWS lower-cases identifiers in the
   effective policy; case-insensitive clashes get a ``_2``, ``_3`` ... suffix in sorted key order;
-- plans with the same set of targets share documents, packed greedily in sorted name order, so that adding
-  a plan never renames the policies of another target set.
+- one policy per plan, named ``<prefix>-<plan>``: plan names are the user's own, unique and stable, so adding an
+  OU to a plan's targets or adding a plan renames no policy (a policy's name is its Pulumi URN, and a URN that
+  changes makes ``pulumi up`` delete the protected policy). Only when one policy per plan would put more than
+  ``MAX_BACKUP_POLICIES_PER_TARGET`` policies on a target are plans with the same targets packed together, each
+  packed document named after the plan names it holds (``<prefix>-plans-<hash>``);
+- the names of the previous scheme (one set per target set, named after the targets) are kept by
+  ``components.documents.backup_policy_migration``, which hands them on as aliases.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +56,14 @@ __all__ = [
     "BackupPolicyDocument",
     "BackupPolicyError",
     "backup_role_arn",
+    "check_policies_per_target",
     "copy_destination_arn",
     "group_key",
+    "overfull_target",
+    "pack_plans",
+    "packed_policy_name",
+    "plan_target_sets",
+    "policy_name",
     "render_backup_policies",
     "render_document",
     "render_plan",
@@ -61,8 +73,11 @@ Node = dict[str, Any]
 
 LOCKED = (NONE,)
 KEEP_FOREVER = -1
+# Organizations takes 1 to 128 characters for a policy name (any ASCII); the narrower class is the safe side.
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_UpdatePolicy.html (Name)
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")
 GROUP_KEY_CHARS = 8
+PACKED_MARK = "plans"
 MAX_IDENTIFIER_CHARS = 50
 _UNSAFE_IDENTIFIER_CHARS = re.compile(r"[^a-z0-9_.-]+")
 
@@ -90,6 +105,10 @@ class BackupPolicyDocument:
     plan_names: tuple[str, ...]
     target_ids: tuple[str, ...]
     content: str
+    previous_name: str | None = None
+    """The previous naming scheme's name of a document this one takes over (a Pulumi alias: renamed in place)."""
+    previous_plans: tuple[str, ...] = ()
+    """The plans that previous document held: those that moved to other documents must be in place first."""
 
     @property
     def size(self) -> int:
@@ -143,25 +162,44 @@ def render_document(plans: Mapping[str, Node]) -> str:
     return json.dumps({"plans": dict(plans)}, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-def group_key(target_ids: Iterable[str]) -> str:
-    """A short name for a set of targets that depends on nothing else, so policy names stay put."""
-    canonical = ",".join(sorted(set(target_ids)))
+def group_key(ids: Iterable[str]) -> str:
+    """A short name for a set of ids that depends on nothing else: a packed document's plan names (and, in the
+    previous scheme, a target set), so the name stays put while the set does."""
+    canonical = ",".join(sorted(set(ids)))
     return hashlib.sha256(canonical.encode()).hexdigest()[:GROUP_KEY_CHARS]
 
 
-def render_backup_policies(
-    config: StackConfig, targets_by_plan: Mapping[str, Sequence[str]]
-) -> list[BackupPolicyDocument]:
-    """Every plan of the config in as few policies as fit, one set of policies per distinct target set.
+def _checked_name(name: str, path: str, value: Any, what: str) -> str:
+    if not POLICY_NAME_RE.fullmatch(name):
+        raise BackupPolicyError(
+            path,
+            value,
+            POLICY_NAME,
+            f"{what} would be named {name!r}, which must match {POLICY_NAME_RE.pattern} (Organizations takes at "
+            "most 128 characters): shorten backup_policies.name_prefix or the plan name",
+        )
+    return name
 
-    ``targets_by_plan`` maps each plan name to the root, OU and account ids its policy is attached to.
-    Raises ``BackupPolicyError`` when a plan cannot fit in one policy or a target would carry more policies
-    than Organizations allows.
-    """
+
+def policy_name(config: StackConfig, plan_name: str) -> str:
+    """``<prefix>-<plan>``: a plan's own policy, named by nothing that changes when its targets do."""
+    name = f"{config.backup_policies.name_prefix}-{plan_name}"
+    return _checked_name(name, join("plans", plan_name), plan_name, f"the backup policy of plan {plan_name!r}")
+
+
+def packed_policy_name(config: StackConfig, plan_names: Iterable[str]) -> str:
+    """``<prefix>-plans-<hash of the plan names>``: a packed document keeps its name while it holds the same plans."""
+    prefix = config.backup_policies.name_prefix
+    name = f"{prefix}-{PACKED_MARK}-{group_key(plan_names)}"
+    return _checked_name(name, "backup_policies.name_prefix", prefix, "a packed backup policy")
+
+
+def plan_target_sets(config: StackConfig, targets_by_plan: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Each plan's sorted, distinct targets, in sorted plan order; every plan must reach something."""
     unknown = sorted(set(targets_by_plan) - set(config.plans))
     if unknown:
         raise BackupPolicyError("plans", unknown[0], "unknown-plan", f"targets given for unknown plan {unknown[0]!r}")
-    groups: dict[tuple[str, ...], list[str]] = {}
+    out: dict[str, tuple[str, ...]] = {}
     for name in sorted(config.plans):
         targets = tuple(sorted(set(targets_by_plan.get(name, ()))))
         if not targets:
@@ -171,36 +209,67 @@ def render_backup_policies(
                 "plan-without-target",
                 f"plan {name!r} reaches no root, OU or account, so its backup policy would protect nothing",
             )
+        out[name] = targets
+    return out
+
+
+def _elsewhere(config: StackConfig, extra: Mapping[str, int] | None) -> dict[str, int]:
+    """Policies on each target that are not this stack's plans: the config's count plus ``extra``."""
+    out = dict(config.backup_policies.policies_attached_elsewhere)
+    for target, count in (extra or {}).items():
+        out[target] = out.get(target, 0) + count
+    return out
+
+
+def overfull_target(
+    config: StackConfig,
+    targets_by_plan: Mapping[str, Sequence[str]],
+    attached_elsewhere: Mapping[str, int] | None = None,
+) -> tuple[str, int] | None:
+    """The first target where one policy per plan would exceed Organizations' per-target limit, with the count
+    (plans that target it + policies attached elsewhere); None when one policy per plan fits everywhere."""
+    elsewhere = _elsewhere(config, attached_elsewhere)
+    counts = Counter(target for targets in targets_by_plan.values() for target in set(targets))
+    for target in sorted(counts):
+        total = counts[target] + elsewhere.get(target, 0)
+        if total > MAX_BACKUP_POLICIES_PER_TARGET:
+            return target, total
+    return None
+
+
+def render_backup_policies(
+    config: StackConfig,
+    targets_by_plan: Mapping[str, Sequence[str]],
+    attached_elsewhere: Mapping[str, int] | None = None,
+) -> list[BackupPolicyDocument]:
+    """One policy per plan, or, when that puts too many policies on a target, as few as fit per target set.
+
+    ``targets_by_plan`` maps each plan name to the root, OU and account ids its policy is attached to;
+    ``attached_elsewhere`` counts other policies per target beyond ``backup_policies.policies_attached_elsewhere``
+    (the stack's hand-written ones). Raises ``BackupPolicyError`` when a plan cannot fit in one policy, a name
+    is invalid, or a target would carry more policies than Organizations allows even packed.
+    """
+    target_sets = plan_target_sets(config, targets_by_plan)
+    if overfull_target(config, target_sets, attached_elsewhere) is None:
+        return [
+            BackupPolicyDocument(policy_name(config, name), (name,), targets, content)
+            for name, targets in target_sets.items()
+            for _, content in pack_plans(config, [name])
+        ]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, targets in target_sets.items():
         groups.setdefault(targets, []).append(name)
-
-    keys: dict[str, tuple[str, ...]] = {}
-    documents: list[tuple[str, int, BackupPolicyDocument]] = []
-    for targets, names in groups.items():
-        key = group_key(targets)
-        if keys.setdefault(key, targets) != targets:
-            raise BackupPolicyError(
-                "plans",
-                key,
-                "policy-name-clash",
-                f"target sets {keys[key]} and {targets} share the key {key}",
-            )
-        for n, (plan_names, content) in enumerate(_pack(config, names), start=1):
-            name = f"{config.backup_policies.name_prefix}-{key}-{n}"
-            if not POLICY_NAME_RE.match(name):
-                raise BackupPolicyError(
-                    "backup_policies.name_prefix",
-                    config.backup_policies.name_prefix,
-                    POLICY_NAME,
-                    f"policy name {name!r} must match {POLICY_NAME_RE.pattern}",
-                )
-            documents.append((key, n, BackupPolicyDocument(name, plan_names, targets, content)))
-    documents.sort(key=lambda item: (item[0], item[1]))
-    rendered = [document for _, _, document in documents]
-    _check_policies_per_target(config, rendered)
-    return rendered
+    documents = [
+        BackupPolicyDocument(packed_policy_name(config, plan_names), plan_names, targets, content)
+        for targets, names in groups.items()
+        for plan_names, content in pack_plans(config, names)
+    ]
+    documents.sort(key=lambda document: document.name)
+    check_policies_per_target(config, documents, attached_elsewhere)
+    return documents
 
 
-def _pack(config: StackConfig, names: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
+def pack_plans(config: StackConfig, names: Sequence[str]) -> list[tuple[tuple[str, ...], str]]:
     """Greedy first-fit in the given order: deterministic, and a plan only ever joins the last document."""
     chunks: list[tuple[tuple[str, ...], str]] = []
     current: dict[str, Node] = {}
@@ -240,7 +309,11 @@ def _plan_sizes(config: StackConfig, names: Iterable[str]) -> str:
     return ", ".join(f"{n} {len(render_document({n: render_plan(config, n)}))}" for n in names)
 
 
-def _check_policies_per_target(config: StackConfig, documents: Sequence[BackupPolicyDocument]) -> None:
+def check_policies_per_target(
+    config: StackConfig,
+    documents: Sequence[BackupPolicyDocument],
+    attached_elsewhere: Mapping[str, int] | None = None,
+) -> None:
     """Organizations refuses an attachment beyond the per-target limit, so fail before deploying any.
 
     The plans on one target are in several documents because their target sets differ (each set gets its
@@ -255,14 +328,14 @@ def _check_policies_per_target(config: StackConfig, documents: Sequence[BackupPo
             counts[target] = counts.get(target, 0) + 1
             plans_by_target.setdefault(target, []).extend(document.plan_names)
             sets_by_target.setdefault(target, set()).add(document.target_ids)
-    elsewhere = config.backup_policies.policies_attached_elsewhere
+    elsewhere = _elsewhere(config, attached_elsewhere)
     for target in sorted(counts):
         total = counts[target] + elsewhere.get(target, 0)
         if total <= MAX_BACKUP_POLICIES_PER_TARGET:
             continue
         plans = sorted(plans_by_target[target])
         room = MAX_BACKUP_POLICIES_PER_TARGET - elsewhere.get(target, 0)
-        together = len(_pack(config, plans))
+        together = len(pack_plans(config, plans))
         if len(sets_by_target[target]) > 1 and together <= room:
             advice = (
                 f"with one set of targets they would share {together} polic{'y' if together == 1 else 'ies'}: "

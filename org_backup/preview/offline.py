@@ -57,6 +57,9 @@ class RecordedResource:
     account: str | None = None
     region: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    """URNs this resource had before (``aliases``), resolved as the engine resolves them: Pulumi treats a
+    resource of its last deployment under one of them as this one, renamed, not as deleted."""
 
 
 @dataclass
@@ -234,6 +237,31 @@ class _Recorder(pulumi_mocks.MockMonitor):
         self._request.current = request
         return super().RegisterResource(request)
 
+    def alias_urns(self, request: Any) -> list[str]:
+        """The request's aliases as URNs, sorted and distinct.
+
+        This SDK sends ``aliases`` (``Alias`` messages, a URN or a spec) when the monitor supports the
+        ``aliasSpecs`` feature, which the mock monitor does, and ``aliasURNs`` (computed by the SDK) otherwise. A
+        spec's empty name, type, stack or project and its parent, unless ``noParent`` or ``parentUrn`` says
+        otherwise, are the resource's own, as the engine fills them. The engine also derives aliases for the
+        children of an aliased parent; those are not computed here, so the preview may report a rename that
+        Pulumi would follow (the safe side).
+        """
+        urns = set(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.add(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else spec.parentUrn or request.parent
+            type_ = spec.type or request.type
+            if parent:
+                type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
+            stack = spec.stack or pulumi.get_stack()
+            project = spec.project or pulumi.get_project()
+            urns.add(f"urn:pulumi:{stack}::{project}::{type_}::{spec.name or request.name}")
+        return sorted(urns)
+
     def record(self, inputs: Mapping[str, Any]) -> RecordedResource:
         """Note the registration being answered, with its account and Region (a provider's own for providers)."""
         request = self._request.current
@@ -263,6 +291,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             account=account,
             region=region,
+            aliases=self.alias_urns(request),
         )
         with self.lock:
             self.recorded.append(recorded)

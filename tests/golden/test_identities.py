@@ -55,7 +55,9 @@ def prod() -> ProgramRun:
 
 
 def test_policy_name_hash_is_sha256_of_the_sorted_targets() -> None:
-    """The 8 characters behind every backup policy name (``<prefix>-<group key>``); sha1 or another order fails."""
+    """The 8 characters behind the previous scheme's policy names (``<prefix>-<group key of the targets>-<n>``,
+    which the migration aliases must reproduce) and packed ones (``<prefix>-plans-<group key of the plans>``);
+    sha1 or another order fails."""
     cases = {
         "r-root": group_key(["r-root"]),
         "ou-b,ou-a (order and duplicates do not matter)": group_key(["ou-b", "ou-a", "ou-b"]),
@@ -69,6 +71,26 @@ def test_backup_policy_names_of_prod(prod: ProgramRun) -> None:
     policies = [r for r in prod.of_type(BACKUP_POLICY_TYPE_TOKEN) if r.inputs.get("type") == "BACKUP_POLICY"]
     assert policies, "prod renders no backup policy"
     golden("prod_backup_policy_names.json", sorted(str(r.inputs["name"]) for r in policies))
+
+
+PREVIOUS_PROD_POLICY_NAMES = {"org-backup-3d3b2871-1", "org-backup-eed2e052-1"}
+"""What prod's policies were named until one policy per plan (tests/golden/prod_backup_policy_names.json at
+7b75678): the names deployed stacks hold, which the migration aliases must keep naming."""
+
+
+def test_backup_policy_aliases_of_prod(prod: ProgramRun) -> None:
+    """Each previous policy is the alias of one new policy (renamed in place on the first ``pulumi up``) and its
+    attachments of that policy's attachments, target for target."""
+    policies = [r for r in prod.of_type(BACKUP_POLICY_TYPE_TOKEN) if r.inputs.get("type") == "BACKUP_POLICY"]
+    aliases = {r.name: [a.rsplit("::", 1)[1] for a in r.aliases] for r in policies if r.aliases}
+    assert {name for names in aliases.values() for name in names} == PREVIOUS_PROD_POLICY_NAMES
+    assert all(len(names) == 1 for names in aliases.values())
+    for attachment in prod.of_type("aws:organizations/policyAttachment:PolicyAttachment"):
+        parent = next((n for n in aliases if attachment.name.startswith(f"{n}-")), None)
+        if parent is not None:
+            target = attachment.name.removeprefix(f"{parent}-")
+            assert [a.rsplit("::", 1)[1] for a in attachment.aliases] == [f"{aliases[parent][0]}-{target}"]
+    golden("prod_backup_policy_aliases.json", aliases)
 
 
 def test_component_type_tokens(prod: ProgramRun) -> None:

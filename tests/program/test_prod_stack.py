@@ -164,7 +164,8 @@ def test_attachments_avoid_excluded_and_suspended_accounts(prod_run: ProgramRun)
     assert "ou-ab12-11111111" not in targets  # prod holds the excluded prod-legacy: attach to its children
     assert "444444444406" not in targets and "444444444404" not in targets
     assert targets["ou-ab12-22222222"] == 1  # non-prod: daily only
-    assert targets["444444444401"] == 2 and targets["ou-ab12-55555555"] == 2
+    # one policy per plan: daily, weekly, monthly and critical-databases each on prod's children
+    assert targets["444444444401"] == 4 and targets["ou-ab12-55555555"] == 4
 
 
 def _nodes(node: dict) -> list[dict]:
@@ -217,7 +218,12 @@ def test_exports(prod_run: ProgramRun):
     assert set(exports["member_vault_arns"]) == set(MEMBERS)
     assert exports["report_bucket"] == "org-backup-reports-222222222222-us-east-1"
     assert exports["alert_topic_arn"].startswith("arn:aws:sns:us-east-1:222222222222:")
-    assert len(exports["backup_policy_ids"]) == 2
+    assert sorted(exports["backup_policy_ids"]) == [
+        "org-backup-critical-databases",
+        "org-backup-daily",
+        "org-backup-monthly",
+        "org-backup-weekly",
+    ]
 
 
 def test_audit_reports_bucket_policy_waits_for_report_plans(prod_run: ProgramRun):

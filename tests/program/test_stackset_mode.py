@@ -43,9 +43,10 @@ def _template(run: ProgramRun) -> dict:
 def test_prod_registers_no_per_member_resources(stackset_run: ProgramRun, prod_run: ProgramRun):
     # the OrganizationView component included; StackSet mode's guardrail is two SCPs (the execution role's own
     # exemptions add statements), each attached to the backup-admin account too; both modes have the key-state
-    # alerting of security F3 (2 rules, 2 targets, 1 forwarding role)
-    assert len(stackset_run.resources) == 86
-    assert len(prod_run.resources) == 277
+    # alerting of security F3 (2 rules, 2 targets, 1 forwarding role); one backup policy per plan (4 policies,
+    # 17 attachments)
+    assert len(stackset_run.resources) == 96
+    assert len(prod_run.resources) == 287
     providers = {json.loads(p.inputs["allowedAccountIds"])[0] for p in stackset_run.of_type(PROVIDER)}
     assert providers == {"111111111111", "222222222222", "333333333333"}
     assert not [r for r in stackset_run.resources if r.account and r.account.startswith(("4444", "5555"))]

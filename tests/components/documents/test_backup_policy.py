@@ -21,6 +21,7 @@ from components.documents.backup_policy import (
     BackupPolicyDocument,
     BackupPolicyError,
     group_key,
+    overfull_target,
     render_backup_policies,
     render_document,
     render_plan,
@@ -562,20 +563,24 @@ def test_plan_lock_overrides_the_stack_default(stack_lock: bool, plan_lock: bool
 
 
 def test_big_plans_split_deterministically_into_named_documents() -> None:
-    config = _big_config(7, 2, 2)
+    """Eleven plans on the root: one policy each would be over the limit, so they are packed, greedily in name
+    order, each document named after the plans it holds."""
+    config = _big_config(11, 2, 2)
     targets = {name: [ROOT_ID] for name in config.plans}
+    assert overfull_target(config, targets) == (ROOT_ID, 11)
     documents = render_backup_policies(config, targets)
     assert documents == render_backup_policies(config, targets)
-    assert len(documents) >= 3
-    key = group_key([ROOT_ID])
-    assert [d.name for d in documents] == [f"org-backup-{key}-{n}" for n in range(1, len(documents) + 1)]
-    assert [name for d in documents for name in d.plan_names] == sorted(config.plans)
-    for before, after in itertools.pairwise(documents):
+    assert 3 <= len(documents) <= MAX_BACKUP_POLICIES_PER_TARGET
+    assert [d.name for d in documents] == sorted(f"org-backup-plans-{group_key(d.plan_names)}" for d in documents)
+    in_order = sorted(documents, key=lambda d: d.plan_names[0])
+    assert [name for d in in_order for name in d.plan_names] == sorted(config.plans)
+    for before, after in itertools.pairwise(in_order):
         plans = {name: render_plan(config, name) for name in (*before.plan_names, after.plan_names[0])}
         assert len(render_document(plans)) > MAX_BACKUP_POLICY_CHARS, "greedy: the next plan did not fit"
     for document in documents:
         assert document.size <= MAX_BACKUP_POLICY_CHARS
         assert sorted(json.loads(document.content)["plans"]) == list(document.plan_names)
+        assert document.target_ids == (ROOT_ID,)
 
 
 def test_a_plan_too_big_for_one_policy_is_named() -> None:
@@ -622,14 +627,17 @@ def test_policies_attached_elsewhere_count_against_the_limit() -> None:
     assert error.value.value == MAX_BACKUP_POLICIES_PER_TARGET + 1
 
 
-def test_groups_by_target_set_and_names_by_the_set_alone() -> None:
+def test_one_policy_per_plan_named_after_the_plan() -> None:
     config = make_config(plans={"a": _big_plan(1, 1), "b": _big_plan(1, 1), "c": _big_plan(1, 1)})
     documents = render_backup_policies(config, {"a": [OU_ID, ROOT_ID], "b": [ROOT_ID, OU_ID, OU_ID], "c": [OU_ID]})
-    by_plans = {d.plan_names: d for d in documents}
-    assert set(by_plans) == {("a", "b"), ("c",)}
-    assert by_plans["a", "b"].target_ids == tuple(sorted([OU_ID, ROOT_ID]))
-    assert by_plans["a", "b"].name == f"org-backup-{group_key([ROOT_ID, OU_ID])}-1"
-    assert by_plans["c",].name == f"org-backup-{group_key([OU_ID])}-1"
+    assert [(d.name, d.plan_names, d.target_ids) for d in documents] == [
+        ("org-backup-a", ("a",), tuple(sorted([OU_ID, ROOT_ID]))),
+        ("org-backup-b", ("b",), tuple(sorted([OU_ID, ROOT_ID]))),
+        ("org-backup-c", ("c",), (OU_ID,)),
+    ]
+    for document in documents:
+        (plan,) = document.plan_names
+        assert document.content == render_document({plan: render_plan(config, plan)})
 
 
 # ------------------------------------------------------------------------------------------------- properties
@@ -833,7 +841,7 @@ def test_every_document_is_a_valid_minified_backup_policy(stack: tuple[StackConf
 
 @settings(PROPERTY_SETTINGS, max_examples=25)
 @given(stacks(), st.data())
-def test_adding_a_plan_keeps_other_groups_names(
+def test_adding_a_plan_keeps_every_other_policy(
     stack: tuple[StackConfig, dict[str, list[str]]], data: st.DataObject
 ) -> None:
     rendered = _render_fitting(*stack)
@@ -848,10 +856,10 @@ def test_adding_a_plan_keeps_other_groups_names(
     bigger = _render_fitting(StackConfig.model_validate(raw), {**targets, new_name: new_targets})
     assume(bigger is not None and new_name in bigger[0].plans)
     assert bigger is not None
-    after = bigger[2]
-    changed = tuple(sorted(new_targets))
-    untouched = {d.name: d for d in before if d.target_ids != changed}
-    assert {d.name: d for d in after if d.target_ids != changed} == untouched
-    assert {n for d in after if d.target_ids == changed for n in d.plan_names} == {
-        n for d in before if d.target_ids == changed for n in d.plan_names
-    } | {new_name}
+    packed = overfull_target(bigger[0], bigger[1]) is not None
+    event(f"packed after adding: {packed}")
+    assume(not packed)
+    after = {d.name: d for d in bigger[2]}
+    added = after.pop(f"{config.backup_policies.name_prefix}-{new_name}")
+    assert added.plan_names == (new_name,)
+    assert after == {d.name: d for d in before}
