@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from org_backup.preview.model import ConfigPlaces, Preview, _chain, config_path
-from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource
+from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource, mock_id
 from org_backup.preview.replacement import forcing_replacement
 from policies.backup_rules.backup_policy.operators import ASSIGN
 from policies.backup_rules.findings import Finding
@@ -246,6 +246,33 @@ def _same_resource(old: RecordedResource, new: RecordedResource) -> bool:
     return (old.type, old.name, old.account, old.region) == (new.type, new.name, new.account, new.region)
 
 
+def _renamed(
+    old: Mapping[str, RecordedResource], new: Mapping[str, RecordedResource]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Resources Pulumi follows through an alias: new URN -> the base URN it declares as an alias (a base URN
+    no new resource has, each claimed once), and each such resource's mock id in the base -> its new one.
+
+    Renamed, a resource keeps its cloud id; the mocks derive ids from names (``mock_id``), so inputs holding
+    the old id (an attachment's ``policyId``) are read with the new one.
+    """
+    renamed: dict[str, str] = {}
+    for urn in sorted(set(new) - set(old)):
+        alias = next((a for a in new[urn].aliases if a in old and a not in new and a not in renamed.values()), None)
+        if alias is not None:
+            renamed[urn] = alias
+    return renamed, {mock_id(old[o].name): mock_id(new[n].name) for n, o in renamed.items()}
+
+
+def _with_ids(value: Any, ids: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return ids.get(value, value)
+    if isinstance(value, Mapping):
+        return {k: _with_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_ids(v, ids) for v in value]
+    return value
+
+
 def compare(
     preview: Preview, base: Mapping[str, Any], new_config: Mapping[str, Any], ref: str, backup_role_name: str = ""
 ) -> PreviewDiff:
@@ -255,8 +282,9 @@ def compare(
     old = {u: r for u, r in old_all.items() if r.custom}
     new = {u: r for u, r in new_all.items() if r.custom}
     diff = PreviewDiff(base=ref, config_changes=config_changes(base.get("_config") or {}, new_config))
-    gone = [old[u] for u in sorted(set(old) - set(new))]
-    fresh = [new[u] for u in sorted(set(new) - set(old))]
+    renamed, ids = _renamed(old, new)
+    gone = [old[u] for u in sorted(set(old) - set(new) - set(renamed.values()))]
+    fresh = [new[u] for u in sorted(set(new) - set(old) - set(renamed))]
     for r in gone:
         twin = next((n for n in fresh if _same_resource(r, n)), None)
         if twin is not None:
@@ -265,16 +293,18 @@ def compare(
         else:
             diff.removed.append(_change(r))
     diff.added = [_change(r) for r in fresh]
-    for urn in sorted(set(old) & set(new)):
-        changed = _changed_inputs(old[urn].inputs, new[urn].inputs)
+    for urn in sorted(set(old) & set(new) | set(renamed)):
+        before = old[renamed.get(urn, urn)]
+        changed = _changed_inputs(_with_ids(before.inputs, ids), new[urn].inputs)
         if not changed:
             continue
+        moved = {"old_urn": before.urn} if before.urn != urn else {}
         forcing = forcing_replacement(new[urn].type, changed)
         if forcing:
             reason = f"{', '.join(forcing)} changed, which forces replacement"
-            diff.replaced.append(_change(new[urn], inputs=tuple(sorted(changed)), reason=reason))
+            diff.replaced.append(_change(new[urn], inputs=tuple(sorted(changed)), reason=reason, **moved))
         else:
-            diff.updated.append(_change(new[urn], inputs=tuple(sorted(changed))))
+            diff.updated.append(_change(new[urn], inputs=tuple(sorted(changed)), **moved))
     new_policies = [{"name": p.name, "content": p.content, "reaches": list(p.reaches)} for p in preview.backup_policies]
     diff.policy_diffs = policy_diffs(base.get("backup_policies", []), new_policies)
     diff.coverage = coverage_changes(base.get("backup_policies", []), new_policies)

@@ -286,6 +286,7 @@ def to_json(preview: Preview) -> dict[str, Any]:
                 "ignore_changes": r.ignore_changes,
                 "dependencies": sorted(r.dependencies),
                 "property_dependencies": {k: sorted(v) for k, v in sorted(r.property_dependencies.items())},
+                "aliases": r.aliases,
             }
             # By URN, not in registration order: the engine registers concurrently, and a report compared across
             # runs (a pull request's preview against its base) must differ only where the stack does.
