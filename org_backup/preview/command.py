@@ -23,6 +23,7 @@ from deployment.layout import build_layout
 from deployment.load import load_config, with_organization_findings
 from org_backup.preview import reports, sarif
 from org_backup.preview.access_report import access_matrix, forget_pack_matrix, pack_config, pack_matrix
+from org_backup.preview.diff import PreviewDiff, changes_since
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
 from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
 from org_backup.preview.policy_config_schema import unknown_settings
@@ -31,7 +32,7 @@ from policies.backup_rules.findings import Finding
 from stackconfig.inventory import InventoryError
 from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
 
-RENDER: dict[str, Callable[[Preview], str]] = {
+RENDER: dict[str, Callable[[Preview, PreviewDiff | None], str]] = {
     "text": reports.render_text,
     "json": reports.render_json,
     "markdown": reports.render_markdown,
@@ -100,14 +101,14 @@ def build_preview(
     )
 
 
-def render(result: Preview | ConfigProblem, output_format: str) -> str:
+def render(result: Preview | ConfigProblem, output_format: str, changes: PreviewDiff | None = None) -> str:
     if isinstance(result, ConfigProblem):
         return RENDER_PROBLEM[output_format](result)
-    return RENDER[output_format](result)
+    return RENDER[output_format](result, changes)
 
 
-def exit_code(result: Preview | ConfigProblem) -> int:
-    return 2 if isinstance(result, ConfigProblem) else result.exit_code
+def exit_code(result: Preview | ConfigProblem, changes: PreviewDiff | None = None) -> int:
+    return 2 if isinstance(result, ConfigProblem) else reports.exit_code(result, changes)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -115,7 +116,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="org-backup preview",
         description="Offline preview: run the program under Pulumi's mock engine and the policy pack on it.",
         epilog="Exit status: 0 clean or advisory only, 1 a mandatory violation (with --base: also a protected resource "
-        "deleted or replaced), 2 an invalid configuration or base.",
+        "deleted or replaced), 2 an invalid configuration, or a --base that names no commit. A base whose own "
+        "configuration is invalid is reported as not compared; the stack is judged on its own.",
     )
     parser.add_argument("--stack", default="prod", help="stack name; reads Pulumi.<stack>.yaml (default: prod)")
     parser.add_argument("--config", type=Path, help="stack file to read instead of Pulumi.<stack>.yaml")
@@ -142,17 +144,11 @@ def default_policy_config(stack: str) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     result = build_preview(args.stack, args.config, args.policy_config or default_policy_config(args.stack))
-    text = render(result, args.format)
-    code = exit_code(result)
-    if args.base and isinstance(result, Preview):
-        from org_backup.preview.diff import BaseError, with_base
-
-        try:
-            text, changed = with_base(result, args.base, result.config_file, args.format, text)
-        except BaseError as exc:
-            print(f"org-backup preview: --base {args.base}: {exc}", file=sys.stderr)
-            return 2
-        code = max(code, changed)
+    changes = changes_since(result, args.base) if args.base and isinstance(result, Preview) else None
+    if changes is not None and changes.error is not None:
+        print(f"org-backup preview: --base {args.base}: {changes.error}", file=sys.stderr)
+    text = render(result, args.format, changes)
+    code = exit_code(result, changes)
     if args.output is not None:
         try:
             args.output.write_text(text, encoding="utf-8")

@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -37,6 +37,7 @@ from org_backup.preview.offline import PROJECT, PROJECT_DIR, RecordedResource, m
 from org_backup.preview.replacement import forcing_replacement
 from policies.backup_rules.backup_policy.operators import ASSIGN
 from policies.backup_rules.findings import Finding
+from stackconfig.inventory import load_yaml
 
 POLICY_TYPE = "aws:organizations/policy:Policy"
 # Deleting or replacing a protected resource (vault, lock, key, backup policy ...): mandatory, one rule per action.
@@ -45,10 +46,68 @@ PROTECTED_REPLACE = "protected-resource-replace"
 PROTECTED_RULES = {"delete": PROTECTED_DELETE, "replace": PROTECTED_REPLACE}
 _ACTIONS = {rule: action for action, rule in PROTECTED_RULES.items()}
 PROTECTED_REMEDIATION = "undo the named config change, or migrate deliberately (README, 'Moving ...')"
+# Pulumi refuses any deployment that would delete a protected resource, a replacement included, until someone
+# unprotects it; then it deletes the vault and what it holds
+# (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
+PROTECTED_IMPACT = "critical"
+PROTECTED_DESCRIPTIONS = {
+    PROTECTED_DELETE: "This change deletes a resource registered with protect (vault, lock, key, backup policy, "
+    "delegated administrator, ...). pulumi up refuses it until the resource is unprotected; unprotected, the "
+    "deletion takes its backups or their protection with it.",
+    PROTECTED_REPLACE: "This change replaces a resource registered with protect (its URN or an input that forces "
+    "replacement changed). A replacement deletes the old resource: pulumi up refuses it until the resource is "
+    "unprotected; unprotected, the deletion takes its backups or their protection with it.",
+}
 
 
 class BaseError(Exception):
-    """The base ref cannot be previewed (unknown ref, not a git checkout, or its configuration is invalid)."""
+    """``--base`` names nothing to compare with (an unknown ref, not a git checkout, a stack file outside the
+    repository): a mistake in the command, exit 2. The report is still written, with the reason."""
+
+
+class UnusableBaseError(BaseError):
+    """The base exists but cannot be previewed (its configuration is invalid, or its preview fails): the
+    current stack is judged on its own, with a note that the change could not be compared. A pull request that
+    repairs a broken main must be able to pass."""
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """A stack-file change: a key whose value changed, or a map entry added, removed or renamed whole (one line
+    for ``plans.weekly removed``, not one per key beneath it)."""
+
+    key: str
+    kind: Literal["changed", "added", "removed", "renamed"] = "changed"
+    renamed_to: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "changed":
+            return self.key
+        if self.kind == "renamed":
+            return f"{self.key} renamed to {self.renamed_to}"
+        return f"{self.key} {self.kind}"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if self.renamed_to is None else (self.key, self.renamed_to)
+
+    @property
+    def current_key(self) -> str:
+        """The key as the current stack file has it (a removed one: the key, whose parent is still there)."""
+        return self.renamed_to or self.key
+
+
+@dataclass(frozen=True)
+class InventoryChange:
+    """An account or OU of the inventory file that was added, removed, moved or changed status since the base;
+    ``accounts`` are the accounts it concerns (an OU's: every account under it, before and after)."""
+
+    text: str
+    node: str
+    accounts: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -83,21 +142,40 @@ class PreviewDiff:
     replaced: list[Change] = field(default_factory=list)
     policy_diffs: dict[str, str] = field(default_factory=dict)
     coverage: list[CoverageChange] = field(default_factory=list)
-    config_changes: list[str] = field(default_factory=list)
+    config_changes: list[ConfigChange] = field(default_factory=list)
     violations: list[Finding] = field(default_factory=list)
+    inventory_changes: list[InventoryChange] = field(default_factory=list)
+    inventory_file: Path | None = None
+    """The current inventory file, when the stack reads one (SARIF points inventory causes at it)."""
+    note: str = ""
+    """Said with the comparison (a new stack: its file does not exist at the base)."""
+    error: str | None = None
+    """Why the change could not be compared with the base; nothing else is known then."""
+    refused: bool = False
+    """``error`` is a mistake in ``--base`` itself (exit 2), not a base that cannot be previewed."""
 
     @property
     def exit_code(self) -> int:
+        if self.refused:
+            return 2
         return 1 if self.violations else 0
 
+    @property
+    def changed(self) -> list[str]:
+        """What changed in the configuration: stack-file keys, then inventory entries."""
+        return [str(c) for c in self.config_changes] + [str(c) for c in self.inventory_changes]
+
     def to_json(self) -> dict[str, Any]:
-        """The report's ``changes`` member."""
+        """The report's ``changes`` member; only ``base`` and ``error`` when the base could not be compared."""
+        if self.error is not None:
+            return {"base": self.base, "error": self.error}
         return {
             **{kind: [asdict(c) for c in getattr(self, kind)] for kind in ("added", "removed", "updated", "replaced")},
             "base": self.base,
+            **({"note": self.note} if self.note else {}),
             "backup_policy_diffs": self.policy_diffs,
             "coverage": [asdict(c) for c in self.coverage],
-            "config_changes": self.config_changes,
+            "config_changes": self.changed,
             "violations": [protected_change_json(v) for v in self.violations],
         }
 
@@ -125,8 +203,19 @@ def export_ref(ref: str, project_dir: Path, into: Path) -> None:
         tar.extractall(into, filter="data")
 
 
-def base_report(ref: str, stack: str, config_file: Path | None, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The base's own offline preview, as JSON, plus its stack file's config (``_config``)."""
+def base_report(
+    ref: str,
+    stack: str,
+    config_file: Path | None,
+    project_dir: Path = PROJECT_DIR,
+    inventory_file: Path | None = None,
+) -> dict[str, Any]:
+    """The base's own offline preview, as JSON, plus its stack file's config (``_config``) and the inventory
+    file at ``inventory_file``'s place, when it exists there (``_inventory``).
+
+    A stack file that does not exist at the base is a new stack: the base is empty (``_new``), and everything
+    the stack registers is added.
+    """
     with tempfile.TemporaryDirectory(prefix="org-backup-base-") as tmp:
         root = Path(tmp)
         export_ref(ref, project_dir, root)
@@ -137,7 +226,7 @@ def base_report(ref: str, stack: str, config_file: Path | None, project_dir: Pat
             except ValueError:
                 raise BaseError(f"{config_file} is outside the repository: no version of it exists at {ref}") from None
         if not (root / stack_path).is_file():
-            raise BaseError(f"{stack_path} does not exist at {ref}")
+            return {"resources": [], "backup_policies": [], "_config": {}, "_inventory": None, "_new": str(stack_path)}
         # Commits older than the `org-backup` command ran their preview as `python -m tools.preview`.
         command = ["org_backup", "preview"] if (root / "org_backup" / "__main__.py").is_file() else ["tools.preview"]
         argv = [sys.executable, "-m", *command, "--stack", stack, "--config", str(root / stack_path)]
@@ -148,13 +237,35 @@ def base_report(ref: str, stack: str, config_file: Path | None, project_dir: Pat
         try:
             report = json.loads(done.stdout)
         except json.JSONDecodeError:
-            raise BaseError(f"the preview at {ref} failed: {done.stderr.strip()[-2000:]}") from None
+            raise UnusableBaseError(f"the preview at {ref} failed: {done.stderr.strip()[-2000:]}") from None
         if report.get("config_errors"):
             errors = "; ".join(f"{e['path']}: {e['message']}" for e in report["config_errors"])
-            raise BaseError(f"the configuration at {ref} is invalid: {errors}")
+            raise UnusableBaseError(f"the configuration at {ref} is invalid: {errors}")
         raw = yaml.safe_load((root / stack_path).read_text(encoding="utf-8")) or {}
         report["_config"] = raw.get("config") or {}
+        inside = _inside(inventory_file, project_dir)
+        report["_inventory"] = _read_inventory(root / inside) if inside is not None else None
         return dict(report)
+
+
+def _inside(path: Path | None, project_dir: Path) -> Path | None:
+    """``path`` relative to the project; None when there is none or it lies outside (no version at the base)."""
+    if path is None:
+        return None
+    try:
+        return path.resolve().relative_to(project_dir.resolve())
+    except ValueError:
+        return None
+
+
+def _read_inventory(path: Path) -> Mapping[str, Any] | None:
+    """An inventory file as plain data, or None when there is none or it cannot be read (the preview that
+    reads it reports why); read loosely, since a base may predate the current schema."""
+    try:
+        document = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return None
+    return document if isinstance(document, Mapping) else None
 
 
 # --- comparing -------------------------------------------------------------------------------------------
@@ -182,9 +293,110 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def config_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    before, after = flatten(old), flatten(new)
-    return sorted(k for k in set(before) | set(after) if before.get(k, ...) != after.get(k, ...))
+def _entries(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every key of the stack-file config at every depth (``plans``, ``plans.weekly``, ...), namespace removed."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}.{str(key).removeprefix(f'{PROJECT}:')}" if prefix else str(key).removeprefix(f"{PROJECT}:")
+        out[path] = value
+        if isinstance(value, Mapping):
+            out.update(_entries(value, path))
+    return out
+
+
+def _parent(path: str) -> str | None:
+    return path.rpartition(".")[0] or None
+
+
+def _whole(entries: Mapping[str, Any], others: Mapping[str, Any]) -> list[str]:
+    """Keys of ``entries`` missing from ``others`` whose parent map is in both: the roots of what went (or came)."""
+    return sorted(
+        k
+        for k in entries
+        if k not in others and ((parent := _parent(k)) is None or isinstance(others.get(parent), Mapping))
+    )
+
+
+def config_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ConfigChange]:
+    """Changed keys; a map entry added or removed whole is one change, and a removed entry whose value an added
+    sibling has unchanged is a rename."""
+    before, after = _entries(old), _entries(new)
+    out = [
+        ConfigChange(k)
+        for k in set(before) & set(after)
+        if before[k] != after[k] and not (isinstance(before[k], Mapping) and isinstance(after[k], Mapping))
+    ]
+    added = _whole(after, before)
+    for key in _whole(before, after):
+        twin = next((a for a in added if _parent(a) == _parent(key) and after[a] == before[key]), None)
+        if twin is not None:
+            added.remove(twin)
+            out.append(ConfigChange(key, "renamed", twin))
+        else:
+            out.append(ConfigChange(key, "removed"))
+    out += [ConfigChange(k, "added") for k in added]
+    return sorted(out, key=lambda c: c.keys)
+
+
+def _label(node: Any, names: Mapping[str, str]) -> str:
+    """An OU or root id with its name, as the preview labels accounts."""
+    return f"{node} ({names[node]})" if isinstance(node, str) and node in names else str(node)
+
+
+def _nodes(inventory: Mapping[str, Any] | None, kind: str) -> dict[str, Mapping[str, Any]]:
+    rows = (inventory or {}).get(kind) or []
+    return {str(r["id"]): r for r in rows if isinstance(r, Mapping) and "id" in r}
+
+
+def _under(ou: str, accounts: Mapping[str, Mapping[str, Any]], ous: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The accounts below ``ou``, at any depth."""
+    out = set()
+    for account, row in accounts.items():
+        parent, seen = row.get("parent_id"), set()
+        while parent is not None and parent not in seen:
+            if parent == ou:
+                out.add(account)
+                break
+            seen.add(parent)
+            parent = (ous.get(str(parent)) or {}).get("parent_id")
+    return out
+
+
+def inventory_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[InventoryChange]:
+    """Accounts and OUs of the inventory file added, removed, moved, renamed or whose status changed."""
+    if old is None or new is None:
+        return []
+    before_ous, after_ous = _nodes(old, "organizational_units"), _nodes(new, "organizational_units")
+    before, after = _nodes(old, "accounts"), _nodes(new, "accounts")
+    names = {k: str(v.get("name")) for k, v in [*before_ous.items(), *after_ous.items()]}
+    out = []
+    for kind, old_rows, new_rows in (("OU", before_ous, after_ous), ("account", before, after)):
+        for node in sorted(set(old_rows) | set(new_rows)):
+            was, now = old_rows.get(node), new_rows.get(node)
+            row = now or was or {}
+            head = f"inventory: {kind} {node} ({row.get('name')})"
+            if was is None:
+                text = f"{head} added in {_label(row.get('parent_id'), names)}"
+            elif now is None:
+                text = f"{head} removed from {_label(row.get('parent_id'), names)}"
+            else:
+                parts = [
+                    f"moved from {_label(was.get('parent_id'), names)} to {_label(now.get('parent_id'), names)}"
+                    if was.get("parent_id") != now.get("parent_id")
+                    else "",
+                    f"renamed from {was.get('name')}" if was.get("name") != now.get("name") else "",
+                    f"status {was.get('status', 'ACTIVE')} -> {now.get('status', 'ACTIVE')}"
+                    if was.get("status", "ACTIVE") != now.get("status", "ACTIVE")
+                    else "",
+                ]
+                if not any(parts):
+                    continue
+                text = f"{head} {'; '.join(p for p in parts if p)}"
+            accounts = (
+                {node} if kind == "account" else _under(node, before, before_ous) | _under(node, after, after_ous)
+            )
+            out.append(InventoryChange(text, node, tuple(sorted(accounts))))
+    return out
 
 
 def _coverage(policies: Iterable[Mapping[str, Any]]) -> set[tuple[str, str, str]]:
@@ -274,14 +486,23 @@ def _with_ids(value: Any, ids: Mapping[str, str]) -> Any:
 
 
 def compare(
-    preview: Preview, base: Mapping[str, Any], new_config: Mapping[str, Any], ref: str, backup_role_name: str = ""
+    preview: Preview,
+    base: Mapping[str, Any],
+    new_config: Mapping[str, Any],
+    ref: str,
+    backup_role_name: str = "",
+    new_inventory: Mapping[str, Any] | None = None,
 ) -> PreviewDiff:
-    """What changes from ``base`` (a JSON report with ``_config``) to ``preview``."""
+    """What changes from ``base`` (a JSON report with ``_config`` and ``_inventory``) to ``preview``."""
     old_all = {r["urn"]: _recorded(r) for r in base.get("resources", [])}
     new_all = preview.run.by_urn()
     old = {u: r for u, r in old_all.items() if r.custom}
     new = {u: r for u, r in new_all.items() if r.custom}
-    diff = PreviewDiff(base=ref, config_changes=config_changes(base.get("_config") or {}, new_config))
+    diff = PreviewDiff(
+        base=ref,
+        config_changes=config_changes(base.get("_config") or {}, new_config),
+        inventory_changes=inventory_changes(base.get("_inventory"), new_inventory),
+    )
     renamed, ids = _renamed(old, new)
     gone = [old[u] for u in sorted(set(old) - set(new) - set(renamed.values()))]
     fresh = [new[u] for u in sorted(set(new) - set(old) - set(renamed))]
@@ -323,12 +544,32 @@ def protected_change_json(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _within(a: str, b: str) -> bool:
+    """``a`` is the key ``b`` or lies under it (``plans.weekly.rules`` is within ``plans.weekly``, not
+    within ``plans.week``)."""
+    return a == b or a.startswith((f"{b}.", f"{b}["))
+
+
+def _causes(diff: PreviewDiff, section: str, account: str | None) -> tuple[list[ConfigChange], list[InventoryChange]]:
+    """The config changes under (or above) the resource's section and the inventory changes of its account;
+    when none relates, every change (the link is then not known)."""
+    keys = [
+        c for c in diff.config_changes if section and any(_within(k, section) or _within(section, k) for k in c.keys)
+    ]
+    moves = [c for c in diff.inventory_changes if account in c.accounts]
+    if keys or moves:
+        return keys, moves
+    return list(diff.config_changes), list(diff.inventory_changes)
+
+
 def _protected(
     diff: PreviewDiff,
     old_all: Mapping[str, RecordedResource],
     new_all: Mapping[str, RecordedResource],
     places: ConfigPlaces,
 ) -> list[Finding]:
+    """One finding per protected resource deleted or replaced. Its ``path`` is the changed key that causes it
+    when one is known (else the section the resource comes from); ``value`` every cause, as reported."""
     out = []
     cases = [(c, "delete", old_all) for c in diff.removed] + [(c, "replace", new_all) for c in diff.replaced]
     for change, action, run in cases:
@@ -337,19 +578,20 @@ def _protected(
         if resource is None or not (change.protect or (before is not None and before.protect)):
             continue
         section = config_path(_chain(resource, run), None, "", places) or ""
-        related = tuple(k for k in diff.config_changes if section and (k.startswith(section) or section.startswith(k)))
-        causes = related or tuple(diff.config_changes)
+        keys, moves = _causes(diff, section, change.account)
         why = f" ({change.reason})" if change.reason else ""
         where = ", ".join(x for x in (change.account, change.region) if x)
+        said = [f"the config change of {', '.join(map(str, keys))}"] if keys else []
+        said += [str(m) for m in moves]
         cause = (
-            f"caused by the config change of {', '.join(causes)}"
-            if causes
-            else "no stack-file key changed: the inventory, the code or a dependency did"
+            f"caused by {'; '.join(said)}"
+            if said
+            else "neither a stack-file key nor the inventory changed: the code or a dependency did"
         )
         out.append(
             Finding(
-                section,
-                causes,
+                keys[0].current_key if keys else section,
+                tuple(str(c) for c in [*keys, *moves]),
                 PROTECTED_RULES[action],
                 f"this change would {action} the protected {change.type} {change.name}"
                 + (f" in {where}" if where else "")
@@ -358,105 +600,36 @@ def _protected(
                 account=change.account,
                 region=change.region,
                 resource=change.urn,
+                impact=PROTECTED_IMPACT,
             )
         )
     return out
 
 
-# --- rendering -------------------------------------------------------------------------------------------
+# --- the hook in org_backup.preview.command ---------------------------------------------------------------
 
 
-def _line(c: Change) -> str:
-    where = ", ".join(x for x in (c.account, c.region) if x)
-    text = f"{c.type} {c.name}" + (f" [{where}]" if where else "") + (" (protected)" if c.protect else "")
-    if c.inputs:
-        text += f": {', '.join(c.inputs)}"
-    if c.reason:
-        text += f" ({c.reason})"
-    return text
-
-
-def text_section(diff: PreviewDiff) -> list[str]:
-    counts = ", ".join(f"{len(getattr(diff, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
-    lines = [f"What this change does (compared with {diff.base}): {counts}"]
-    for v in diff.violations:
-        lines.append(f"  MANDATORY {v.rule}: {v.message}")
-    if diff.config_changes:
-        lines.append(f"  stack-file keys changed: {', '.join(diff.config_changes)}")
-    for kind, mark in (("replaced", "+-"), ("removed", "- "), ("added", "+ "), ("updated", "~ ")):
-        lines += [f"  {mark} {_line(c)}" for c in getattr(diff, kind)]
-    for c in diff.coverage:
-        parts = ([f"gains {', '.join(c.gains)}"] if c.gains else []) + (
-            [f"loses {', '.join(c.loses)}"] if c.loses else []
-        )
-        lines.append(f"  plans: {c.account} {c.region} {'; '.join(parts)}")
-    for name, text in diff.policy_diffs.items():
-        lines.append(f"  backup policy {name}:")
-        lines += [f"    {line}" for line in text.splitlines()]
-    return [*lines, ""]
-
-
-def markdown_section(diff: PreviewDiff) -> list[str]:
-    mark = ":x:" if diff.violations else ":arrows_counterclockwise:"
-    counts = ", ".join(f"{len(getattr(diff, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
-    lines = [f"## {mark} What this change does (compared with `{diff.base}`)", "", f"{counts}.", ""]
-    if diff.violations:
-        lines += ["**Mandatory: protected resources would be deleted or replaced**", ""]
-        lines += [f"- `{v.resource}`: {v.message}" for v in diff.violations]
-        lines += ["", f"Fix: {PROTECTED_REMEDIATION}.", ""]
-    if diff.config_changes:
-        lines += [f"Stack-file keys changed: {', '.join(f'`{k}`' for k in diff.config_changes)}", ""]
-    for kind in ("replaced", "removed", "added", "updated"):
-        found = getattr(diff, kind)
-        if found:
-            lines += [f"**{kind.capitalize()} ({len(found)})**", ""] + [f"- {_line(c)}" for c in found] + [""]
-    if diff.coverage:
-        lines += [
-            "**Accounts and Regions whose plans change**",
-            "",
-            "| Account | Region | Gains | Loses |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| {c.account} | {c.region} | {', '.join(c.gains)} | {', '.join(c.loses)} |" for c in diff.coverage]
-        lines.append("")
-    for name, text in diff.policy_diffs.items():
-        lines += [
-            f"<details><summary>Backup policy <code>{name}</code></summary>",
-            "",
-            "```diff",
-            text.rstrip(),
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
-    return lines
-
-
-# --- the hook in org_backup.preview.command ---------------------------------------------------------------------------
-
-
-def with_base(preview: Preview, ref: str, config_file: Path, output_format: str, report: str) -> tuple[str, int]:
-    """The report with what the change does first (json: a ``changes`` member), and the diff's exit code.
-
-    ``BaseError`` when the base cannot be previewed.
-    """
+def changes_since(preview: Preview, ref: str) -> PreviewDiff:
+    """What the change does since ``ref``. Never raises for a base that cannot be compared: the diff then
+    carries the ``error`` (``refused`` when ``--base`` itself is wrong), and the report says it."""
     from deployment.load import load_config
+    from stackconfig.inventory import inventory_path
     from stackconfig.load import read_stack_file, sections_from_pulumi_config
 
-    raw = read_stack_file(config_file)
-    role = load_config(sections_from_pulumi_config(raw)).config.vaults.backup_role_name
-    given = None if config_file.resolve() == (PROJECT_DIR / f"Pulumi.{preview.stack}.yaml").resolve() else config_file
-    base = base_report(ref, preview.stack, given)
-    new_config = yaml.safe_load(config_file.read_text(encoding="utf-8")).get("config") or {}
-    diff = compare(preview, base, new_config, ref, role)
-    if output_format == "json":
-        document = json.loads(report)
-        document["changes"] = diff.to_json()
-        document["exit_code"] = max(document.get("exit_code", 0), diff.exit_code)
-        return json.dumps(document, indent=2, default=str) + "\n", diff.exit_code
-    if output_format == "markdown":
-        return "\n".join(markdown_section(diff)) + "\n" + report, diff.exit_code
-    if output_format == "text":
-        return "\n".join(text_section(diff)) + "\n" + report, diff.exit_code
-    return report, diff.exit_code
+    config = load_config(sections_from_pulumi_config(read_stack_file(preview.config_file))).config
+    inventory = None if config.accounts.source == "listed" else inventory_path(config, preview.stack, PROJECT_DIR)
+    default = (PROJECT_DIR / f"Pulumi.{preview.stack}.yaml").resolve()
+    given = None if preview.config_file.resolve() == default else preview.config_file
+    try:
+        base = base_report(ref, preview.stack, given, inventory_file=inventory)
+    except UnusableBaseError as exc:
+        return PreviewDiff(base=ref, error=str(exc))
+    except BaseError as exc:
+        return PreviewDiff(base=ref, error=str(exc), refused=True)
+    new_config = yaml.safe_load(preview.config_file.read_text(encoding="utf-8")).get("config") or {}
+    current = _read_inventory(inventory) if inventory is not None else None
+    diff = compare(preview, base, new_config, ref, config.vaults.backup_role_name, current)
+    diff.inventory_file = inventory if current is not None else None
+    if base.get("_new"):
+        diff.note = f"{base['_new']} does not exist at {ref}: a new stack, compared with an empty one"
+    return diff

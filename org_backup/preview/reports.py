@@ -2,6 +2,9 @@
 
 SARIF lives in ``org_backup.preview.sarif``. No format prints the raw configuration: only resource inputs, which is
 what ``pulumi preview`` shows too.
+
+With ``--base`` every format also says what the change does (``org_backup.preview.diff``), first, and gives one
+verdict: the change's violations (a protected resource deleted or replaced) count with the pack's.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import json
 import textwrap
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
 from org_backup.preview import access_report
+from org_backup.preview.diff import Change, PreviewDiff
 from org_backup.preview.model import ConfigProblem, Preview, display_path
 from org_backup.tables import markdown_cell, markdown_table
 from policies.backup_rules.findings import IMPACTS, Finding, impact_rank
@@ -61,12 +66,27 @@ def registrations(preview: Preview) -> str:
     )
 
 
-def _summary_line(preview: Preview) -> str:
+def judged(preview: Preview, changes: PreviewDiff | None) -> Preview:
+    """The preview with the change's violations first among its own, so that every count and verdict has them."""
+    if changes is None or not changes.violations:
+        return preview
+    return replace(preview, violations=[*changes.violations, *preview.violations])
+
+
+def exit_code(preview: Preview, changes: PreviewDiff | None) -> int:
+    """The command's one verdict: the pack's and the change's violations, and a ``--base`` that names nothing."""
+    return max(judged(preview, changes).exit_code, changes.exit_code if changes is not None else 0)
+
+
+def _summary_line(preview: Preview, changes: PreviewDiff | None = None) -> str:
+    code = exit_code(preview, changes)
+    preview = judged(preview, changes)
     mandatory = sum(v.mandatory for v in preview.violations)
     advisory = len(preview.violations) - mandatory
-    verdict = "FAIL" if preview.exit_code else "PASS"
+    verdict = "FAIL" if code else "PASS"
+    of_change = f" ({len(changes.violations)} from the change)" if changes is not None and changes.violations else ""
     return (
-        f"{verdict} (exit {preview.exit_code}): {mandatory} mandatory and {advisory} advisory violation(s); "
+        f"{verdict} (exit {code}): {mandatory} mandatory{of_change} and {advisory} advisory violation(s); "
         f"{len(preview.evaluation.rules)} policies on {registrations(preview)}; "
         f"policy evaluation {preview.evaluation.seconds:.2f} s, total {preview.wall_s:.2f} s"
     )
@@ -83,12 +103,81 @@ def _finding_line(f: Finding) -> str:
     return f"{f.path}: {f.message} [{f.rule}]"
 
 
-def render_text(preview: Preview) -> str:
+def _violation_lines(preview: Preview, found: list[Finding], indent: str = "  ") -> list[str]:
+    """By impact, then rule: the rule's fix once, then each resource, its message and the key to change."""
+    lines: list[str] = []
+    for impact in IMPACTS:
+        by_policy: dict[tuple[str, str], list[Finding]] = {}
+        for v in found:
+            if v.impact == impact:
+                by_policy.setdefault((v.rule, v.enforcement), []).append(v)
+        if by_policy:
+            lines.append(f"{indent}{impact.upper()}")
+        for (policy, enforcement), rows in by_policy.items():
+            lines.append(f"{indent}  {policy} [{enforcement}] ({len(rows)})")
+            if rows[0].remediation:
+                lines += _wrap(f"fix: {rows[0].remediation}", f"{indent}    ", f"{indent}         ")
+            for v in rows:
+                lines.append(f"{indent}    - {_where(preview, v)}")
+                lines += _wrap(v.message, f"{indent}      ", f"{indent}      ")
+                lines.append(f"{indent}      config: {v.path or '(no single key)'}")
+    return lines
+
+
+CHANGE_KINDS = (("replaced", "+-"), ("removed", "- "), ("added", "+ "), ("updated", "~ "))
+
+
+def _change_line(preview: Preview, c: Change) -> str:
+    """A resource the change touches, shown as the other sections show resources (type, name, account, Region)."""
+    where = ", ".join(x for x in (preview.label(c.account) if c.account else None, c.region) if x)
+    text = f"{short_type(c.type)} {c.name}" + (f" in {where}" if where else "") + (" (protected)" if c.protect else "")
+    if c.inputs:
+        text += f": {', '.join(c.inputs)}"
+    if c.reason:
+        text += f" ({c.reason})"
+    return text
+
+
+def _counts(changes: PreviewDiff) -> str:
+    return ", ".join(f"{len(getattr(changes, k))} {k}" for k in ("added", "removed", "updated", "replaced"))
+
+
+def change_text(preview: Preview, changes: PreviewDiff) -> list[str]:
+    if changes.error is not None:
+        return [
+            f"What this change does: not known (could not compare with {changes.base})",
+            *_wrap(changes.error, "  ", "  "),
+            "  The stack is judged below on its own.",
+            "",
+        ]
+    lines = [f"What this change does (compared with {changes.base}): {_counts(changes)}"]
+    lines += _wrap(changes.note, "  ", "  ") if changes.note else []
+    if changes.changed:
+        lines.append("  Configuration changed:")
+        lines += [f"    {c}" for c in changes.changed]
+    if changes.violations:
+        lines.append(f"  Violations of the change ({len(changes.violations)})")
+        lines += _violation_lines(preview, changes.violations, "    ")
+    for kind, mark in CHANGE_KINDS:
+        lines += [f"  {mark} {_change_line(preview, c)}" for c in getattr(changes, kind)]
+    for c in changes.coverage:
+        parts = ([f"gains {', '.join(c.gains)}"] if c.gains else []) + (
+            [f"loses {', '.join(c.loses)}"] if c.loses else []
+        )
+        lines.append(f"  plans: {preview.label(c.account)} {c.region} {'; '.join(parts)}")
+    for name, text in changes.policy_diffs.items():
+        lines.append(f"  backup policy {name}:")
+        lines += [f"    {line}" for line in text.splitlines()]
+    return [*lines, ""]
+
+
+def render_text(preview: Preview, changes: PreviewDiff | None = None) -> str:
     lines = [
         f"org-backup offline preview: stack {preview.stack} ({display_path(preview.config_file)})",
         "The program ran under Pulumi's mock engine (no cloud credentials) and the policy pack judged what it "
         "registered.",
         "",
+        *(change_text(preview, changes) if changes is not None else []),
         f"Configuration warnings ({len(preview.warnings)})",
     ]
     lines += [f"  ! {_finding_line(f)}" for f in preview.warnings] or ["  (none)"]
@@ -124,22 +213,8 @@ def render_text(preview: Preview) -> str:
     lines += ["", f"Policy violations ({len(preview.violations)})"]
     if not preview.violations:
         lines.append("  (none)")
-    for impact in IMPACTS:
-        by_policy: dict[tuple[str, str], list[Finding]] = {}
-        for v in preview.violations:
-            if v.impact == impact:
-                by_policy.setdefault((v.rule, v.enforcement), []).append(v)
-        if by_policy:
-            lines.append(f"  {impact.upper()}")
-        for (policy, enforcement), found in by_policy.items():
-            lines.append(f"    {policy} [{enforcement}] ({len(found)})")
-            if found[0].remediation:
-                lines += _wrap(f"fix: {found[0].remediation}", "      ", "           ")
-            for v in found:
-                lines.append(f"      - {_where(preview, v)}")
-                lines += _wrap(v.message, "        ", "        ")
-                lines.append(f"        config: {v.path or '(no single key)'}")
-    lines += ["", _summary_line(preview)]
+    lines += _violation_lines(preview, preview.violations)
+    lines += ["", _summary_line(preview, changes)]
     return "\n".join(lines) + "\n"
 
 
@@ -167,16 +242,64 @@ def _violations_by_rule(preview: Preview, found: list[Finding]) -> list[str]:
     return out
 
 
-def render_markdown(preview: Preview) -> str:
-    mark = ":x:" if preview.exit_code else ":white_check_mark:"
+def change_markdown(preview: Preview, changes: PreviewDiff) -> list[str]:
+    """The pull-request comment's first section: violations expanded, one fix per rule, then the resources."""
+    if changes.error is not None:
+        return [
+            f"### :warning: What this change does: not compared with `{changes.base}`",
+            "",
+            "```",
+            changes.error,
+            "```",
+            "",
+            "The stack is judged below on its own.",
+            "",
+        ]
+    mark = ":x:" if changes.violations else ":arrows_counterclockwise:"
+    lines = [f"### {mark} What this change does (compared with `{changes.base}`)", "", f"{_counts(changes)}.", ""]
+    lines += [f"_{markdown_cell(changes.note)}_", ""] if changes.note else []
+    if changes.violations:
+        lines += [f"#### Protected resources deleted or replaced ({len(changes.violations)})", ""]
+        lines += _violations_by_rule(preview, changes.violations)
+    if changes.changed:
+        lines += ["Configuration changed: " + ", ".join(f"`{markdown_cell(c)}`" for c in changes.changed), ""]
+    for kind, _ in CHANGE_KINDS:
+        found = getattr(changes, kind)
+        if found:
+            lines += [f"**{kind.capitalize()} ({len(found)})**", ""]
+            lines += [f"- {markdown_cell(_change_line(preview, c))}" for c in found] + [""]
+    if changes.coverage:
+        lines += ["**Accounts and Regions whose plans change**", ""]
+        lines += markdown_table(
+            ["Account", "Region", "Gains", "Loses"],
+            [[preview.label(c.account), c.region, ", ".join(c.gains), ", ".join(c.loses)] for c in changes.coverage],
+        )
+        lines.append("")
+    for name, text in changes.policy_diffs.items():
+        lines += [
+            f"<details><summary>Backup policy <code>{name}</code></summary>",
+            "",
+            "```diff",
+            text.rstrip(),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+def render_markdown(preview: Preview, changes: PreviewDiff | None = None) -> str:
+    mark = ":x:" if exit_code(preview, changes) else ":white_check_mark:"
     lines = [
         f"## {mark} org-backup offline preview: `{preview.stack}`",
         "",
-        f"{_summary_line(preview)}.",
+        f"{_summary_line(preview, changes)}.",
         "",
         "_Run under Pulumi's mock engine: no cloud credentials, same program and policy pack as "
         "`pulumi preview --policy-pack policies`._",
         "",
+        *(change_markdown(preview, changes) if changes is not None else []),
         "### Policy violations",
         "",
     ]
@@ -253,13 +376,17 @@ def violation_json(v: Finding) -> dict[str, Any]:
     }
 
 
-def to_json(preview: Preview) -> dict[str, Any]:
+def to_json(preview: Preview, changes: PreviewDiff | None = None) -> dict[str, Any]:
+    """The report; with ``changes``, their violations are in ``violations`` and every count too."""
+    code = exit_code(preview, changes)
+    preview = judged(preview, changes)
     counts = preview.counts()
     by_severity = {s: sum(counts[e].get(s, 0) for e in counts) for s in IMPACTS}
     return {
         "stack": preview.stack,
         "config_file": display_path(preview.config_file),
-        "exit_code": preview.exit_code,
+        "exit_code": code,
+        **({"changes": changes.to_json()} if changes is not None else {}),
         "compliance_locks": [
             {
                 "vault": lock.vault,
@@ -317,7 +444,7 @@ def to_json(preview: Preview) -> dict[str, Any]:
             "policies": len(preview.evaluation.rules),
             "policy_eval_s": round(preview.evaluation.seconds, 4),
             "wall_s": round(preview.wall_s, 4),
-            "exit_code": preview.exit_code,
+            "exit_code": code,
         },
         "warnings": [_finding_json(f) for f in preview.warnings],
         "access": access_report.json_section(preview.access) if preview.access else None,
@@ -325,8 +452,8 @@ def to_json(preview: Preview) -> dict[str, Any]:
     }
 
 
-def render_json(preview: Preview) -> str:
-    return json.dumps(to_json(preview), indent=2, default=str) + "\n"
+def render_json(preview: Preview, changes: PreviewDiff | None = None) -> str:
+    return json.dumps(to_json(preview, changes), indent=2, default=str) + "\n"
 
 
 def problem_text(problem: ConfigProblem) -> str:

@@ -4,21 +4,28 @@ Every result points at the stack file: the line of the config key the violation 
 YAML's composer marks), else the line of its ``org-backup:<section>`` key, else line 1. Fingerprints
 hash the rule, the resource (or config key) and the message, so the same finding keeps its identity
 across runs and code scanning can tell new alerts from old ones.
+
+With ``--base``, a protected resource the change deletes or replaces is an error result too, at the line of the
+stack-file key whose change causes it (or of the account in the inventory file); a base that could not be
+compared is said in a tool execution notification (SARIF 2.1.0 section 3.20.21).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from org_backup.preview.diff import PROTECTED_DESCRIPTIONS, PROTECTED_IMPACT, PROTECTED_REMEDIATION, PreviewDiff
 from org_backup.preview.model import ConfigProblem, Preview, display_path
 from org_backup.preview.offline import PROJECT
 from org_backup.preview.policy_eval import RuleInfo
+from org_backup.preview.reports import exit_code
 from policies.backup_rules.findings import LEVELS, Finding, severity_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -123,6 +130,22 @@ def config_rule(rule_id: str, level: str) -> dict[str, Any]:
     }
 
 
+def change_rule(rule_id: str) -> dict[str, Any]:
+    """A rule of the change (``--base``): deleting or replacing a protected resource; mandatory."""
+    return {
+        "id": rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": _first_sentence(PROTECTED_DESCRIPTIONS[rule_id])},
+        "fullDescription": {"text": PROTECTED_DESCRIPTIONS[rule_id]},
+        "help": {"text": PROTECTED_REMEDIATION},
+        "defaultConfiguration": {"level": LEVELS["error"].sarif, "rank": RANK[PROTECTED_IMPACT]},
+        "properties": {
+            "tags": ["org-backup", "change", "mandatory", PROTECTED_IMPACT],
+            "security-severity": SECURITY_SEVERITY[PROTECTED_IMPACT],
+        },
+    }
+
+
 def _location(uri: str, line: int) -> list[dict[str, Any]]:
     return [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}]
 
@@ -156,6 +179,66 @@ def violation_result(v: Finding, rule_index: int, uri: str, lines: Mapping[str, 
     }
 
 
+def _inventory_line(path: Path, node: str) -> int:
+    """The line of the inventory file that declares ``node`` (an account or OU id), else 1."""
+    pattern = re.compile(rf"\bid:\s*[\"']?{re.escape(node)}\b")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.search(line)), 1)
+
+
+def change_result(
+    v: Finding, rule_index: int, uri: str, lines: Mapping[str, int], changes: PreviewDiff
+) -> dict[str, Any]:
+    """A protected resource the change deletes or replaces. Located at the changed stack-file key that causes it,
+    else at the inventory entry that does, else at the resource's section. Its fingerprint hashes the rule and the
+    URN only: the message names every cause and grows as a pull request does, the alert is the same."""
+    keys = [c for c in changes.config_changes if str(c) in v.value]
+    moves = [c for c in changes.inventory_changes if str(c) in v.value]
+    if not keys and moves and changes.inventory_file is not None:
+        location = _location(
+            artifact_uri(changes.inventory_file), _inventory_line(changes.inventory_file, moves[0].node)
+        )
+    else:
+        location = _location(uri, line_of(lines, v.path))
+    return {
+        "ruleId": v.rule,
+        "ruleIndex": rule_index,
+        "level": v.level.sarif,
+        "message": {"text": _violation_text(v)},
+        "locations": location,
+        "partialFingerprints": _fingerprint(v.rule, v.resource),
+        "properties": {
+            "enforcement": v.enforcement,
+            "severity": v.impact,
+            "urn": v.urn,
+            "resourceType": v.resource_type,
+            "account": v.account,
+            "region": v.region,
+            "configPath": v.path or None,
+            "causes": list(v.value),
+        },
+    }
+
+
+def _invocations(changes: PreviewDiff | None, code: int) -> list[dict[str, Any]]:
+    """Said about the comparison with the base: it could not be made (the pack's results are complete; the change's
+    are unknown), or the stack is new. A ``--base`` naming nothing (exit 2) is an unsuccessful execution."""
+    if changes is None or (changes.error is None and not changes.note):
+        return []
+    if changes.error is not None:
+        level = "error" if changes.refused else "warning"
+        text = f"What the change does is not known: could not compare with {changes.base}: {changes.error}"
+    else:
+        level, text = "note", changes.note
+    notification = {"level": level, "message": {"text": text}, "descriptor": {"id": "base-comparison"}}
+    return [
+        {"executionSuccessful": not changes.refused, "exitCode": code, "toolExecutionNotifications": [notification]}
+    ]
+
+
 def _config_parts(
     findings: Iterable[Finding], uri: str, lines: Mapping[str, int], first_index: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -181,7 +264,12 @@ def _config_parts(
     return rules, results
 
 
-def _log(rules: list[dict[str, Any]], results: list[dict[str, Any]], stack: str) -> dict[str, Any]:
+def _log(
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    stack: str,
+    invocations: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -189,6 +277,7 @@ def _log(rules: list[dict[str, Any]], results: list[dict[str, Any]], stack: str)
             {
                 "tool": {"driver": {"name": TOOL_NAME, "rules": rules}},
                 "automationDetails": {"id": f"{TOOL_NAME}/{stack}/"},
+                **({"invocations": invocations} if invocations else {}),
                 "results": results,
             }
         ],
@@ -202,13 +291,21 @@ def _lines(config_file: Path) -> dict[str, int]:
         return {}
 
 
-def to_sarif(preview: Preview) -> dict[str, Any]:
+def to_sarif(preview: Preview, changes: PreviewDiff | None = None) -> dict[str, Any]:
     uri, lines = artifact_uri(preview.config_file), _lines(preview.config_file)
     rules = [policy_rule(r) for r in preview.evaluation.rules]
     index = {r.name: i for i, r in enumerate(preview.evaluation.rules)}
-    results = [violation_result(v, index[v.rule], uri, lines) for v in preview.violations]
+    results = []
+    for v in changes.violations if changes is not None else []:
+        if v.rule not in index:
+            index[v.rule] = len(rules)
+            rules.append(change_rule(v.rule))
+    if changes is not None:
+        results += [change_result(v, index[v.rule], uri, lines, changes) for v in changes.violations]
+    results += [violation_result(v, index[v.rule], uri, lines) for v in preview.violations]
     warning_rules, warning_results = _config_parts(preview.warnings, uri, lines, len(rules))
-    return _log(rules + warning_rules, results + warning_results, preview.stack)
+    invocations = _invocations(changes, exit_code(preview, changes))
+    return _log(rules + warning_rules, results + warning_results, preview.stack, invocations)
 
 
 def problem_sarif(problem: ConfigProblem) -> dict[str, Any]:
@@ -217,8 +314,8 @@ def problem_sarif(problem: ConfigProblem) -> dict[str, Any]:
     return _log(rules, results, problem.stack)
 
 
-def render_sarif(preview: Preview) -> str:
-    return json.dumps(to_sarif(preview), indent=2) + "\n"
+def render_sarif(preview: Preview, changes: PreviewDiff | None = None) -> str:
+    return json.dumps(to_sarif(preview, changes), indent=2) + "\n"
 
 
 def render_problem_sarif(problem: ConfigProblem) -> str:

@@ -42,17 +42,17 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def _commit(repo: Path, old: str, new: str) -> None:
-    path = repo / STAGING
+def _commit(repo: Path, old: str, new: str, file: str = STAGING) -> None:
+    path = repo / file
     text = path.read_text()
     assert text.count(old) == 1, old
     path.write_text(text.replace(old, new))
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "change")
 
 
-def _preview(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _preview(repo: Path, *args: str, stack: str = "staging") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "org_backup", "preview", "--stack", "staging", *args],
+        [sys.executable, "-m", "org_backup", "preview", "--stack", stack, *args],
         cwd=repo,
         env={**os.environ, "PYTHONPATH": str(repo)},
         capture_output=True,
@@ -88,12 +88,13 @@ def test_a_retention_change_and_a_new_plan_update_the_policy_and_name_who_gains(
     [policy] = [c for c in changes["updated"] if c["type"] == "aws:organizations/policy:Policy"]
     assert "content" in policy["inputs"]
     assert "urn" in policy
-    [text] = changes["backup_policy_diffs"].values()
+    [text] = [t for t in changes["backup_policy_diffs"].values() if '"@@assign": "14"' in t]
     assert '-              "@@assign": "14",' in text.splitlines()
     assert '+              "@@assign": "21",' in text.splitlines()
     gains = {(c["account"], c["region"]): c["gains"] for c in changes["coverage"]}
     assert gains == {("700000000011", "eu-west-1"): ["weekly"], ("700000000012", "eu-west-1"): ["weekly"]}
-    assert "plans.daily.rules.daily.retention_days" in changes["config_changes"]
+    # The new plan is one line, not one per key beneath it.
+    assert changes["config_changes"] == ["plans.daily.rules.daily.retention_days", "plans.weekly added"]
     assert changes["violations"] == []
 
 
@@ -112,12 +113,38 @@ def test_renaming_the_member_vault_replaces_protected_vaults_and_fails_naming_th
     assert all(v["config_changes"] == ["vaults.member.name"] for v in vault_violations)
     assert all(v["action"] == "replace" for v in vault_violations)
     assert "vaults.member.name" in vault_violations[0]["message"]
-    text = _preview(repo, "--base", "HEAD~1").stdout
-    assert "MANDATORY protected-resource-replace: this change would replace the protected" in text
+    # One verdict: the summary counts what the change does.
+    document = json.loads(result.stdout)
+    violations = len(changes["violations"])
+    assert document["exit_code"] == document["summary"]["exit_code"] == 1
+    assert document["summary"]["violations"]["mandatory"] == violations
+    assert {v["urn"] for v in document["violations"] if v["policy"] == "protected-resource-replace"} == {
+        v["urn"] for v in changes["violations"]
+    }
+
+    text = _preview(repo, "--base", "HEAD~1")
+    assert text.returncode == 1
+    lines = text.stdout.rstrip().splitlines()
+    assert lines[-1].startswith(f"FAIL (exit 1): {violations} mandatory ({violations} from the change)")
+    section = text.stdout.split("Configuration warnings")[0]
+    assert "    protected-resource-replace [mandatory] (" in section
+    assert section.count("fix: undo the named config change") == 1
+    assert "- backup.Vault member-700000000011-eu-west-1-vault in 700000000011 (staging-app), eu-west-1\n" in section
+    assert "config: vaults.member.name" in section
 
     markdown = _preview(repo, "--base", "HEAD~1", "--format", "markdown").stdout
-    assert markdown.startswith("## :x: What this change does (compared with `HEAD~1`)")
-    assert "vaults.member.name" in markdown.split("org-backup offline preview")[0]
+    assert markdown.startswith(f"## :x: org-backup offline preview: `staging`\n\nFAIL (exit 1): {violations} mandatory")
+    assert "### :x: What this change does (compared with `HEAD~1`)" in markdown
+    assert ":white_check_mark:" not in markdown and "PASS" not in markdown
+    assert "urn:pulumi:" not in markdown
+    shown = "backup.Vault member-700000000011-eu-west-1-vault in 700000000011 (staging-app), eu-west-1"
+    assert f"| {shown} | `vaults.member.name` |" in markdown
+
+    log = json.loads(_preview(repo, "--base", "HEAD~1", "--format", "sarif").stdout)
+    found = [r for r in log["runs"][0]["results"] if r["ruleId"] == "protected-resource-replace"]
+    assert len(found) == violations and {r["level"] for r in found} == {"error"}
+    line = (repo / STAGING).read_text().splitlines().index("      name: org-backup-v2") + 1
+    assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in found} == {line}
 
 
 def test_an_unknown_ref_is_exit_2(repo: Path) -> None:
@@ -126,6 +153,75 @@ def test_an_unknown_ref_is_exit_2(repo: Path) -> None:
     assert "--base no-such-ref" in result.stderr
     assert "'no-such-ref' is not a commit of this repository" in result.stderr
     assert "Traceback" not in result.stderr
+
+    result = _preview(repo, "--base", "no-such-ref", "--format", "json")
+    document = json.loads(result.stdout)
+    assert result.returncode == document["exit_code"] == 2
+    assert document["changes"]["base"] == "no-such-ref"
+    assert "'no-such-ref' is not a commit of this repository" in document["changes"]["error"]
+
+
+def test_a_change_that_repairs_a_broken_base_is_judged_on_its_own(repo: Path) -> None:
+    _commit(repo, "          retention_days: 14\n", "          retention_days: 0\n")
+    _commit(repo, "          retention_days: 0\n", "          retention_days: 14\n")
+
+    result = _preview(repo, "--base", "HEAD~1", "--format", "json")
+    document = json.loads(result.stdout)
+    assert result.returncode == document["exit_code"] == 0, result.stderr
+    assert set(document["changes"]) == {"base", "error"}
+    assert document["changes"]["error"].startswith("the configuration at HEAD~1 is invalid: plans.daily.rules.daily")
+    assert document["resources"], "the current stack is previewed"
+    text = _preview(repo, "--base", "HEAD~1")
+    assert text.returncode == 0
+    assert "What this change does: not known (could not compare with HEAD~1)" in text.stdout
+
+
+def test_a_base_whose_preview_fails_is_reported_as_not_compared(repo: Path) -> None:
+    (repo / "org_backup" / "__main__.py").write_text("raise SystemExit('broken at the base')\n")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-am", "break")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "revert", "--no-edit", "HEAD")
+
+    result = _preview(repo, "--base", "HEAD~1", "--format", "json")
+    document = json.loads(result.stdout)
+    assert result.returncode == document["exit_code"] == 0, result.stderr
+    assert document["changes"]["error"].startswith("the preview at HEAD~1 failed: broken at the base")
+
+
+def test_a_new_stack_is_compared_with_an_empty_one(repo: Path) -> None:
+    shutil.copy(repo / STAGING, repo / "Pulumi.dev.yaml")
+    shutil.copy(repo / "policy-config" / "staging.json", repo / "policy-config" / "dev.json")
+    _git(repo, "add", "Pulumi.dev.yaml", "policy-config/dev.json")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "dev")
+
+    result = _preview(repo, "--base", "HEAD~1", "--format", "json", stack="dev")
+    document = json.loads(result.stdout)
+    changes = document["changes"]
+    assert result.returncode == document["exit_code"] == 0, result.stderr
+    assert changes["note"] == "Pulumi.dev.yaml does not exist at HEAD~1: a new stack, compared with an empty one"
+    cloud = {r["urn"] for r in document["resources"] if r["custom"]}
+    assert {c["urn"] for c in changes["added"]} == cloud
+    assert changes["removed"] == changes["updated"] == changes["replaced"] == changes["violations"] == []
+
+
+def test_an_account_moved_in_the_inventory_is_named_as_the_cause(repo: Path) -> None:
+    _commit(
+        repo,
+        '{id: "555555555504", name: perf, parent_id: ou-ab12-22222222}',
+        '{id: "555555555504", name: perf, parent_id: ou-ab12-33333333}',
+        "inventory/prod.yaml",
+    )
+    moved = (
+        "inventory: account 555555555504 (perf) moved from ou-ab12-22222222 (non-prod) to ou-ab12-33333333 (sandbox)"
+    )
+
+    result = _preview(repo, "--base", "HEAD~1", "--format", "json", stack="prod")
+    changes = json.loads(result.stdout)["changes"]
+    assert result.returncode == 1, result.stderr
+    assert changes["config_changes"] == [moved]
+    deleted = [v for v in changes["violations"] if v["action"] == "delete"]
+    assert {v["urn"].rsplit("::", 1)[1] for v in deleted if ":backup/vault:Vault::" in v["urn"]}
+    assert all(v["config_changes"] == [moved] and moved in v["message"] for v in deleted)
+    assert all("555555555504" in v["message"] for v in deleted)
 
 
 def test_forced_replacements_follow_the_documented_table() -> None:
@@ -144,7 +240,7 @@ def test_config_changes_are_dotted_keys_without_the_namespace() -> None:
     old = {"org-backup:vaults": {"member": {"name": "a", "lock": {"mode": "governance"}}}, "aws:region": "x"}
     new = {"org-backup:vaults": {"member": {"name": "b", "lock": {"mode": "governance"}}}, "aws:region": "x"}
     assert flatten(old)["vaults.member.lock.mode"] == "governance"
-    assert config_changes(old, new) == ["vaults.member.name"]
+    assert [str(c) for c in config_changes(old, new)] == ["vaults.member.name"]
 
 
 def test_coverage_names_accounts_and_regions_that_lose_a_plan() -> None:
