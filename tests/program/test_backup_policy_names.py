@@ -17,8 +17,10 @@ def _backup_policies(run: ProgramRun) -> dict[str, Any]:
 
 
 def test_adding_an_ou_to_a_plans_targets_only_adds_its_attachments(prod_run: ProgramRun) -> None:
-    """weekly (prod only) gains non-prod: its policy keeps its URN, name and content; only attachments are added.
-    The previous scheme named policies after their target set, so this renamed (deleted) two protected policies."""
+    """weekly (prod only) gains non-prod: its policy keeps its URN, name and content; only an attachment is added.
+    The previous scheme grouped plans by target set: here it moved weekly into daily's policy (two protected
+    policies changed, no attachment added), and for a target set of its own it renamed the policies
+    (tests/components/documents/test_backup_policy_names.py)."""
     config: dict[str, Any] = copy.deepcopy(load_stack_config("prod"))
     assert config["org-backup:plans"]["weekly"]["targets"] == ["prod"]
     config["org-backup:plans"]["weekly"]["targets"] = ["prod", "non-prod"]
