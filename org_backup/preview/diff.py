@@ -45,7 +45,12 @@ PROTECTED_DELETE = "protected-resource-delete"
 PROTECTED_REPLACE = "protected-resource-replace"
 PROTECTED_RULES = {"delete": PROTECTED_DELETE, "replace": PROTECTED_REPLACE}
 _ACTIONS = {rule: action for action, rule in PROTECTED_RULES.items()}
-PROTECTED_REMEDIATION = "undo the named config change, or migrate deliberately (README, 'Moving ...')"
+PROTECTED_REMEDIATION = (
+    "undo the change named as the cause (a stack-file key or an inventory entry), or make the move deliberate "
+    "(README, 'See what a change does before merging it')"
+)
+# Where a change violation caused only by the inventory file is fixed: the stack-file key naming that file.
+INVENTORY_KEY = "accounts.inventory_file"
 # Pulumi refuses any deployment that would delete a protected resource, a replacement included, until someone
 # unprotects it; then it deletes the vault and what it holds
 # (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
@@ -590,7 +595,7 @@ def _protected(
         )
         out.append(
             Finding(
-                keys[0].current_key if keys else section,
+                keys[0].current_key if keys else INVENTORY_KEY if moves else section,
                 tuple(str(c) for c in [*keys, *moves]),
                 PROTECTED_RULES[action],
                 f"this change would {action} the protected {change.type} {change.name}"

@@ -128,7 +128,7 @@ def test_renaming_the_member_vault_replaces_protected_vaults_and_fails_naming_th
     assert lines[-1].startswith(f"FAIL (exit 1): {violations} mandatory ({violations} from the change)")
     section = text.stdout.split("Configuration warnings")[0]
     assert "    protected-resource-replace [mandatory] (" in section
-    assert section.count("fix: undo the named config change") == 1
+    assert section.count("fix: undo the change named as the cause") == 1
     assert "- backup.Vault member-700000000011-eu-west-1-vault in 700000000011 (staging-app), eu-west-1\n" in section
     assert "config: vaults.member.name" in section
 
@@ -215,13 +215,36 @@ def test_an_account_moved_in_the_inventory_is_named_as_the_cause(repo: Path) -> 
     )
 
     result = _preview(repo, "--base", "HEAD~1", "--format", "json", stack="prod")
-    changes = json.loads(result.stdout)["changes"]
+    document = json.loads(result.stdout)
+    changes = document["changes"]
     assert result.returncode == 1, result.stderr
     assert changes["config_changes"] == [moved]
     deleted = [v for v in changes["violations"] if v["action"] == "delete"]
-    assert {v["urn"].rsplit("::", 1)[1] for v in deleted if ":backup/vault:Vault::" in v["urn"]}
+    assert {v["urn"].rsplit("::", 1)[1] for v in deleted if ":backup/vault:Vault::" in v["urn"]} == {
+        "member-555555555504-eu-west-1-vault",
+        "member-555555555504-us-east-1-vault",
+    }
     assert all(v["config_changes"] == [moved] and moved in v["message"] for v in deleted)
-    assert all("555555555504" in v["message"] for v in deleted)
+    assert {v["config_path"] for v in document["violations"] if v["policy"] == "protected-resource-delete"} == {
+        "accounts.inventory_file"
+    }
+
+    log = json.loads(_preview(repo, "--base", "HEAD~1", "--format", "sarif", stack="prod").stdout)
+    line = (
+        (repo / "inventory/prod.yaml")
+        .read_text()
+        .splitlines()
+        .index('  - {id: "555555555504", name: perf, parent_id: ou-ab12-33333333}')
+    )
+    places = {
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in log["runs"][0]["results"]
+        if r["ruleId"] == "protected-resource-delete"
+    }
+    assert places == {("inventory/prod.yaml", line + 1)}
 
 
 def test_forced_replacements_follow_the_documented_table() -> None:
