@@ -14,15 +14,8 @@ import jsonschema
 import pytest
 
 from org_backup.preview import reports, sarif
-from org_backup.preview.diff import (
-    PROTECTED_REMEDIATION,
-    PROTECTED_REPLACE,
-    Change,
-    ConfigChange,
-    PreviewDiff,
-    config_changes,
-    inventory_changes,
-)
+from org_backup.preview.config_diff import ConfigChange, config_changes, inventory_changes
+from org_backup.preview.diff import PROTECTED_REMEDIATION, PROTECTED_REPLACE, Change, PreviewDiff
 from org_backup.preview.model import Preview
 from org_backup.preview.offline import PROJECT_DIR, RecordedResource
 from policies.backup_rules.findings import Finding

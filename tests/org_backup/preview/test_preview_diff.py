@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from org_backup.preview.diff import config_changes, coverage_changes, flatten
+from org_backup.preview.config_diff import config_changes, flatten
+from org_backup.preview.diff import coverage_changes
 from org_backup.preview.offline import PROJECT_DIR
 from org_backup.preview.replacement import FORCE_NEW, forcing_replacement
 
