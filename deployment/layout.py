@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from components.documents.backup_policy import (
+    POLICY_NAME_CLASH,
     BackupPolicyDocument,
     BackupPolicyError,
     overfull_target,
@@ -182,7 +183,7 @@ def _name_clashes(
                 Finding(
                     f"plans.{document.plan_names[0]}",
                     document.name,
-                    "policy-name-clash",
+                    POLICY_NAME_CLASH,
                     f"the backup policy {document.name!r} would have the name of {other}: rename the plan, or "
                     "change backup_policies.name_prefix",
                 )

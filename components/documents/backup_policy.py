@@ -49,6 +49,9 @@ from stackconfig.model import (
 )
 from stackconfig.plan_checks import POLICY_NAME
 
+# Two backup policies of the stack would share a name (rule id; the layout and the migration report it too).
+POLICY_NAME_CLASH = "policy-name-clash"
+
 __all__ = [
     "ASSIGN",
     "CHILD_OPERATORS",

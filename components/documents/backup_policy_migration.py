@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from components.documents.backup_policy import (
+    POLICY_NAME_CLASH,
     POLICY_NAME_RE,
     BackupPolicyDocument,
     BackupPolicyError,
@@ -33,6 +34,7 @@ from components.documents.backup_policy import (
     plan_target_sets,
 )
 from stackconfig.model import StackConfig
+from stackconfig.plan_checks import POLICY_NAME
 
 __all__ = ["migrated", "previous_backup_policies", "with_previous_names"]
 
@@ -53,11 +55,11 @@ def previous_backup_policies(
     for targets, names in sorted(groups.items(), key=lambda group: group_key(group[0])):
         key = group_key(targets)
         if keys.setdefault(key, targets) != targets:
-            raise BackupPolicyError("plans", key, "policy-name-clash", f"{keys[key]} and {targets} share {key}")
+            raise BackupPolicyError("plans", key, POLICY_NAME_CLASH, f"{keys[key]} and {targets} share {key}")
         for n, (plan_names, content) in enumerate(pack_plans(config, names), start=1):
             name = f"{prefix}-{key}-{n}"
             if not POLICY_NAME_RE.match(name):
-                raise BackupPolicyError("backup_policies.name_prefix", prefix, "policy-name", name)
+                raise BackupPolicyError("backup_policies.name_prefix", prefix, POLICY_NAME, name)
             documents.append(BackupPolicyDocument(name, plan_names, targets, content))
     check_policies_per_target(config, documents)
     return documents

@@ -47,6 +47,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_WORKERS = 16
 
 
+def policy_config_path(project_dir: Path, stack: str) -> Path:
+    """``policy-config/<stack>.json``: the file `pulumi preview --policy-pack-config` gets for that stack (the
+    offline preview reads it by default, ``init`` writes it)."""
+    return project_dir / "policy-config" / f"{stack}.json"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 

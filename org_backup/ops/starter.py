@@ -16,7 +16,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from org_backup.ops.aws import Aws, CannotRunError, error_code
-from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK, PROJECT_DIR
+from org_backup.ops.common import EXIT_CANNOT_RUN, EXIT_OK, PROJECT_DIR, policy_config_path
 from org_backup.ops.inventory import render_inventory, write_inventory
 from org_backup.ops.organization import read_organization
 from policies.backup_rules.limits import RDS_AURORA_RESOURCE_TYPES
@@ -148,7 +148,7 @@ def run(
 ) -> tuple[Path, Path, Inventory]:
     """Read the organization and write both files; nothing is written if either exists (unless ``force``)."""
     inventory_file = project_dir / "inventory" / f"{stack}.yaml"
-    policy_config = project_dir / "policy-config" / f"{stack}.json"
+    policy_config = policy_config_path(project_dir, stack)
     existing = [p for p in (stack_file, inventory_file, policy_config) if p.exists()]
     if existing and not force:
         raise CannotRunError(f"{' and '.join(map(str, existing))} already exist(s); pass --force to overwrite")

@@ -21,13 +21,20 @@ from pulumi_policy import Policy
 from components.program import offline_tree
 from deployment.layout import build_layout
 from deployment.load import load_config, with_organization_findings
+from org_backup.ops.common import policy_config_path
 from org_backup.preview import reports, sarif
 from org_backup.preview.access_report import access_matrix, forget_pack_matrix, pack_config, pack_matrix
 from org_backup.preview.diff import PreviewDiff, changes_since
 from org_backup.preview.model import ConfigPlaces, ConfigProblem, Preview, backup_policies, locate, names_of
 from org_backup.preview.offline import PROJECT_DIR, run_program, stack_file
 from org_backup.preview.policy_config_schema import unknown_settings
-from org_backup.preview.policy_eval import PolicyConfigError, evaluate, load_pack, read_policy_config
+from org_backup.preview.policy_eval import (
+    POLICY_CONFIG_INVALID,
+    PolicyConfigError,
+    evaluate,
+    load_pack,
+    read_policy_config,
+)
 from policies.backup_rules.findings import Finding
 from stackconfig.inventory import InventoryError
 from stackconfig.load import ConfigError, read_stack_file, sections_from_pulumi_config
@@ -73,7 +80,7 @@ def build_preview(
             stack,
             path,
             [
-                Finding(str(policy_config_file), None, "policy-config", p.removeprefix(f"{policy_config_file}: "))
+                Finding(str(policy_config_file), None, POLICY_CONFIG_INVALID, p.removeprefix(f"{policy_config_file}: "))
                 for p in exc.problems
             ],
         )
@@ -137,7 +144,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def default_policy_config(stack: str) -> Path | None:
     """``policy-config/<stack>.json``, the file `pulumi preview --policy-pack-config` gets for that stack."""
-    path = PROJECT_DIR / "policy-config" / f"{stack}.json"
+    path = policy_config_path(PROJECT_DIR, stack)
     return path if path.is_file() else None
 
 

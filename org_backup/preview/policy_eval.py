@@ -43,6 +43,10 @@ PACK_DEFAULT_LEVEL = EnforcementLevel.ADVISORY
 LEVELS = {level.value: level for level in EnforcementLevel}
 
 
+# A policy-config file the CLI would refuse (rule id of the findings it gives).
+POLICY_CONFIG_INVALID = "policy-config-invalid"
+
+
 class PolicyConfigError(Exception):
     """A policy-pack config file that Pulumi would reject; ``problems`` says what and where."""
 
