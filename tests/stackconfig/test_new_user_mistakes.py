@@ -802,4 +802,4 @@ def test_a_rule_mistake_and_an_unknown_ou_are_reported_together(tmp_path: Path) 
     assert outcome.exit == 2
     paths = {path for path, _ in outcome.errors}
     assert "plans.daily.rules.daily.start_window_minutes" in paths
-    assert any(path.startswith("targets.organizational_units") for path in paths), outcome.errors
+    assert any((path or "").startswith("targets.organizational_units") for path in paths), outcome.errors
