@@ -101,11 +101,10 @@ def pack_matrix() -> AccessMatrix | None:
 def _rows(matrix: AccessMatrix) -> list[tuple[str, str, list[str], list[str]]]:
     """(target, principal, allowed action classes, deciding statements), open-to-attacker rows first."""
     allowed: dict[tuple[str, str], list[Cell]] = defaultdict(list)
-    order: list[tuple[str, str]] = []
+    order: dict[tuple[str, str], int] = {}
     for cell in matrix.cells:
         key = (cell.target, cell.principal)
-        if key not in allowed:
-            order.append(key)
+        order.setdefault(key, len(order))
         if cell.allowed:
             allowed[key].append(cell)
     rows = []
@@ -114,7 +113,7 @@ def _rows(matrix: AccessMatrix) -> list[tuple[str, str, list[str], list[str]]]:
         decided = list(dict.fromkeys(d for c in cells for d in c.decided_by))
         rows.append((key[0], key[1], [c.action_class for c in cells], decided))
     opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
-    return sorted(rows, key=lambda row: (row[:2] not in opened, order.index(row[:2])))
+    return sorted(rows, key=lambda row: (row[:2] not in opened, order[row[:2]]))
 
 
 def summary(matrix: AccessMatrix) -> str:
@@ -169,12 +168,12 @@ def markdown_section(matrix: AccessMatrix) -> list[str]:
     destructive = [name for name, action_class in ACTION_CLASSES.items() if action_class.destructive]
     opened = {(c.target, c.principal) for c in matrix.open_to_attackers()}
     rows = [
-        f"| {'**open**' if (t, p) in opened else ''} | {t} | {p} | {', '.join(a) or 'nothing destructive'} |"
+        f"| {'**open**' if (t, p) in opened else 'by design'} | {t} | {p} | {', '.join(a) or 'nothing destructive'} |"
         for t, p, a, _ in _rows(matrix)
         if (t, p) in opened or any(x in destructive for x in a)
     ]
     if rows:
-        lines += ["| | target | principal | can |", "|---|---|---|---|", *rows]
+        lines += ["| who | target | principal | can |", "|---|---|---|---|", *rows]
     special = _special_lines(matrix)
     if special:
         lines += ["", *[f"- {line.strip()}" for line in special]]

@@ -49,6 +49,11 @@ def test_markdown_is_a_pull_request_comment(prod_preview: Preview):
     assert "| Policy | Characters | Plans | Attached to | Accounts reached |" in markdown
     assert "<details>\n<summary>What would be deployed:" in markdown
     assert "### Configuration warnings (0)" in markdown
+    access = markdown.split("### Who can destroy backups", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in access.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| who | target | principal | can |"
+    assert len(rows) == len(set(rows)), "one row per target and principal"
+    assert all(row.split("|")[1].strip() in {"who", "**open**", "by design"} for row in rows)
 
 
 def test_json_has_every_key_with_its_type(prod_preview: Preview):
@@ -184,7 +189,7 @@ def test_a_missing_stack_or_policy_config_exits_2(tmp_path: Path, capsys: pytest
     bad = tmp_path / "policy-config.json"
     bad.write_text('{"no-such-policy": "disabled"}')
     assert main(["--stack", "prod", "--policy-config", str(bad)]) == 2
-    assert "no policy of that name in the pack [policy-config]" in capsys.readouterr().out
+    assert "no policy of that name in the pack [policy-config-invalid]" in capsys.readouterr().out
 
 
 def test_a_corrupt_inventory_or_an_unwritable_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
