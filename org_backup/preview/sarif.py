@@ -160,13 +160,22 @@ def _violation_text(v: Finding) -> str:
 def violation_result(v: Finding, rule_index: int, uri: str, lines: Mapping[str, int]) -> dict[str, Any]:
     """A pack result; its fingerprint hashes the rule, the URN (or, for the stack, the config path) and the
     message, as it always has (tests/golden pins it)."""
+    return _result(
+        v, rule_index, _location(uri, line_of(lines, v.path)), _fingerprint(v.rule, v.urn or v.path, v.message)
+    )
+
+
+def _result(
+    v: Finding, rule_index: int, locations: list[dict[str, Any]], fingerprints: dict[str, str], **properties: Any
+) -> dict[str, Any]:
+    """One SARIF result of a finding: its rule, level, text, where, fingerprint and the finding's facts."""
     return {
         "ruleId": v.rule,
         "ruleIndex": rule_index,
         "level": v.level.sarif,
         "message": {"text": _violation_text(v)},
-        "locations": _location(uri, line_of(lines, v.path)),
-        "partialFingerprints": _fingerprint(v.rule, v.urn or v.path, v.message),
+        "locations": locations,
+        "partialFingerprints": fingerprints,
         "properties": {
             "enforcement": v.enforcement,
             "severity": v.impact,
@@ -175,6 +184,7 @@ def violation_result(v: Finding, rule_index: int, uri: str, lines: Mapping[str, 
             "account": v.account,
             "region": v.region,
             "configPath": v.path or None,
+            **properties,
         },
     }
 
@@ -203,24 +213,7 @@ def change_result(
         )
     else:
         location = _location(uri, line_of(lines, v.path))
-    return {
-        "ruleId": v.rule,
-        "ruleIndex": rule_index,
-        "level": v.level.sarif,
-        "message": {"text": _violation_text(v)},
-        "locations": location,
-        "partialFingerprints": _fingerprint(v.rule, v.resource),
-        "properties": {
-            "enforcement": v.enforcement,
-            "severity": v.impact,
-            "urn": v.urn,
-            "resourceType": v.resource_type,
-            "account": v.account,
-            "region": v.region,
-            "configPath": v.path or None,
-            "causes": list(v.value),
-        },
-    }
+    return _result(v, rule_index, location, _fingerprint(v.rule, v.resource), causes=list(v.value))
 
 
 def _invocations(changes: PreviewDiff | None, code: int) -> list[dict[str, Any]]:
