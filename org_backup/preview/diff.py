@@ -270,8 +270,14 @@ def coverage_changes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str
     ]
 
 
-def policy_diffs(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Per backup policy whose content changed (or that appears or goes): a unified diff of its JSON."""
+def policy_diffs(
+    old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], renamed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Per backup policy whose content changed (or that appears or goes): a unified diff of its JSON.
+
+    ``renamed`` maps a base policy's name to the name it has now (a Pulumi alias: the same policy, renamed in
+    place); its content is compared with the renamed policy's, not shown as gone and new.
+    """
 
     def pretty(content: str | None) -> list[str]:
         if content is None:
@@ -281,15 +287,15 @@ def policy_diffs(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
         except ValueError:
             return content.splitlines(keepends=True)
 
-    before = {p["name"]: p.get("content") for p in old}
+    renames = {old_name: new_name for old_name, new_name in (renamed or {}).items() if old_name != new_name}
+    before = {renames.get(p["name"], p["name"]): (p["name"], p.get("content")) for p in old}
     after = {p["name"]: p.get("content") for p in new}
     out = {}
     for name in sorted(set(before) | set(after)):
-        if before.get(name) != after.get(name):
-            lines = difflib.unified_diff(
-                pretty(before.get(name)), pretty(after.get(name)), f"base/{name}", f"new/{name}", n=2
-            )
-            out[name] = "".join(lines)
+        was, content = before.get(name, (name, None))
+        if content != after.get(name) or was != name:
+            lines = difflib.unified_diff(pretty(content), pretty(after.get(name)), f"base/{was}", f"new/{name}", n=2)
+            out[name] = "".join(lines) or f"renamed from {was}, content unchanged\n"
     return out
 
 
@@ -370,7 +376,12 @@ def compare(
         else:
             diff.updated.append(_change(new[urn], inputs=tuple(sorted(changed)), **moved))
     new_policies = [{"name": p.name, "content": p.content, "reaches": list(p.reaches)} for p in preview.backup_policies]
-    diff.policy_diffs = policy_diffs(base.get("backup_policies", []), new_policies)
+    policy_renames = {
+        str(old[renamed[urn]].inputs.get("name")): str(new[urn].inputs.get("name"))
+        for urn in renamed
+        if new[urn].type == POLICY_TYPE
+    }
+    diff.policy_diffs = policy_diffs(base.get("backup_policies", []), new_policies, policy_renames)
     diff.coverage = coverage_changes(base.get("backup_policies", []), new_policies)
     places = ConfigPlaces({p.name: p.config_path for p in preview.backup_policies}, backup_role_name)
     diff.violations = _protected(diff, old_all, new_all, places)

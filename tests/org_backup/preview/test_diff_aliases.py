@@ -67,6 +67,19 @@ def test_the_upgrade_renames_the_previous_policies_in_place(prod_preview: Previe
         + [f"org-backup-{plan}-{t}" for plan in ("monthly", "weekly") for t in targets]
     )
     assert diff.coverage == [], "every account keeps every plan"
+    # A renamed policy's content is compared with what it held, under its new name; the old names are not "gone".
+    assert sorted(diff.policy_diffs) == [
+        "org-backup-critical-databases",
+        "org-backup-daily",
+        "org-backup-monthly",
+        "org-backup-weekly",
+    ]
+    assert diff.policy_diffs["org-backup-daily"] == "renamed from org-backup-eed2e052-1, content unchanged\n"
+    shrunk = diff.policy_diffs["org-backup-critical-databases"]
+    assert shrunk.startswith("--- base/org-backup-3d3b2871-1\n+++ new/org-backup-critical-databases\n")
+    body = shrunk.splitlines()[2:]
+    assert any(line.startswith("-") for line in body), "the plans that moved out are removed"
+    assert not any(line.startswith("+") for line in body), "nothing is added to the renamed policy"
 
 
 def test_without_the_aliases_the_same_change_deletes_protected_policies(
