@@ -18,7 +18,7 @@ from stackconfig.inventory import OrgTree, load_inventory, member_accounts
 from stackconfig.load import ConfigError
 from stackconfig.references import check_references
 
-from .test_load import DAILY, Mutation, _set
+from .load_cases import DAILY, Mutation, _set
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SELECTION = "plans/daily/selections/resources/tagged-daily"
