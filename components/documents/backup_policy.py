@@ -37,6 +37,7 @@ from policies.backup_rules.arns import ACCOUNT_PLACEHOLDER, VaultArn
 from policies.backup_rules.backup_policy.operators import ASSIGN, CHILD_OPERATORS, NONE
 from policies.backup_rules.backup_policy.selections import SELECTION_KIND
 from policies.backup_rules.findings import Finding, join
+from policies.backup_rules.lifecycle import KEEP_FOREVER
 from policies.backup_rules.limits import MAX_BACKUP_POLICIES_PER_TARGET, MAX_BACKUP_POLICY_CHARS
 from stackconfig.model import (
     AdvancedSettings,
@@ -75,7 +76,6 @@ __all__ = [
 Node = dict[str, Any]
 
 LOCKED = (NONE,)
-KEEP_FOREVER = -1
 # Organizations takes 1 to 128 characters for a policy name (any ASCII); the narrower class is the safe side.
 # https://docs.aws.amazon.com/organizations/latest/APIReference/API_UpdatePolicy.html (Name)
 POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$")

@@ -23,10 +23,11 @@ import urllib.request
 from pathlib import Path
 
 from components.documents.iam import backup_role_managed_policy_arns
+from org_backup.demo.seed import job
 from org_backup.ops import verify
 from org_backup.ops.aws import Aws
 from tests.moto_server import FAKE_CREDENTIALS, MotoServer
-from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, StubbedApis, build_org, deploy, job, write_stack
+from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, StubbedApis, build_org, deploy, write_stack
 
 
 def serve(port: int) -> None:

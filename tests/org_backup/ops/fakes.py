@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from components.documents.vault_policy import central_vault_policy, member_vault
 from deployment.layout import Layout, build_layout
 from deployment.load import config_from_stack_file
 from org_backup.demo.server import fill_moto_gaps
-from org_backup.demo.standin import StandIn, error_response, now
+from org_backup.demo.standin import StandIn, error_response
 from org_backup.ops.inventory import yaml_text
 from stackconfig.inventory import OrgTree, inventory_path, load_inventory
 from stackconfig.model import StackConfig, VaultLock
@@ -306,23 +305,3 @@ def deploy(org: FakeOrg, stack_file: Path, stubs: StubbedApis, *, workers: int =
         )
     deploy_stack_guardrail(org, stack_file)
     return layout
-
-
-def job(
-    account: str, region: str, state: str, *, resource: str, kind: str = "backup", hours_ago: float = 1, **extra: Any
-) -> dict[str, Any]:
-    """A backup or copy job as ListBackupJobs/ListCopyJobs return it (``Region`` is for the stub only)."""
-    created = now() - timedelta(hours=hours_ago)
-    vault = f"arn:aws:backup:{region}:{account}:backup-vault:org-backup"
-    common = {
-        "Region": region,
-        "AccountId": account,
-        "ResourceArn": resource,
-        "CreationDate": created,
-        "State": state,
-        "ResourceType": "EBS",
-        "StatusMessage": extra.pop("StatusMessage", f"job {state.lower()}"),
-    }
-    if kind == "backup":
-        return common | {"BackupJobId": f"job-{account}-{hours_ago}-{state}", "BackupVaultArn": vault} | extra
-    return common | {"CopyJobId": f"copy-{account}-{hours_ago}-{state}", "SourceBackupVaultArn": vault} | extra

@@ -15,6 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from org_backup.demo.seed import job
+from org_backup.demo.standin import now
 from org_backup.ops import audit_report
 from org_backup.ops.audit_render import CSV_HEADERS, AuditData, Framework, JobStats, bar_chart, render_html
 from org_backup.ops.aws import AccountAccess, Aws
@@ -23,7 +25,7 @@ from org_backup.ops.common import EXIT_FINDINGS
 from org_backup.ops.organization import Org
 from org_backup.ops.verify import Verification
 from policies.backup_rules.findings import Finding
-from tests.org_backup.ops.fakes import DR_REGIONS, FakeOrg, StubbedApis, deploy, job, now
+from tests.org_backup.ops.fakes import DR_REGIONS, FakeOrg, StubbedApis, deploy
 
 SECTIONS = ("summary", "coverage", "locks", "jobs", "copies", "audit-manager", "findings")
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from org_backup.demo.seed import job
 from org_backup.ops import verify
 from org_backup.ops.aws import Aws
 from policies.backup_rules.events import BACKUP_JOB_FAILURE_STATES, COPY_JOB_FAILURE_STATES
 from tests.moto_server import MotoServer
 from tests.org_backup.ops.coverage_fakes import CoverageStandIn
-from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, deploy, job
+from tests.org_backup.ops.fakes import WORKLOAD_REGIONS, FakeOrg, deploy
 
 
 def failed_jobs(

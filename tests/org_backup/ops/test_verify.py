@@ -10,6 +10,7 @@ from typing import Any
 from components.documents.backup_policy import render_backup_policies
 from components.documents.iam import backup_role_managed_policy_arns
 from components.documents.vault_policy import member_vault_policy
+from org_backup.demo.seed import job
 from org_backup.ops import verify
 from org_backup.ops.checks.base import Target
 from org_backup.ops.checks.locks import lock_findings
@@ -23,7 +24,6 @@ from tests.org_backup.ops.fakes import (
     StubbedApis,
     deploy,
     effective_form,
-    job,
     stack_layout,
     write_stack,
 )
