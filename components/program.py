@@ -73,11 +73,6 @@ def offline_tree(config: StackConfig, stack: str) -> OrgTree:
     return OrgTree.from_inventory(load_inventory(path), source=config.accounts.inventory_file.format(stack=stack))
 
 
-def _no_tree() -> OrgTree:
-    """A deploy that discovers its accounts asks Organizations only once the configuration is valid."""
-    raise InventoryError([])
-
-
 def org_tree(config: StackConfig, providers: AccountProviders, stack: str) -> OrgTree:
     if config.accounts.source == "discover":
         return _discover(config, providers)
@@ -91,8 +86,9 @@ def load() -> Loaded:
             loaded = config_from_pulumi()
         except ConfigError as exc:
             stack = pulumi.get_stack()
+            # A deploy that discovers its accounts asks Organizations only once the configuration is valid.
             raise with_organization_findings(
-                exc, lambda c: offline_tree(c, stack) if c.accounts.source != "discover" else _no_tree()
+                exc, lambda c: offline_tree(c, stack) if c.accounts.source != "discover" else None
             ) from None
         providers = AccountProviders(loaded.config.organization)
         tree = org_tree(loaded.config, providers, pulumi.get_stack())

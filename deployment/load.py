@@ -40,17 +40,20 @@ def config_from_stack_file(path: Path) -> LoadedConfig:
     return load_config(sections_from_pulumi_config(read_stack_file(path)))
 
 
-def with_organization_findings(exc: ConfigError, tree_for: Callable[[StackConfig], OrgTree]) -> ConfigError:
+def with_organization_findings(exc: ConfigError, tree_for: Callable[[StackConfig], OrgTree | None]) -> ConfigError:
     """``exc`` with the organization-aware findings (unknown OU and account ids, ...) added, when the sections all
     parsed and only rules failed: every mistake at once, not the reference mistakes after the others are fixed.
 
-    ``tree_for`` reads the organization as the stack knows it; when that fails for any reason (a missing
-    inventory, an inventory path the configuration got wrong), the original report stands. Findings already reported (same path and rule) are not repeated.
+    ``tree_for`` reads the organization as the stack knows it, or gives None when it cannot be read offline; when
+    it fails for any reason (a missing inventory, an inventory path the configuration got wrong), the original
+    report stands. Findings already reported (same path and rule) are not repeated.
     """
     if exc.parsed is None:
         return exc
     try:
         tree = tree_for(exc.parsed)
+        if tree is None:
+            return exc
         found = check_references(exc.parsed, tree, member_accounts(exc.parsed, tree))
     except Exception:
         return exc

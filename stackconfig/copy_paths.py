@@ -18,7 +18,7 @@ from typing import Any
 
 from policies.backup_rules import copy_paths as rules
 from policies.backup_rules.access import denials, principal_request
-from policies.backup_rules.arns import role_arn
+from policies.backup_rules.arns import arn_partition, role_arn
 from policies.backup_rules.findings import Finding, join
 from policies.backup_rules.limits import RDS_AURORA_RESOURCE_TYPES
 
@@ -78,10 +78,8 @@ def _selection_has_rds(selection: ResourceSelection) -> bool:
 
 def _in_aws_partition(resource_type: str) -> str:
     """``arn:aws-us-gov:rds:*:*:db:*`` as ``arn:aws:rds:*:*:db:*``: RDS is RDS in every partition."""
-    parts = resource_type.split(":", 2)
-    return (
-        f"arn:aws:{parts[2]}" if len(parts) == 3 and parts[0] == "arn" and parts[1].startswith("aws") else resource_type
-    )
+    partition = arn_partition(resource_type)
+    return resource_type.replace(f"arn:{partition}:", "arn:aws:", 1) if partition else resource_type
 
 
 def copy_paths(

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.program import PROJECT_DIR
 from deployment.load import config_from_stack_file
 from org_backup.ops.aws import Aws, CannotRunError, error_code
 from org_backup.tables import text_table
@@ -43,7 +44,6 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_CANNOT_RUN = 2
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_WORKERS = 16
 
 

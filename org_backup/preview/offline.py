@@ -25,10 +25,10 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as resource_runtime
 from pulumi.runtime.proto import source_pb2
 
+from components.program import PROJECT_DIR
 from stackconfig.inventory import load_yaml
 from stackconfig.regions import partition_of
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "org-backup"
 PROVIDER_TYPE = "pulumi:providers:aws"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
