@@ -11,7 +11,10 @@ import re
 VAULT_NAME = "vault-name"
 
 # §1.8 size, count and nesting limits
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html (document size)
 MAX_BACKUP_POLICY_CHARS = 10_000
+# Backup policies attached directly to one root, OU or account: the per-type table of
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html
 MAX_BACKUP_POLICIES_PER_TARGET = 10
 MAX_BACKUP_POLICIES_PER_ORG = 1_000
 MAX_RULES_PER_PLAN = 10
